@@ -1,0 +1,88 @@
+/**
+ * The producing side of the backbone bench, in a worker thread of its own: listeners and
+ * consumers are separate processes in production, so they must not share one event loop
+ * here either. Produces the same events for both paths: bare kafkajs with pre-encoded
+ * bytes, or the bus producer (Avro, headers, idempotent, acks=all).
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import kafkajs from 'kafkajs'
+import { connectBus } from '../core/bus/connect.ts'
+import { createBusProducer } from '../core/bus/producer.ts'
+import { loadConfig } from '../core/config/env.ts'
+import { createCommon } from '../core/context.ts'
+import { type ChainEvent, createChainEventPublisher, toRecord } from '../producers/chains/common/publisher.ts'
+import { testEnv } from '../test/support/harness.ts'
+import { sampleAttestation, sampleBridge, sampleNullifier } from '../test/support/records.ts'
+
+export interface ProducerJob {
+  readonly path: 'raw' | 'pipeline'
+  readonly namespace: string
+  readonly count: number
+  readonly sendBatch: number
+  /** For the raw path: the one topic all pre-encoded records go to. */
+  readonly rawTopic: string
+}
+
+export function benchEvents(count: number, run: string): ChainEvent[] {
+  return Array.from({ length: count }, (_, n) =>
+    n % 3 === 0
+      ? { topic: 'attestation', value: sampleAttestation(n, run) }
+      : n % 3 === 1
+        ? { topic: 'nullifier', value: sampleNullifier(n, run) }
+        : { topic: 'bridge', value: sampleBridge(n, run) },
+  )
+}
+
+async function produce(job: ProducerJob): Promise<number> {
+  const common = createCommon('bench-producer', {
+    config: loadConfig({ ...testEnv(job.namespace), VERIDIS_LOG_LEVEL: 'error' }),
+    exit: () => undefined,
+  })
+  const bus = connectBus(common)
+  await bus.codec.resolveIds()
+  const events = benchEvents(job.count, job.namespace)
+  if (job.path === 'raw') {
+    const payloads = events.map((event) => {
+      const topic = bus.topics[event.topic].name
+      const record = toRecord(event)
+      return {
+        key: bus.codec.encodeKey(topic, record.key),
+        value: bus.codec.encodeValue(topic, record.value),
+      }
+    })
+    const producer = bus.kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner })
+    await producer.connect()
+    parentPort!.postMessage({ ready: true })
+    const started = Date.now()
+    for (let start = 0; start < payloads.length; start += job.sendBatch) {
+      await producer.send({
+        topic: job.rawTopic,
+        acks: -1,
+        messages: payloads.slice(start, start + job.sendBatch),
+      })
+    }
+    await producer.disconnect()
+    return Date.now() - started
+  }
+  const producer = createBusProducer(common, {
+    kafka: bus.kafka,
+    codec: bus.codec,
+    producerName: 'bench',
+    topics: [bus.topics.attestation.name, bus.topics.nullifier.name, bus.topics.bridge.name],
+  })
+  await producer.connect()
+  const publisher = createChainEventPublisher({ bus, producer })
+  parentPort!.postMessage({ ready: true })
+  const started = Date.now()
+  for (let start = 0; start < events.length; start += job.sendBatch)
+    await publisher.publish(events.slice(start, start + job.sendBatch))
+  await producer.disconnect()
+  return Date.now() - started
+}
+
+if (parentPort && workerData) {
+  produce(workerData as ProducerJob).then(
+    (produceMs) => parentPort!.postMessage({ produceMs }),
+    (error: unknown) => parentPort!.postMessage({ error: String(error) }),
+  )
+}

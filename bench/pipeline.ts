@@ -1,0 +1,215 @@
+/**
+ * Backbone benchmark: N chain events through the pipeline path (bus producer with Avro +
+ * headers, idempotent acks=all → Kafka → consumer runner → exactly-once Postgres ledger)
+ * next to bare kafkajs producing and consuming the same Avro payloads, in one run.
+ *
+ *   bin/veridis bench pipeline [--events 100000] [--rounds 3]
+ *
+ * Both paths run producer (in a worker thread, as listeners are separate processes) and
+ * consumer concurrently, as in production. Throughput is
+ * events / (last effect − first send); latency is effect time − the record's Kafka
+ * timestamp (set when the producer sent it). For the raw path the "effect" is the
+ * consumer seeing the message; for the pipeline it is the Postgres commit.
+ */
+import { Worker } from 'node:worker_threads'
+import { type ChainEventValue, ledgerMessageId, projectChainEvents } from '../consumers/ledger/project.ts'
+import { type ConsumedMessage, createConsumerRunner } from '../core/bus/consumer.ts'
+import { exactlyOnce } from '../core/db/exactly-once.ts'
+import { openTestBus, testProducer } from '../test/support/harness.ts'
+import type { ProducerJob } from './pipeline-producer.ts'
+
+const SEND_BATCH = 2_000
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+}
+
+interface Result {
+  name: string
+  produceMs?: number
+  seconds: number
+  eventsPerSecond: number
+  p50: number
+  p99: number
+}
+
+function summarize(
+  name: string,
+  count: number,
+  firstSend: number,
+  lastEffect: number,
+  latencies: number[],
+): Result {
+  latencies.sort((a, b) => a - b)
+  const seconds = (lastEffect - firstSend) / 1000
+  return {
+    name,
+    seconds,
+    eventsPerSecond: count / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** Runs the producing side in a worker; resolves once it is connected and about to send. */
+function startProducer(job: ProducerJob): { ready: Promise<void>; done: Promise<number> } {
+  // Worker threads do not inherit the TypeScript loader: register it before importing.
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./pipeline-producer.ts', import.meta.url).href)}) })`
+  const worker = new Worker(bootstrap, { eval: true, workerData: job })
+  let markReady: () => void = () => {}
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve
+  })
+  const done = new Promise<number>((resolve, reject) => {
+    worker.on('message', (message: { ready?: boolean; produceMs?: number; error?: string }) => {
+      if (message.ready) markReady()
+      if (message.error) reject(new Error(`bench producer: ${message.error}`))
+      if (message.produceMs !== undefined) resolve(message.produceMs)
+    })
+    worker.on('error', reject)
+  })
+  return { ready, done }
+}
+
+/** One round of both paths, each in a fresh namespace (topics, groups, ledger rows). */
+async function benchRound(count: number): Promise<Result[]> {
+  const testBus = await openTestBus(undefined, { VERIDIS_LOG_LEVEL: 'error' })
+  const { bus } = testBus
+  const producer = await testProducer(testBus, 'bench')
+  const run = testBus.namespace
+  const job = { namespace: run, count, sendBatch: SEND_BATCH, rawTopic: bus.topics.proof.name }
+  try {
+    // --- raw kafkajs: the same Avro bytes, no registry, no headers, no database ---------
+    const rawLatencies: number[] = []
+    let rawSeen = 0
+    let rawLast = 0
+    const rawConsumer = bus.kafka.consumer({ groupId: `${run}.raw`, maxBytesPerPartition: 4 * 1024 * 1024 })
+    await rawConsumer.connect()
+    await rawConsumer.subscribe({ topic: job.rawTopic, fromBeginning: true })
+    await rawConsumer.run({
+      eachBatch: async ({ batch }) => {
+        const now = Date.now()
+        for (const message of batch.messages) rawLatencies.push(now - Number(message.timestamp))
+        rawSeen += batch.messages.length
+        rawLast = now
+      },
+    })
+    await new Promise((resolve) => setTimeout(resolve, 1_000)) // group joined
+    const rawProducer = startProducer({ ...job, path: 'raw' })
+    await rawProducer.ready
+    const rawFirst = Date.now()
+    const rawProduceMs = await rawProducer.done
+    await waitFor(() => rawSeen >= count, 300_000, 'raw consumer')
+    await rawConsumer.disconnect()
+    const raw = {
+      ...summarize('raw kafkajs produce → consume', count, rawFirst, rawLast, rawLatencies),
+      produceMs: rawProduceMs,
+    }
+
+    // --- pipeline: bus producer → Kafka → runner → exactly-once Postgres ledger ----------
+    const latencies: number[] = []
+    let applied = 0
+    let lastEffect = 0
+    const group = `${run}.veridis.ledger-bench`
+    const ledger = exactlyOnce<ChainEventValue>({
+      pool: testBus.pool,
+      group,
+      idOf: ledgerMessageId,
+      effect: projectChainEvents,
+    })
+    const runner = createConsumerRunner(testBus.common, {
+      bus,
+      producer,
+      definition: {
+        name: 'ledger-bench',
+        groupId: group,
+        topics: [bus.topics.attestation.name, bus.topics.nullifier.name, bus.topics.bridge.name],
+        handle: async (messages: readonly ConsumedMessage<ChainEventValue>[], context) => {
+          await ledger(messages, context)
+          const now = Date.now()
+          for (const message of messages) latencies.push(now - message.timestamp)
+          applied += messages.length
+          lastEffect = now
+        },
+      },
+    })
+    await runner.start()
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    const pipelineProducer = startProducer({ ...job, path: 'pipeline' })
+    await pipelineProducer.ready
+    const first = Date.now()
+    const produceMs = await pipelineProducer.done
+    await waitFor(() => applied >= count, 300_000, 'pipeline consumer')
+    await runner.stop()
+    const pipeline = {
+      ...summarize('pipeline → Postgres (exactly once)', count, first, lastEffect, latencies),
+      produceMs,
+    }
+
+    const { rows } = await testBus.pool.query<{ total: number }>(
+      'SELECT COALESCE(SUM(events_total), 0)::int AS total FROM chain_event_stats WHERE topic LIKE $1',
+      [`${run}.%`],
+    )
+    if (rows[0]!.total !== count)
+      throw new Error(`bench: ledger holds ${rows[0]!.total} events, expected ${count}`)
+    return [raw, pipeline]
+  } finally {
+    await producer.disconnect()
+    await testBus.close()
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+/**
+ * Several rounds, raw and pipeline back to back in each, reported as medians: on a noisy
+ * two-core machine a single run swings by a third either way.
+ */
+export async function benchPipeline(
+  count: number,
+  rounds: number,
+): Promise<{ rounds: Result[][]; raw: Result; pipeline: Result }> {
+  const all: Result[][] = []
+  for (let round = 0; round < rounds; round++) {
+    const results = await benchRound(count)
+    all.push(results)
+    process.stderr.write(
+      `round ${round + 1}/${rounds}: raw ${results[0]!.eventsPerSecond.toFixed(0)} ev/s, pipeline ${results[1]!.eventsPerSecond.toFixed(0)} ev/s\n`,
+    )
+  }
+  const pick = (index: number, name: string): Result => {
+    const results = all.map((round) => round[index]!)
+    return {
+      name,
+      seconds: median(results.map((r) => r.seconds)),
+      eventsPerSecond: median(results.map((r) => r.eventsPerSecond)),
+      p50: median(results.map((r) => r.p50)),
+      p99: median(results.map((r) => r.p99)),
+      produceMs: median(results.map((r) => r.produceMs ?? 0)),
+    }
+  }
+  return { rounds: all, raw: pick(0, all[0]![0]!.name), pipeline: pick(1, all[0]![1]!.name) }
+}
+
+export function printPipelineBench(count: number, result: Awaited<ReturnType<typeof benchPipeline>>) {
+  const line = (r: Result) =>
+    `${r.name.padEnd(40)} ${r.eventsPerSecond.toFixed(0).padStart(8)} ev/s  p50 ${r.p50.toFixed(0).padStart(5)} ms  p99 ${r.p99.toFixed(0).padStart(5)} ms  (producing took ${((r.produceMs ?? 0) / 1000).toFixed(2)} s)`
+  const ratios = result.rounds.map((round) => round[1]!.eventsPerSecond / round[0]!.eventsPerSecond)
+  process.stdout.write(
+    `\nbackbone bench: ${count} chain events per path, ${SEND_BATCH} per send, median of ${result.rounds.length} rounds\n`,
+  )
+  process.stdout.write(`${line(result.raw)}\n${line(result.pipeline)}\n`)
+  process.stdout.write(
+    `pipeline / raw throughput: median ${(median(ratios) * 100).toFixed(1)} % (rounds: ${ratios.map((r) => `${(r * 100).toFixed(0)} %`).join(', ')})\n`,
+  )
+  process.stdout.write('targets: pipeline ≥ 20000 ev/s, ≥ 50 % of raw kafkajs\n')
+}

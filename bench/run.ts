@@ -1,0 +1,14 @@
+import { benchPipeline, printPipelineBench } from './pipeline.ts'
+
+/** `bin/veridis bench <name> [--events N]`, or directly: node --import tsx bench/run.ts pipeline */
+export async function runBench(name: string, options: { events?: number; rounds?: number }) {
+  switch (name) {
+    case 'pipeline': {
+      const count = options.events ?? 100_000
+      printPipelineBench(count, await benchPipeline(count, options.rounds ?? 3))
+      return
+    }
+    default:
+      throw new Error(`unknown bench '${name}'; known: pipeline`)
+  }
+}

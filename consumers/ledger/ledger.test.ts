@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { BusProducer } from '../../core/bus/producer.ts'
+import type { Finality } from '../../core/bus/types.ts'
+import { runConsumerProcess } from '../../core/service/consumer-process.ts'
+import { createChainEventPublisher } from '../../producers/chains/common/publisher.ts'
+import { eventually, openTestBus, type TestBus, testProducer } from '../../test/support/harness.ts'
+import { sampleNullifier } from '../../test/support/records.ts'
+import { ledgerConsumer } from './index.ts'
+
+let testBus: TestBus
+let producer: BusProducer
+let stop: (() => Promise<void>) | undefined
+
+beforeAll(async () => {
+  testBus = await openTestBus()
+  producer = await testProducer(testBus)
+  const running = await runConsumerProcess(testBus.common, ledgerConsumer, { opsPort: 0 })
+  stop = () => running.runner.stop()
+})
+
+afterAll(async () => {
+  await stop?.()
+  await producer?.disconnect()
+  await testBus?.close()
+})
+
+async function finalityOf(eventIds: string[]): Promise<Record<string, string>> {
+  const { rows } = await testBus.pool.query<{ event_id: string; finality: string }>(
+    'SELECT event_id, finality FROM chain_events WHERE event_id = ANY($1)',
+    [eventIds],
+  )
+  return Object.fromEntries(rows.map((row) => [row.event_id, row.finality]))
+}
+
+describe('ledger consumer', () => {
+  test('behavior: follows each fact through PENDING → FINALIZED or RETRACTED, never backwards', async () => {
+    const publisher = createChainEventPublisher({ bus: testBus.bus, producer })
+    const facts = [0, 1, 2].map((n) => sampleNullifier(n, testBus.namespace))
+    const at = (index: number, finality: Finality) => ({
+      topic: 'nullifier' as const,
+      value: { ...facts[index]!, envelope: { ...facts[index]!.envelope, finality } },
+    })
+    // 0: finalized; 1: retracted by a reorg; 2: a late PENDING replay after FINALIZED must not regress it.
+    await publisher.publish([
+      at(0, 'PENDING'),
+      at(1, 'PENDING'),
+      at(2, 'PENDING'),
+      at(0, 'FINALIZED'),
+      at(1, 'RETRACTED'),
+      at(2, 'FINALIZED'),
+    ])
+    await publisher.publish([at(2, 'PENDING')])
+
+    const ids = facts.map((fact) => fact.envelope.eventId)
+    const expected = { [ids[0]!]: 'FINALIZED', [ids[1]!]: 'RETRACTED', [ids[2]!]: 'FINALIZED' }
+    await eventually(
+      async () => {
+        const stats = await testBus.pool.query<{ total: number }>(
+          'SELECT COALESCE(SUM(events_total), 0)::int AS total FROM chain_event_stats WHERE topic = $1',
+          [testBus.bus.topics.nullifier.name],
+        )
+        // 7 messages, but the replayed PENDING of fact 2 is a duplicate of one already applied.
+        return stats.rows[0]!.total === 6 ? true : undefined
+      },
+      30_000,
+      'ledger to apply the events',
+    )
+    expect(await finalityOf(ids)).toEqual(expected)
+
+    const { rows } = await testBus.pool.query<{ kind: string; chain: string; block_number: number }>(
+      'SELECT kind, chain, block_number FROM chain_events WHERE event_id = $1',
+      [ids[0]],
+    )
+    expect(rows[0]).toEqual({
+      kind: 'NullifierUsed',
+      chain: facts[0]!.envelope.chain,
+      block_number: facts[0]!.envelope.blockNumber,
+    })
+  })
+})

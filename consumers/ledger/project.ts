@@ -1,0 +1,116 @@
+import type { ConsumedMessage } from '../../core/bus/consumer.ts'
+import type { ChainEventEnvelope, Finality } from '../../core/bus/types.ts'
+import type { PoolClient } from '../../core/db/pool.ts'
+import { NonRetryableError } from '../../core/errors.ts'
+
+/** What every chain event value has in common: the envelope plus one changing part. */
+export interface ChainEventValue {
+  readonly envelope: ChainEventEnvelope
+  readonly change?: Record<string, unknown>
+  readonly action?: Record<string, unknown>
+}
+
+const FINALITY_RANK: Record<Finality, number> = { PENDING: 0, SAFE: 1, FINALIZED: 2, RETRACTED: 3 }
+
+/** Name of the fact: the record name of the union branch, or the topic's own record. */
+export function eventKind(topic: string, value: ChainEventValue): string {
+  const branch = value.change ?? value.action
+  const wrapped = branch ? Object.keys(branch)[0] : undefined
+  if (wrapped) return wrapped.slice(wrapped.lastIndexOf('.') + 1)
+  if (topic.endsWith('veridis.chain.nullifier.v1')) return 'NullifierUsed'
+  throw new NonRetryableError(`cannot tell the kind of a chain event on ${topic}`)
+}
+
+/** One fact can move PENDING → SAFE → FINALIZED, or to RETRACTED; never back. */
+export const ledgerMessageId = (message: ConsumedMessage<ChainEventValue>) =>
+  `${message.value.envelope.eventId}:${message.value.envelope.finality}`
+
+/**
+ * Applies a chunk of chain events to the ledger in two statements, whatever the chunk
+ * size. Within a chunk one fact may appear several times (PENDING then FINALIZED): only its
+ * furthest state is written, since one INSERT cannot touch a row twice.
+ */
+export async function projectChainEvents(
+  messages: readonly ConsumedMessage<ChainEventValue>[],
+  client: PoolClient,
+) {
+  const latest = new Map<string, ConsumedMessage<ChainEventValue>>()
+  const stats = new Map<
+    string,
+    { chain: string; topic: string; finality: string; count: number; lastBlock: number; lastObserved: number }
+  >()
+  for (const message of messages) {
+    const { envelope } = message.value
+    const seen = latest.get(envelope.eventId)
+    if (!seen || FINALITY_RANK[envelope.finality] > FINALITY_RANK[seen.value.envelope.finality])
+      latest.set(envelope.eventId, message)
+    const statKey = `${envelope.chain}\u0000${message.topic}\u0000${envelope.finality}`
+    const stat = stats.get(statKey) ?? {
+      chain: envelope.chain,
+      topic: message.topic,
+      finality: envelope.finality,
+      count: 0,
+      lastBlock: envelope.blockNumber,
+      lastObserved: envelope.observedAt,
+    }
+    stat.count++
+    stat.lastBlock = Math.max(stat.lastBlock, envelope.blockNumber)
+    stat.lastObserved = Math.max(stat.lastObserved, envelope.observedAt)
+    stats.set(statKey, stat)
+  }
+
+  const rows = [...latest.values()]
+  const column = <V>(pick: (message: ConsumedMessage<ChainEventValue>) => V) => rows.map(pick)
+  await client.query(
+    `INSERT INTO chain_events AS current (event_id, topic, kind, chain, block_number, block_hash, tx_hash, log_index,
+       emitter, finality, observed_at, finality_changed_at, kafka_partition, kafka_offset)
+     SELECT e.event_id, e.topic, e.kind, e.chain, e.block_number, e.block_hash, e.tx_hash, e.log_index, e.emitter,
+       e.finality, to_timestamp(e.observed_ms / 1000.0), now(), e.kafka_partition, e.kafka_offset
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::int[],
+       $9::text[], $10::text[], $11::float8[], $12::int[], $13::text[])
+       AS e(event_id, topic, kind, chain, block_number, block_hash, tx_hash, log_index, emitter, finality, observed_ms,
+         kafka_partition, kafka_offset)
+     ON CONFLICT (event_id) DO UPDATE SET
+       finality = EXCLUDED.finality,
+       finality_changed_at = now(),
+       kafka_partition = EXCLUDED.kafka_partition,
+       kafka_offset = EXCLUDED.kafka_offset
+     WHERE array_position(ARRAY['PENDING','SAFE','FINALIZED','RETRACTED'], EXCLUDED.finality)
+         > array_position(ARRAY['PENDING','SAFE','FINALIZED','RETRACTED'], current.finality)`,
+    [
+      column((m) => m.value.envelope.eventId),
+      column((m) => m.topic),
+      column((m) => eventKind(m.topic, m.value)),
+      column((m) => m.value.envelope.chain),
+      column((m) => m.value.envelope.blockNumber),
+      column((m) => m.value.envelope.blockHash),
+      column((m) => m.value.envelope.txHash),
+      column((m) => m.value.envelope.logIndex),
+      column((m) => m.value.envelope.emitter),
+      column((m) => m.value.envelope.finality),
+      column((m) => m.value.envelope.observedAt),
+      column((m) => m.partition),
+      column((m) => m.offset),
+    ],
+  )
+
+  const statRows = [...stats.values()]
+  await client.query(
+    `INSERT INTO chain_event_stats AS current (chain, topic, finality, events_total, last_block_number, last_observed_at)
+     SELECT s.chain, s.topic, s.finality, s.count, s.last_block, to_timestamp(s.last_observed / 1000.0)
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::float8[])
+       AS s(chain, topic, finality, count, last_block, last_observed)
+     ON CONFLICT (chain, topic, finality) DO UPDATE SET
+       events_total = current.events_total + EXCLUDED.events_total,
+       last_block_number = GREATEST(current.last_block_number, EXCLUDED.last_block_number),
+       last_observed_at = GREATEST(current.last_observed_at, EXCLUDED.last_observed_at)`,
+    [
+      statRows.map((s) => s.chain),
+      statRows.map((s) => s.topic),
+      statRows.map((s) => s.finality),
+      statRows.map((s) => s.count),
+      statRows.map((s) => s.lastBlock),
+      statRows.map((s) => s.lastObserved),
+    ],
+  )
+}

@@ -1,0 +1,187 @@
+import kafkajs, { type IHeaders, type Kafka, type Message } from 'kafkajs'
+import type { Common } from '../context.ts'
+import { NonRetryableError, RetryableError } from '../errors.ts'
+import type { AvroCodec } from './codec.ts'
+import { partitionForKey } from './partitioner.ts'
+import { nextTraceparent } from './trace.ts'
+
+export interface OutgoingRecord<T = unknown> {
+  /** Partitioning key; decides ordering (DESIGN §2). */
+  readonly key: string
+  readonly value: T
+  /** Id of the fact or request carried, repeated as a header so it can be read without decoding. */
+  readonly eventId: string
+  /** W3C traceparent of the cause; a child span is created from it, or a new trace. */
+  readonly traceparent?: string
+  readonly headers?: Readonly<Record<string, string>>
+  /** Explicit partition, for the rare record that must bypass key hashing. */
+  readonly partition?: number
+}
+
+// kafkajs is CommonJS; its partitioners are not visible to ESM named-import detection.
+const { Partitioners } = kafkajs
+
+// Kafka refuses a record batch over max.message.bytes (1 MiB by default), and a request
+// carries one batch per partition. Records are assigned to partitions here (the same
+// murmur2 partitioner kafkajs and the Java client use, core/bus/partitioner.ts), so every batch is kept under the
+// limit exactly, whatever the keys, with no more requests than needed.
+const MAX_PARTITION_BYTES_PER_REQUEST = 900 * 1024
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024
+const METADATA_MAX_AGE_MS = 60_000
+
+type TopicMessages = { topic: string; messages: Message[] }
+
+// Record size on the wire, near enough: key, value, headers and ~20 bytes of varints.
+function messageSize(message: Message): number {
+  let size = (message.key as Buffer).length + (message.value as Buffer).length + 20
+  for (const [name, value] of Object.entries(message.headers ?? {}))
+    size += name.length + String(value).length + 4
+  return size
+}
+
+/** Splits messages (with partitions assigned) into legal requests, keeping per-partition order. */
+function splitRequests(batches: readonly TopicMessages[]): TopicMessages[][] {
+  const requests: TopicMessages[][] = []
+  let current = new Map<string, TopicMessages>()
+  let requestBytes = 0
+  const partitionBytes = new Map<string, number>()
+  for (const batch of batches) {
+    for (const message of batch.messages) {
+      const bytes = messageSize(message)
+      const slot = `${batch.topic}\u0000${message.partition}`
+      const inPartition = partitionBytes.get(slot) ?? 0
+      if (
+        (inPartition + bytes > MAX_PARTITION_BYTES_PER_REQUEST && inPartition > 0) ||
+        requestBytes + bytes > MAX_REQUEST_BYTES
+      ) {
+        requests.push([...current.values()])
+        current = new Map()
+        partitionBytes.clear()
+        requestBytes = 0
+      }
+      let slice = current.get(batch.topic)
+      if (!slice) {
+        slice = { topic: batch.topic, messages: [] }
+        current.set(batch.topic, slice)
+      }
+      slice.messages.push(message)
+      partitionBytes.set(slot, (partitionBytes.get(slot) ?? 0) + bytes)
+      requestBytes += bytes
+    }
+  }
+  if (current.size > 0) requests.push([...current.values()])
+  return requests
+}
+
+export const HEADER = { eventId: 'eventId', traceparent: 'traceparent', producer: 'producer' } as const
+
+/**
+ * The one way anything writes to the bus: idempotent, acks=all, Avro in the Confluent
+ * wire format, standard headers. `publish` resolves when every record is acknowledged by
+ * all in-sync replicas, and throws (retryably) otherwise.
+ */
+export function createBusProducer(
+  common: Common,
+  options: { kafka: Kafka; codec: AvroCodec; producerName: string; topics: readonly string[] },
+) {
+  // One request in flight keeps per-partition order under retries; throughput comes from
+  // batching many records per request instead.
+  // The default partitioner is murmur2 over the key bytes, like the Java client's, so any
+  // Confluent client in any language puts a key on the same partition.
+  const producer = options.kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+  const admin = options.kafka.admin()
+  const { messagesProduced, produceErrors } = common.metrics.bus
+  let connected = false
+  let partitionCounts = new Map<string, number>()
+  let metadataAt = 0
+
+  const refreshPartitionCounts = async () => {
+    const metadata = await admin.fetchTopicMetadata({ topics: [...options.topics] })
+    partitionCounts = new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.length]))
+    metadataAt = Date.now()
+  }
+
+  const partitionOf = (topic: string, key: Buffer): number => {
+    const count = partitionCounts.get(topic)
+    if (!count) throw new RetryableError(`no partition metadata for ${topic}`)
+    return partitionForKey(key, count)
+  }
+
+  const toMessage = (topic: string, record: OutgoingRecord): Message => {
+    const headers: IHeaders = {
+      ...record.headers,
+      [HEADER.eventId]: record.eventId,
+      [HEADER.traceparent]: nextTraceparent(record.traceparent),
+      [HEADER.producer]: options.producerName,
+    }
+    const key = options.codec.encodeKey(topic, record.key)
+    return {
+      key,
+      value: options.codec.encodeValue(topic, record.value),
+      headers,
+      partition: record.partition ?? partitionOf(topic, key),
+    }
+  }
+
+  return {
+    async connect() {
+      await options.codec.resolveIds(options.topics)
+      await admin.connect()
+      await refreshPartitionCounts()
+      await producer.connect()
+      connected = true
+    },
+
+    async publish<T>(topic: string, records: readonly OutgoingRecord<T>[]): Promise<void> {
+      await this.publishMany([{ topic, records }])
+    },
+
+    /**
+     * Publishes to one or more topics, split into requests the broker accepts. Resolves when
+     * every record is acknowledged by all in-sync replicas; a failure part-way leaves earlier
+     * requests written, which is safe because records carry deterministic ids.
+     */
+    async publishMany(
+      batches: readonly { topic: string; records: readonly OutgoingRecord[] }[],
+    ): Promise<void> {
+      if (!connected) throw new NonRetryableError('producer is not connected')
+      // Partitions added by provisioning are picked up within a minute, as kafkajs itself would.
+      if (Date.now() - metadataAt > METADATA_MAX_AGE_MS) await refreshPartitionCounts()
+      const topicMessages = batches
+        .filter((batch) => batch.records.length > 0)
+        .map((batch) => {
+          if (!options.topics.includes(batch.topic)) {
+            throw new NonRetryableError(`producer ${options.producerName} may not write to ${batch.topic}`)
+          }
+          return {
+            topic: batch.topic,
+            messages: batch.records.map((record) => toMessage(batch.topic, record)),
+          }
+        })
+      for (const request of splitRequests(topicMessages)) {
+        try {
+          await producer.sendBatch({ topicMessages: request, acks: -1 })
+        } catch (cause) {
+          for (const slice of request) produceErrors.inc({ topic: slice.topic })
+          throw new RetryableError(`publishing to ${request.map((slice) => slice.topic).join(', ')} failed`, {
+            cause,
+          })
+        }
+        for (const slice of request) messagesProduced.inc({ topic: slice.topic }, slice.messages.length)
+      }
+    },
+
+    async disconnect() {
+      connected = false
+      await producer.disconnect()
+      await admin.disconnect()
+    },
+  }
+}
+
+export type BusProducer = ReturnType<typeof createBusProducer>

@@ -1,0 +1,125 @@
+/**
+ * Every topic of the pipeline, declared once: provisioning, schema registration and the
+ * typed producer/consumer API all read this table (DESIGN §3).
+ */
+const DAY_MS = 24 * 60 * 60 * 1000
+
+export interface TopicDeclaration {
+  readonly name: string
+  /** What the key holds; keys decide ordering. */
+  readonly key: string
+  /** null keeps records forever. */
+  readonly retentionMs: number | null
+  readonly cleanupPolicy: 'delete' | 'compact'
+  /** File under schemas/topics/ holding the value schema. */
+  readonly valueSchemaFile: string
+  readonly doc: string
+}
+
+export const TOPICS = {
+  attestation: {
+    name: 'veridis.chain.attestation.v1',
+    key: 'registry:attestationId',
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.chain.attestation.v1.avsc',
+    doc: 'attestation issued, revoked, root updated',
+  },
+  nullifier: {
+    name: 'veridis.chain.nullifier.v1',
+    key: 'scope:nullifier',
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.chain.nullifier.v1.avsc',
+    doc: 'nullifier used on a chain',
+  },
+  bridge: {
+    name: 'veridis.chain.bridge.v1',
+    key: 'messageId',
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.chain.bridge.v1.avsc',
+    doc: 'lock/burn, mint/unlock, guardian-set and admin changes',
+  },
+  command: {
+    name: 'veridis.command.v1',
+    key: 'idempotency key',
+    retentionMs: 7 * DAY_MS,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.command.v1.avsc',
+    doc: 'commands from the gateway and upstream systems',
+  },
+  proof: {
+    name: 'veridis.proof.v1',
+    key: 'command id',
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.proof.v1.avsc',
+    doc: 'proof generated / verified / rejected',
+  },
+  propagation: {
+    name: 'veridis.nullifier.propagation.v1',
+    key: 'scope:nullifier',
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.nullifier.propagation.v1.avsc',
+    doc: 'per target chain propagation outcome',
+  },
+  alert: {
+    name: 'veridis.alert.v1',
+    key: 'alert id',
+    retentionMs: 90 * DAY_MS,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.alert.v1.avsc',
+    doc: 'security findings',
+  },
+  audit: {
+    name: 'veridis.audit.v1',
+    key: 'subject hash',
+    // The audit trail is the compliance record: never expired, never compacted.
+    retentionMs: null,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.audit.v1.avsc',
+    doc: 'hash-chained compliance audit, replayable',
+  },
+  deadLetter: {
+    name: 'veridis.dlq.v1',
+    key: 'original key',
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.dlq.v1.avsc',
+    doc: 'original bytes + error + attempts',
+  },
+} as const satisfies Record<string, TopicDeclaration>
+
+export type TopicKey = keyof typeof TOPICS
+export type TopicName = (typeof TOPICS)[TopicKey]['name']
+
+export const ALL_TOPICS: readonly TopicDeclaration[] = Object.values(TOPICS)
+
+export type TopicSet = { readonly [K in TopicKey]: TopicDeclaration }
+
+/** The declared topics under a namespace prefix (`<namespace>.veridis.…`), or as declared. */
+export function namespacedTopics(namespace: string | undefined): TopicSet {
+  const entries = Object.entries(TOPICS).map(([key, topic]) => [
+    key,
+    namespace ? { ...topic, name: `${namespace}.${topic.name}` } : topic,
+  ])
+  return Object.fromEntries(entries) as TopicSet
+}
+
+/** Consumer group id under the same namespace as the topics. */
+export function groupId(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}.veridis.${name}` : `veridis.${name}`
+}
+
+/** Topic-level configs as Kafka expects them. */
+export function topicConfigs(topic: TopicDeclaration, minInsyncReplicas: number): Record<string, string> {
+  return {
+    'cleanup.policy': topic.cleanupPolicy,
+    'retention.ms': String(topic.retentionMs ?? -1),
+    // Size-based retention would silently expire the audit trail; time decides, or nothing.
+    'retention.bytes': '-1',
+    'min.insync.replicas': String(minInsyncReplicas),
+  }
+}

@@ -1,0 +1,250 @@
+import path from 'node:path'
+import { z } from 'zod'
+import { findChain, isCaip2, KNOWN_CHAINS } from '../chains.ts'
+import { NonRetryableError } from '../errors.ts'
+import { PROJECT_ROOT } from '../paths.ts'
+
+/**
+ * Configuration comes from VERIDIS_* environment variables only, validated once at
+ * start-up. Every problem is reported on its own line naming the variable; values of
+ * secret variables are never echoed.
+ */
+
+const LOCAL_DEFAULTS = {
+  VERIDIS_KAFKA_BROKERS: '127.0.0.1:19092',
+  VERIDIS_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v7',
+  VERIDIS_DATABASE_URL: 'postgres://veridis:veridis@127.0.0.1:15432/veridis',
+} as const
+
+const SECRET_VARIABLES = new Set([
+  'VERIDIS_DATABASE_URL',
+  'VERIDIS_KAFKA_SASL_PASSWORD',
+  'VERIDIS_SCHEMA_REGISTRY_PASSWORD',
+])
+
+const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port')
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
+const integer = (min: number, max: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max)
+const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')
+
+const chainList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
+  .superRefine((ids, ctx) => {
+    for (const id of ids) {
+      if (!isCaip2(id))
+        ctx.addIssue({ code: 'custom', message: `'${id}' is not a CAIP-2 chain id (e.g. eip155:1)` })
+      else if (!findChain(id)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown chain '${id}'; known: ${KNOWN_CHAINS.map((chain) => chain.id).join(', ')}`,
+        })
+      }
+    }
+  })
+
+const environmentSchema = z.object({
+  VERIDIS_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  VERIDIS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  VERIDIS_HOME: z.string().min(1).default(path.join(PROJECT_ROOT, '.veridis')),
+  VERIDIS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes (at most 40)')
+    .optional(),
+  VERIDIS_KAFKA_BROKERS: z
+    .string()
+    .transform((value) => value.split(',').map((entry) => entry.trim()))
+    .pipe(z.array(hostPort).min(1)),
+  VERIDIS_KAFKA_CONTROLLER_PORT: integer(1, 65535).default(19093),
+  VERIDIS_KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  VERIDIS_KAFKA_SSL: flag.default(false),
+  VERIDIS_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  VERIDIS_KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  VERIDIS_KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  VERIDIS_SCHEMA_REGISTRY_URL: httpUrl,
+  VERIDIS_SCHEMA_REGISTRY_USERNAME: z.string().min(1).optional(),
+  VERIDIS_SCHEMA_REGISTRY_PASSWORD: z.string().min(1).optional(),
+  VERIDIS_DATABASE_URL: postgresUrl,
+  VERIDIS_DATABASE_POOL_SIZE: integer(1, 200).default(10),
+  VERIDIS_CHAINS: chainList.default(['eip155:31337', 'eip155:31338']),
+  VERIDIS_TOPIC_PARTITIONS: integer(1, 10_000).default(3),
+  VERIDIS_TOPIC_REPLICATION: integer(1, 16).default(1),
+  VERIDIS_TOPIC_MIN_INSYNC_REPLICAS: integer(1, 16).default(1),
+  VERIDIS_CONSUMER_MAX_ATTEMPTS: integer(1, 100).default(5),
+  VERIDIS_CONSUMER_BACKOFF_MS: integer(1, 60_000).default(200),
+  VERIDIS_CONSUMER_BACKOFF_MAX_MS: integer(1, 600_000).default(10_000),
+  VERIDIS_CONSUMER_CHUNK_SIZE: integer(1, 100_000).default(1_000),
+  VERIDIS_CONSUMER_PARTITION_CONCURRENCY: integer(1, 64).default(3),
+  VERIDIS_CONSUMER_COMMIT_INTERVAL_MS: integer(0, 3_600_000).default(1_000),
+  VERIDIS_SHUTDOWN_GRACE_MS: integer(0, 600_000).default(15_000),
+})
+
+export type Environment = z.infer<typeof environmentSchema>
+
+/**
+ * Checks between variables, on the raw values, so they are reported even when other
+ * variables are invalid too (zod skips object refinements once a field fails).
+ */
+function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
+  const problems: string[] = []
+  const pairs = [
+    ['VERIDIS_KAFKA_SASL_USERNAME', 'VERIDIS_KAFKA_SASL_PASSWORD'],
+    ['VERIDIS_SCHEMA_REGISTRY_USERNAME', 'VERIDIS_SCHEMA_REGISTRY_PASSWORD'],
+  ] as const
+  for (const [user, secret] of pairs) {
+    if (raw[user] && !raw[secret]) problems.push(`${secret}: missing secret (${user} is set)`)
+    if (raw[secret] && !raw[user]) problems.push(`${user}: missing (${secret} is set)`)
+  }
+  if (raw.VERIDIS_KAFKA_SASL_USERNAME && !raw.VERIDIS_KAFKA_SASL_MECHANISM) {
+    problems.push('VERIDIS_KAFKA_SASL_MECHANISM: missing (SASL credentials are set)')
+  }
+  const number = (name: string, fallback: number) => (raw[name] === undefined ? fallback : Number(raw[name]))
+  if (number('VERIDIS_TOPIC_MIN_INSYNC_REPLICAS', 1) > number('VERIDIS_TOPIC_REPLICATION', 1)) {
+    problems.push('VERIDIS_TOPIC_MIN_INSYNC_REPLICAS: cannot exceed VERIDIS_TOPIC_REPLICATION')
+  }
+  if (number('VERIDIS_CONSUMER_BACKOFF_MAX_MS', 10_000) < number('VERIDIS_CONSUMER_BACKOFF_MS', 200)) {
+    problems.push('VERIDIS_CONSUMER_BACKOFF_MAX_MS: cannot be below VERIDIS_CONSUMER_BACKOFF_MS')
+  }
+  return problems
+}
+
+export interface Config {
+  readonly env: Environment['VERIDIS_ENV']
+  readonly logLevel: Environment['VERIDIS_LOG_LEVEL']
+  readonly home: string
+  /** Prefix for topic names and consumer groups, so several pipelines (or test runs) share one cluster. */
+  readonly namespace: string | undefined
+  readonly kafka: {
+    readonly brokers: readonly string[]
+    readonly controllerPort: number
+    readonly clientId: string | undefined
+    readonly ssl: boolean
+    readonly sasl:
+      | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+      | undefined
+  }
+  readonly schemaRegistry: {
+    readonly url: string
+    readonly auth: { username: string; password: string } | undefined
+  }
+  readonly database: { readonly url: string; readonly poolSize: number }
+  readonly chains: readonly string[]
+  readonly topics: {
+    readonly partitions: number
+    readonly replication: number
+    readonly minInsyncReplicas: number
+  }
+  readonly consumer: {
+    readonly maxAttempts: number
+    readonly backoffMs: number
+    readonly backoffMaxMs: number
+    readonly chunkSize: number
+    /** Partitions handled at the same time by one process (each in order). */
+    readonly partitionConcurrency: number
+    /** How often processed offsets are committed; redelivery after a crash is bounded by it. */
+    readonly commitIntervalMs: number
+  }
+  readonly shutdownGraceMs: number
+}
+
+export class ConfigError extends NonRetryableError {
+  override name = 'ConfigError'
+  constructor(readonly problems: readonly string[]) {
+    super(`configuration is invalid:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`)
+  }
+}
+
+/** Reads and validates the configuration; throws one ConfigError listing every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string | undefined> = {}
+  for (const [name, value] of Object.entries(source)) {
+    if (name.startsWith('VERIDIS_') && value !== undefined && value !== '') raw[name] = value
+  }
+  const production = raw.VERIDIS_ENV === 'production'
+  const problems: string[] = []
+  for (const [name, fallback] of Object.entries(LOCAL_DEFAULTS)) {
+    if (raw[name] !== undefined) continue
+    if (production)
+      problems.push(
+        `${name}: required in production (the local default ${name === 'VERIDIS_DATABASE_URL' ? '' : `'${fallback}' `}only suits a developer machine)`,
+      )
+    else raw[name] = fallback
+  }
+
+  const parsed = environmentSchema.safeParse(raw)
+  if (!parsed.success) {
+    const reported = new Set(problems.map((problem) => problem.split(':')[0]))
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0] ?? 'environment')
+      if (reported.has(variable)) continue
+      const value = raw[variable]
+      const shown = value === undefined || SECRET_VARIABLES.has(variable) ? '' : ` (got '${value}')`
+      problems.push(`${variable}: ${issue.message}${shown}`)
+    }
+  }
+  problems.push(...crossFieldProblems(raw))
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)
+
+  const env = parsed.data
+  return {
+    env: env.VERIDIS_ENV,
+    logLevel: env.VERIDIS_LOG_LEVEL,
+    home: path.resolve(env.VERIDIS_HOME),
+    namespace: env.VERIDIS_NAMESPACE,
+    kafka: {
+      brokers: env.VERIDIS_KAFKA_BROKERS,
+      controllerPort: env.VERIDIS_KAFKA_CONTROLLER_PORT,
+      clientId: env.VERIDIS_KAFKA_CLIENT_ID,
+      ssl: env.VERIDIS_KAFKA_SSL,
+      sasl:
+        env.VERIDIS_KAFKA_SASL_MECHANISM && env.VERIDIS_KAFKA_SASL_USERNAME && env.VERIDIS_KAFKA_SASL_PASSWORD
+          ? {
+              mechanism: env.VERIDIS_KAFKA_SASL_MECHANISM,
+              username: env.VERIDIS_KAFKA_SASL_USERNAME,
+              password: env.VERIDIS_KAFKA_SASL_PASSWORD,
+            }
+          : undefined,
+    },
+    schemaRegistry: {
+      url: env.VERIDIS_SCHEMA_REGISTRY_URL.replace(/\/+$/, ''),
+      auth:
+        env.VERIDIS_SCHEMA_REGISTRY_USERNAME && env.VERIDIS_SCHEMA_REGISTRY_PASSWORD
+          ? { username: env.VERIDIS_SCHEMA_REGISTRY_USERNAME, password: env.VERIDIS_SCHEMA_REGISTRY_PASSWORD }
+          : undefined,
+    },
+    database: { url: env.VERIDIS_DATABASE_URL, poolSize: env.VERIDIS_DATABASE_POOL_SIZE },
+    chains: env.VERIDIS_CHAINS,
+    topics: {
+      partitions: env.VERIDIS_TOPIC_PARTITIONS,
+      replication: env.VERIDIS_TOPIC_REPLICATION,
+      minInsyncReplicas: env.VERIDIS_TOPIC_MIN_INSYNC_REPLICAS,
+    },
+    consumer: {
+      maxAttempts: env.VERIDIS_CONSUMER_MAX_ATTEMPTS,
+      backoffMs: env.VERIDIS_CONSUMER_BACKOFF_MS,
+      backoffMaxMs: env.VERIDIS_CONSUMER_BACKOFF_MAX_MS,
+      chunkSize: env.VERIDIS_CONSUMER_CHUNK_SIZE,
+      commitIntervalMs: env.VERIDIS_CONSUMER_COMMIT_INTERVAL_MS,
+      partitionConcurrency: env.VERIDIS_CONSUMER_PARTITION_CONCURRENCY,
+    },
+    shutdownGraceMs: env.VERIDIS_SHUTDOWN_GRACE_MS,
+  }
+}
+
+/** A connection URL with its password replaced, for logs and status output. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '<unparseable url>'
+  }
+}

@@ -1,0 +1,65 @@
+import type { Counter } from 'prom-client'
+import type { BatchHandler, ConsumedMessage, HandlerContext } from '../bus/consumer.ts'
+import { NonRetryableError } from '../errors.ts'
+import type { Pool, PoolClient } from './pool.ts'
+
+/**
+ * Effects into Postgres exactly once, although Kafka delivers at least once: the
+ * `(consumer group, message id)` pairs are inserted in the same transaction as the
+ * effect, and only messages whose pair was new reach `effect`. A crash before COMMIT
+ * undoes both; a crash after COMMIT but before the offset commit redelivers messages that
+ * are then recognised and skipped.
+ */
+export function exactlyOnce<T>(options: {
+  pool: Pool
+  group: string
+  /** The message's identity. Defaults to its `eventId` header. */
+  idOf?: (message: ConsumedMessage<T>) => string
+  effect: (
+    messages: readonly ConsumedMessage<T>[],
+    client: PoolClient,
+    context: HandlerContext,
+  ) => Promise<void>
+  duplicates?: Counter<'group'>
+}): BatchHandler<T> {
+  const idOf =
+    options.idOf ??
+    ((message: ConsumedMessage<T>) => {
+      if (!message.eventId) {
+        throw new NonRetryableError(
+          `message ${message.topic}/${message.partition}/${message.offset} has no eventId header`,
+        )
+      }
+      return message.eventId
+    })
+
+  return async (messages, context) => {
+    const byId = new Map<string, ConsumedMessage<T>>()
+    for (const message of messages) {
+      const id = idOf(message)
+      if (!byId.has(id)) byId.set(id, message)
+    }
+    const client = await options.pool.connect()
+    try {
+      await client.query('BEGIN')
+      const { rows } = await client.query<{ message_id: string }>(
+        `INSERT INTO bus_processed_messages (consumer_group, message_id)
+         SELECT $1, unnest($2::text[])
+         ON CONFLICT DO NOTHING
+         RETURNING message_id`,
+        [options.group, [...byId.keys()]],
+      )
+      const fresh = new Set(rows.map((row) => row.message_id))
+      const toApply = [...byId].filter(([id]) => fresh.has(id)).map(([, message]) => message)
+      if (toApply.length > 0) await options.effect(toApply, client, context)
+      await client.query('COMMIT')
+      const skipped = messages.length - toApply.length
+      if (skipped > 0) options.duplicates?.inc({ group: options.group }, skipped)
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+}

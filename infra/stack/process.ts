@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { sleep } from '../../core/bus/retry.ts'
+
+/**
+ * Background processes owned by the project: started detached with their output in a log
+ * file, tracked by a pid file under the project's run directory, so `status` and `down`
+ * work from any later shell.
+ */
+export interface ManagedProcess {
+  readonly name: string
+  readonly pidFile: string
+  readonly logFile: string
+}
+
+export interface SpawnSpec {
+  readonly command: string
+  readonly args: readonly string[]
+  readonly cwd?: string
+  readonly env?: NodeJS.ProcessEnv
+  readonly uid?: number
+  readonly gid?: number
+}
+
+export function managedProcess(runDir: string, logDir: string, name: string): ManagedProcess {
+  return { name, pidFile: path.join(runDir, `${name}.pid`), logFile: path.join(logDir, `${name}.log`) }
+}
+
+export function readPid(proc: ManagedProcess): number | undefined {
+  if (!existsSync(proc.pidFile)) return undefined
+  const pid = Number(readFileSync(proc.pidFile, 'utf8').trim())
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined
+}
+
+export function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  // A zombie (exited, not yet reaped) still answers kill(0); /proc says what it really is.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true
+  }
+}
+
+export function runningPid(proc: ManagedProcess): number | undefined {
+  const pid = readPid(proc)
+  return isAlive(pid) ? pid : undefined
+}
+
+export function startDetached(proc: ManagedProcess, spec: SpawnSpec): number {
+  mkdirSync(path.dirname(proc.pidFile), { recursive: true })
+  mkdirSync(path.dirname(proc.logFile), { recursive: true })
+  const log = openSync(proc.logFile, 'a')
+  writeFileSync(
+    log,
+    `\n--- ${new Date().toISOString()} starting ${proc.name}: ${spec.command} ${spec.args.join(' ')}\n`,
+  )
+  const child = spawn(spec.command, [...spec.args], {
+    cwd: spec.cwd,
+    env: spec.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', log, log],
+    ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+    ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+  })
+  closeSync(log)
+  if (child.pid === undefined) throw new Error(`could not start ${proc.name} (${spec.command})`)
+  child.unref()
+  writeFileSync(proc.pidFile, `${child.pid}\n`)
+  return child.pid
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
+export async function stopProcess(
+  proc: ManagedProcess,
+  graceMs = 20_000,
+): Promise<'stopped' | 'killed' | 'not running'> {
+  const pid = readPid(proc)
+  if (!isAlive(pid) || pid === undefined) {
+    rmSync(proc.pidFile, { force: true })
+    return 'not running'
+  }
+  process.kill(pid, 'SIGTERM')
+  const deadline = Date.now() + graceMs
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) {
+      rmSync(proc.pidFile, { force: true })
+      return 'stopped'
+    }
+    await sleep(100)
+  }
+  process.kill(pid, 'SIGKILL')
+  while (isAlive(pid)) await sleep(50)
+  rmSync(proc.pidFile, { force: true })
+  return 'killed'
+}
+
+/** The last lines of a log file, for error messages when a process dies on start. */
+export function tailLog(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  } catch {
+    return '(no log)'
+  }
+}

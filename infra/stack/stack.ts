@@ -1,0 +1,95 @@
+import { sleep } from '../../core/bus/retry.ts'
+import type { Config } from '../../core/config/env.ts'
+import { migrate } from '../../core/db/migrate.ts'
+import { createPool } from '../../core/db/pool.ts'
+import type { Logger } from '../../core/logging/logger.ts'
+import { kafkaService } from './kafka.ts'
+import { stackLayout } from './layout.ts'
+import { ensureRoleAndDatabase, postgresService } from './postgres.ts'
+import { tailLog } from './process.ts'
+import { registryService } from './registry.ts'
+import type { Progress, StackContext, StackService } from './service.ts'
+
+/** In start order: the registry keeps its schemas in Postgres. */
+export const STACK_SERVICES: readonly StackService[] = [postgresService, kafkaService, registryService]
+
+export function stackContext(config: Config, progress: Progress): StackContext {
+  return { config, layout: stackLayout(config), progress }
+}
+
+const HEALTH_TIMEOUT_MS = 90_000
+
+async function waitHealthy(context: StackContext, service: StackService): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS
+  while (Date.now() < deadline) {
+    if (await service.isHealthy(context)) return
+    if (service.pid(context) === undefined) {
+      throw new Error(
+        `${service.name} exited during start-up; last lines of ${service.logFile(context)}:\n${tailLog(service.logFile(context))}`,
+      )
+    }
+    await sleep(250)
+  }
+  throw new Error(
+    `${service.name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000} s; see ${service.logFile(context)}`,
+  )
+}
+
+async function startAndWait(context: StackContext, service: StackService) {
+  const started = Date.now()
+  const outcome = await service.start(context)
+  await waitHealthy(context, service)
+  context.progress(
+    `${service.name}: ${outcome === 'started' ? `healthy in ${((Date.now() - started) / 1000).toFixed(1)} s` : 'already running'}`,
+  )
+}
+
+export async function stackInstall(context: StackContext) {
+  for (const service of STACK_SERVICES) await service.install(context)
+}
+
+/**
+ * Installs what is missing, starts what is not running, waits for health, and prepares the
+ * application database (role, database, migrations). Idempotent.
+ */
+export async function stackUp(context: StackContext, logger: Logger): Promise<void> {
+  await stackInstall(context)
+  // Postgres and Kafka do not depend on each other: start both, then wait.
+  await Promise.all([startAndWait(context, postgresService), startAndWait(context, kafkaService)])
+  const url = new URL(context.config.database.url)
+  await ensureRoleAndDatabase(context, {
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: url.pathname.replace(/^\//, ''),
+  })
+  const pool = createPool(context.config.database, logger, 'veridis-migrate')
+  try {
+    const applied = await migrate(pool)
+    if (applied.length > 0) context.progress(`postgres: applied migrations ${applied.join(', ')}`)
+  } finally {
+    await pool.end()
+  }
+  await startAndWait(context, registryService)
+}
+
+export async function stackDown(context: StackContext): Promise<void> {
+  for (const service of [...STACK_SERVICES].reverse()) {
+    context.progress(`${service.name}: ${await service.stop(context)}`)
+  }
+}
+
+export async function stackStatus(context: StackContext) {
+  return Promise.all(
+    STACK_SERVICES.map(async (service) => {
+      const pid = service.pid(context)
+      const healthy = pid !== undefined && (await service.isHealthy(context))
+      return {
+        name: service.name,
+        pid,
+        healthy,
+        detail: service.describe(context),
+        log: service.logFile(context),
+      }
+    }),
+  )
+}

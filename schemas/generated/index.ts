@@ -1,0 +1,10 @@
+// Generated from schemas/*.avsc by `veridis schemas generate`. Do not edit.
+export type { Alert } from './veridis.alert.v1.ts'
+export type { AuditEvent } from './veridis.audit.v1.ts'
+export type { AttestationEvent } from './veridis.chain.attestation.v1.ts'
+export type { BridgeEvent } from './veridis.chain.bridge.v1.ts'
+export type { NullifierEvent } from './veridis.chain.nullifier.v1.ts'
+export type { Command } from './veridis.command.v1.ts'
+export type { DeadLetter } from './veridis.dlq.v1.ts'
+export type { NullifierPropagation } from './veridis.nullifier.propagation.v1.ts'
+export type { ProofResult } from './veridis.proof.v1.ts'

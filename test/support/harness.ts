@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto'
+import { type Bus, connectBus } from '../../core/bus/connect.ts'
+import { createBusProducer } from '../../core/bus/producer.ts'
+import { prepareBus } from '../../core/bus/setup.ts'
+import { loadConfig } from '../../core/config/env.ts'
+import { type Common, createCommon } from '../../core/context.ts'
+import { createPool, type Pool } from '../../core/db/pool.ts'
+
+/**
+ * Each test file works in a namespace of its own (random topic names, group ids and
+ * schema subjects) on the one real local stack, so files never see each other's data.
+ */
+export function randomNamespace(prefix = 't'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`
+}
+
+export function testEnv(namespace: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    VERIDIS_NAMESPACE: namespace,
+    VERIDIS_LOG_LEVEL: process.env.VERIDIS_LOG_LEVEL ?? 'warn',
+    // Small backoffs keep retry tests quick; production defaults are larger.
+    VERIDIS_CONSUMER_BACKOFF_MS: '20',
+    VERIDIS_CONSUMER_BACKOFF_MAX_MS: '200',
+  }
+}
+
+export interface TestBus {
+  readonly common: Common
+  readonly bus: Bus
+  readonly pool: Pool
+  readonly namespace: string
+  close(): Promise<void>
+}
+
+/** A prepared namespace: topics provisioned and schemas registered. */
+export async function openTestBus(
+  namespace = randomNamespace(),
+  overrides: NodeJS.ProcessEnv = {},
+): Promise<TestBus> {
+  const config = loadConfig({ ...testEnv(namespace), ...overrides })
+  const common = createCommon('test', { config, exit: () => undefined })
+  const bus = connectBus(common)
+  await prepareBus(common, bus)
+  const pool = createPool(config.database, common.logger, 'veridis-test')
+  return {
+    common,
+    bus,
+    pool,
+    namespace,
+    async close() {
+      await pool.end()
+      const admin = bus.kafka.admin()
+      await admin.connect()
+      await admin.deleteTopics({ topics: bus.allTopics.map((topic) => topic.name) }).catch(() => undefined)
+      await admin.disconnect()
+      // Leave the registry as it was: soft delete, then permanent, per subject.
+      for (const topic of bus.allTopics) {
+        for (const subject of [`${topic.name}-key`, `${topic.name}-value`]) {
+          const url = `${config.schemaRegistry.url}/subjects/${encodeURIComponent(subject)}`
+          await fetch(url, { method: 'DELETE' }).catch(() => undefined)
+          await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined)
+        }
+      }
+    },
+  }
+}
+
+export async function testProducer(testBus: TestBus, name = 'test-producer') {
+  const producer = createBusProducer(testBus.common, {
+    kafka: testBus.bus.kafka,
+    codec: testBus.bus.codec,
+    producerName: name,
+    topics: testBus.bus.allTopics.map((topic) => topic.name),
+  })
+  await producer.connect()
+  return producer
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await check()
+      if (value !== undefined) return value
+    } catch (error) {
+      last = error
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+}
