@@ -31,6 +31,7 @@ export function cliCommand(args: readonly string[]): { command: string; args: st
   return {
     command: process.execPath,
     args: [
+      '--max-semi-space-size=32',
       '--import',
       path.join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs'),
       path.join(PROJECT_ROOT, 'cli/main.ts'),
