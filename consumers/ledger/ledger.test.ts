@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import type { Finality } from '../../core/bus/types.ts'
+import { pruneProcessedMessages } from '../../core/db/exactly-once.ts'
 import { runConsumerProcess } from '../../core/service/consumer-process.ts'
 import { createChainEventPublisher } from '../../producers/chains/common/publisher.ts'
 import { eventually, openTestBus, type TestBus, testProducer } from '../../test/support/harness.ts'
@@ -76,5 +77,24 @@ describe('ledger consumer', () => {
       chain: facts[0]!.envelope.chain,
       block_number: facts[0]!.envelope.blockNumber,
     })
+  })
+})
+
+describe('exactly-once bookkeeping', () => {
+  test('behavior: ids older than the retention are pruned, recent ones kept', async () => {
+    const group = `${testBus.namespace}.prune-test`
+    await testBus.pool.query(
+      `INSERT INTO bus_processed_messages (consumer_group, message_id, processed_at)
+       SELECT $1, 'old-' || n, now() - interval '40 days' FROM generate_series(1, 25000) AS n
+       UNION ALL SELECT $1, 'new-' || n, now() FROM generate_series(1, 10) AS n`,
+      [group],
+    )
+    expect(await pruneProcessedMessages(testBus.pool, group, 30)).toBe(25_000)
+    const { rows } = await testBus.pool.query<{ count: number }>(
+      'SELECT COUNT(*)::int AS count FROM bus_processed_messages WHERE consumer_group = $1',
+      [group],
+    )
+    expect(rows[0]!.count).toBe(10)
+    await testBus.pool.query('DELETE FROM bus_processed_messages WHERE consumer_group = $1', [group])
   })
 })

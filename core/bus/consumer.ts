@@ -89,7 +89,7 @@ export function createConsumerRunner<T>(
   })
   const consumer: Consumer = bus.kafka.consumer({
     groupId: group,
-    sessionTimeout: 30_000,
+    sessionTimeout: settings.sessionTimeoutMs,
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 4 * 1024 * 1024,
     allowAutoTopicCreation: false,

@@ -82,7 +82,9 @@ const environmentSchema = z.object({
   VERIDIS_CONSUMER_BACKOFF_MAX_MS: integer(1, 600_000).default(10_000),
   VERIDIS_CONSUMER_CHUNK_SIZE: integer(1, 100_000).default(1_000),
   VERIDIS_CONSUMER_PARTITION_CONCURRENCY: integer(1, 64).default(3),
+  VERIDIS_CONSUMER_SESSION_TIMEOUT_MS: integer(6_000, 300_000).default(30_000),
   VERIDIS_CONSUMER_COMMIT_INTERVAL_MS: integer(0, 3_600_000).default(1_000),
+  VERIDIS_DEDUPE_RETENTION_DAYS: integer(1, 3650).default(30),
   VERIDIS_SHUTDOWN_GRACE_MS: integer(0, 600_000).default(15_000),
 })
 
@@ -150,6 +152,10 @@ export interface Config {
     readonly partitionConcurrency: number
     /** How often processed offsets are committed; redelivery after a crash is bounded by it. */
     readonly commitIntervalMs: number
+    /** How long a silent member keeps its partitions before the group rebalances. */
+    readonly sessionTimeoutMs: number
+    /** How long exactly-once bookkeeping remembers a message id. */
+    readonly dedupeRetentionDays: number
   }
   readonly shutdownGraceMs: number
 }
@@ -233,6 +239,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       chunkSize: env.VERIDIS_CONSUMER_CHUNK_SIZE,
       commitIntervalMs: env.VERIDIS_CONSUMER_COMMIT_INTERVAL_MS,
       partitionConcurrency: env.VERIDIS_CONSUMER_PARTITION_CONCURRENCY,
+      dedupeRetentionDays: env.VERIDIS_DEDUPE_RETENTION_DAYS,
+      sessionTimeoutMs: env.VERIDIS_CONSUMER_SESSION_TIMEOUT_MS,
     },
     shutdownGraceMs: env.VERIDIS_SHUTDOWN_GRACE_MS,
   }

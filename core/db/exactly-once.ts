@@ -63,3 +63,28 @@ export function exactlyOnce<T>(options: {
     }
   }
 }
+
+/**
+ * Forgets message ids older than `retentionDays`, in slices so a large backlog never holds
+ * long locks. Redelivery cannot reach further back than the topics' retention (30 days for
+ * chain events), so ids older than that protect nothing. Returns the rows removed.
+ */
+export async function pruneProcessedMessages(
+  pool: Pool,
+  group: string,
+  retentionDays: number,
+): Promise<number> {
+  let removed = 0
+  for (;;) {
+    const { rowCount } = await pool.query(
+      `DELETE FROM bus_processed_messages
+       WHERE ctid IN (
+         SELECT ctid FROM bus_processed_messages
+         WHERE consumer_group = $1 AND processed_at < now() - make_interval(days => $2)
+         LIMIT 10000)`,
+      [group, retentionDays],
+    )
+    removed += rowCount ?? 0
+    if (!rowCount) return removed
+  }
+}

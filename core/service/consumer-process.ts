@@ -3,9 +3,13 @@ import { type ConsumerDefinition, createConsumerRunner } from '../bus/consumer.t
 import { type BusProducer, createBusProducer } from '../bus/producer.ts'
 import { groupId } from '../bus/topics.ts'
 import type { Common } from '../context.ts'
+import { pruneProcessedMessages } from '../db/exactly-once.ts'
 import { createPool, type Pool } from '../db/pool.ts'
+import { describeError } from '../errors.ts'
 import { startOpsServer } from '../ops/server.ts'
 import { waitFor } from './wait.ts'
+
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000
 
 export interface ConsumerDependencies {
   readonly common: Common
@@ -71,5 +75,17 @@ export async function runConsumerProcess<T>(
   common.shutdown.onShutdown('producer', () => producer.disconnect())
   common.shutdown.onShutdown('consumer', () => runner.stop())
   await runner.start()
+
+  const prune = async () => {
+    try {
+      const removed = await pruneProcessedMessages(pool, group, common.config.consumer.dedupeRetentionDays)
+      if (removed > 0) logger.info({ removed }, 'pruned exactly-once bookkeeping')
+    } catch (error) {
+      logger.warn({ err: describeError(error) }, 'pruning exactly-once bookkeeping failed; will retry')
+    }
+  }
+  const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS)
+  pruneTimer.unref()
+  common.shutdown.onShutdown('prune timer', () => clearInterval(pruneTimer))
   return { runner, producer, pool, bus }
 }
