@@ -64,7 +64,12 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 function startProducer(job: ProducerJob): { ready: Promise<void>; done: Promise<number> } {
   // Worker threads do not inherit the TypeScript loader: register it before importing.
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./pipeline-producer.ts', import.meta.url).href)}) })`
-  const worker = new Worker(bootstrap, { eval: true, workerData: job })
+  // The same young-generation size bin/veridis gives every pipeline process.
+  const worker = new Worker(bootstrap, {
+    eval: true,
+    workerData: job,
+    resourceLimits: { maxYoungGenerationSizeMb: 96 },
+  })
   let markReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => {
     markReady = resolve

@@ -8,7 +8,7 @@ import type { Progress } from './service.ts'
  */
 let aptUpdated = false
 
-async function aptInstall(packages: readonly string[], progress: Progress) {
+export async function aptInstall(packages: readonly string[], progress: Progress) {
   if (process.getuid?.() !== 0) {
     throw new Error(
       `missing system packages: ${packages.join(' ')}; install them with: sudo apt-get install -y ${packages.join(' ')}`,
