@@ -8,6 +8,7 @@ export default defineConfig({
       'producers/**/*.test.ts',
       'core/**/*.test.ts',
       'schemas/**/*.test.ts',
+      'monitor/**/*.test.ts',
     ],
     globalSetup: ['test/setup/global.ts'],
     // One real stack on two cores: files run one after another, each in its own namespace.

@@ -9,8 +9,9 @@ import { migrate } from '../core/db/migrate.ts'
 import { createPool } from '../core/db/pool.ts'
 import { createLogger } from '../core/logging/logger.ts'
 import { runConsumerProcess } from '../core/service/consumer-process.ts'
-import { pipelineDown, pipelineStatus, pipelineUp } from '../infra/stack/pipeline.ts'
+import { LAG_MONITOR_PORT, pipelineDown, pipelineStatus, pipelineUp } from '../infra/stack/pipeline.ts'
 import { stackContext, stackDown, stackInstall, stackStatus, stackUp } from '../infra/stack/stack.ts'
+import { runLagMonitor } from '../monitor/lag/process.ts'
 import { staleGeneratedTypes, writeGeneratedTypes } from '../schemas/codegen.ts'
 import { runTests } from './test.ts'
 
@@ -59,6 +60,7 @@ async function bringUp() {
       `Kafka       ${config.kafka.brokers.join(',')}`,
       `Registry    ${config.schemaRegistry.url}`,
       `Postgres    ${redactUrl(config.database.url)}`,
+      `Lag         http://127.0.0.1:${LAG_MONITOR_PORT}/ (dashboard), /api/v1/lag, /metrics`,
       `Logs        ${context.layout.logDir}`,
       'Stop with   bin/veridis down',
       '',
@@ -168,6 +170,16 @@ program
     const common = createCommon(`consumer-${name}`)
     common.shutdown.installSignalHandlers()
     await runConsumerProcess(common, entry.module, { opsPort: options.opsPort ?? entry.opsPort })
+  })
+
+program
+  .command('lag')
+  .description('run the consumer-lag monitor: /metrics, /api/v1/lag and the dashboard at /')
+  .addOption(new Option('--port <port>', 'HTTP port').argParser(Number))
+  .action(async (options: { port?: number }) => {
+    const common = createCommon('lag-monitor')
+    common.shutdown.installSignalHandlers()
+    await runLagMonitor(common, { port: options.port ?? LAG_MONITOR_PORT })
   })
 
 program

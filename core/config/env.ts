@@ -84,6 +84,22 @@ const environmentSchema = z.object({
   VERIDIS_CONSUMER_PARTITION_CONCURRENCY: integer(1, 64).default(3),
   VERIDIS_CONSUMER_SESSION_TIMEOUT_MS: integer(6_000, 300_000).default(30_000),
   VERIDIS_CONSUMER_COMMIT_INTERVAL_MS: integer(0, 3_600_000).default(1_000),
+  VERIDIS_LAG_POLL_MS: integer(200, 600_000).default(5_000),
+  VERIDIS_LAG_WINDOW: integer(2, 1_000).default(10),
+  VERIDIS_LAG_GROUP_FILTER: z
+    .string()
+    .refine(
+      (value) => {
+        try {
+          new RegExp(value)
+          return true
+        } catch {
+          return false
+        }
+      },
+      { message: 'must be a regular expression' },
+    )
+    .optional(),
   VERIDIS_DEDUPE_RETENTION_DAYS: integer(1, 3650).default(30),
   VERIDIS_SHUTDOWN_GRACE_MS: integer(0, 600_000).default(15_000),
 })
@@ -156,6 +172,14 @@ export interface Config {
     readonly sessionTimeoutMs: number
     /** How long exactly-once bookkeeping remembers a message id. */
     readonly dedupeRetentionDays: number
+  }
+  readonly lagMonitor: {
+    /** How often the cluster is polled. */
+    readonly pollMs: number
+    /** Observations per partition the status is judged over (Burrow's window). */
+    readonly window: number
+    /** Only groups whose id matches are watched. */
+    readonly groupFilter: RegExp | undefined
   }
   readonly shutdownGraceMs: number
 }
@@ -241,6 +265,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       partitionConcurrency: env.VERIDIS_CONSUMER_PARTITION_CONCURRENCY,
       dedupeRetentionDays: env.VERIDIS_DEDUPE_RETENTION_DAYS,
       sessionTimeoutMs: env.VERIDIS_CONSUMER_SESSION_TIMEOUT_MS,
+    },
+    lagMonitor: {
+      pollMs: env.VERIDIS_LAG_POLL_MS,
+      window: env.VERIDIS_LAG_WINDOW,
+      groupFilter:
+        env.VERIDIS_LAG_GROUP_FILTER === undefined ? undefined : new RegExp(env.VERIDIS_LAG_GROUP_FILTER),
     },
     shutdownGraceMs: env.VERIDIS_SHUTDOWN_GRACE_MS,
   }

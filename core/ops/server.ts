@@ -1,5 +1,43 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import { Counter, Histogram, type Registry } from 'prom-client'
 import type { Common } from '../context.ts'
+
+/**
+ * `http_requests_total` and `http_request_duration_seconds` for every HTTP server of the
+ * pipeline, labelled by the route pattern (never the raw URL, which would explode the
+ * number of series) and the status code.
+ */
+export function instrumentHttp(app: FastifyInstance, registry: Registry) {
+  const labelNames = ['method', 'route', 'status_code'] as const
+  const requests =
+    (registry.getSingleMetric('http_requests_total') as Counter<(typeof labelNames)[number]> | undefined) ??
+    new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered.',
+      labelNames,
+      registers: [registry],
+    })
+  const duration =
+    (registry.getSingleMetric('http_request_duration_seconds') as
+      | Histogram<(typeof labelNames)[number]>
+      | undefined) ??
+    new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request.',
+      labelNames,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    })
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status_code: String(reply.statusCode),
+    }
+    requests.inc(labels)
+    duration.observe(labels, reply.elapsedTime / 1000)
+  })
+}
 
 export interface ReadinessCheck {
   readonly name: string
@@ -12,9 +50,16 @@ export interface ReadinessCheck {
  */
 export async function startOpsServer(
   common: Common,
-  options: { port: number; host?: string; checks: readonly ReadinessCheck[] },
+  options: {
+    port: number
+    host?: string
+    checks: readonly ReadinessCheck[]
+    /** Extra routes of the process (an API, a dashboard), registered before listening. */
+    extend?: (app: FastifyInstance) => void | Promise<void>
+  },
 ): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({ logger: false })
+  instrumentHttp(app, common.metrics.registry)
   app.get('/health', async () => ({ status: 'ok', service: common.service }))
   app.get('/ready', async (_request, reply) => {
     const results = await Promise.all(
@@ -33,6 +78,7 @@ export async function startOpsServer(
     const body = await common.metrics.registry.metrics()
     return reply.header('content-type', common.metrics.registry.contentType).send(body)
   })
+  await options.extend?.(app)
   await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port

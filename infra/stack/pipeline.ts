@@ -15,13 +15,16 @@ export interface PipelineProcess {
   readonly opsPort: number
 }
 
-export const PIPELINE_PROCESSES: readonly PipelineProcess[] = Object.entries(CONSUMERS).map(
-  ([name, entry]) => ({
+export const LAG_MONITOR_PORT = 9480
+
+export const PIPELINE_PROCESSES: readonly PipelineProcess[] = [
+  ...Object.entries(CONSUMERS).map(([name, entry]) => ({
     name: `consumer-${name}`,
     args: ['consume', name],
     opsPort: entry.opsPort,
-  }),
-)
+  })),
+  { name: 'lag-monitor', args: ['lag'], opsPort: LAG_MONITOR_PORT },
+]
 
 const proc = (context: StackContext, process: PipelineProcess) =>
   managedProcess(context.layout.runDir, context.layout.logDir, process.name)

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify'
+import { Counter, Histogram } from 'prom-client'
+import { createKafka } from '../../core/bus/kafka.ts'
+import { sleep } from '../../core/bus/retry.ts'
+import { namespacedTopics } from '../../core/bus/topics.ts'
+import type { Common } from '../../core/context.ts'
+import { describeError } from '../../core/errors.ts'
+import { startOpsServer } from '../../core/ops/server.ts'
+import { waitFor } from '../../core/service/wait.ts'
+import { createLagState } from './monitor.ts'
+import { pollCluster } from './poll.ts'
+
+/**
+ * `veridis lag`: polls the cluster, judges every consumer group, and serves the result as
+ * Prometheus metrics (/metrics), JSON (/api/v1/lag) and the dashboard (/). A process of
+ * its own: it watches the consumers, so it must not share their fate.
+ */
+export async function runLagMonitor(
+  common: Common,
+  options: { port: number; dashboard?: (app: FastifyInstance) => void | Promise<void> },
+) {
+  const { logger, config } = common
+  const settings = config.lagMonitor
+  const kafka = createKafka({ config: config.kafka, clientId: 'veridis-lag-monitor', logger })
+  const admin = kafka.admin()
+  const dlqTopic = namespacedTopics(config.namespace).deadLetter.name
+  const registers = [common.metrics.registry]
+  const pollDuration = new Histogram({
+    name: 'veridis_lag_poll_duration_seconds',
+    help: 'Time one poll of the cluster (admin calls and evaluation) took.',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  })
+  const pollErrors = new Counter({
+    name: 'veridis_lag_poll_errors_total',
+    help: 'Polls that failed.',
+    registers,
+  })
+  const state = createLagState({
+    registry: common.metrics.registry,
+    window: settings.window,
+    pollIntervalMs: settings.pollMs,
+    dlqTopic,
+  })
+  let polled = false
+
+  const { port } = await startOpsServer(common, {
+    port: options.port,
+    checks: [{ name: 'first poll', check: () => polled }],
+    extend: async (app) => {
+      app.get('/api/v1/lag', async (_request, reply) =>
+        reply.header('cache-control', 'no-store').send(state.view()),
+      )
+      await options.dashboard?.(app)
+    },
+  })
+
+  await waitFor('Kafka', () => admin.connect(), { logger, signal: common.shutdown.signal })
+  common.shutdown.onShutdown('admin client', () => admin.disconnect())
+
+  const pollOnce = async () => {
+    const timer = pollDuration.startTimer()
+    try {
+      const snapshot = await pollCluster(admin, {
+        ...(settings.groupFilter ? { groupFilter: settings.groupFilter } : {}),
+        extraTopics: [dlqTopic],
+      })
+      state.update(snapshot)
+      polled = true
+    } catch (error) {
+      pollErrors.inc()
+      logger.warn({ err: describeError(error) }, 'poll failed')
+    } finally {
+      timer()
+    }
+  }
+
+  // Polls on a fixed cadence; a slow poll delays the next one rather than overlapping it.
+  const loop = (async () => {
+    while (!common.shutdown.signal.aborted) {
+      const started = Date.now()
+      await pollOnce()
+      await sleep(Math.max(0, settings.pollMs - (Date.now() - started)), common.shutdown.signal)
+    }
+  })()
+  common.shutdown.onShutdown('poll loop', () => loop)
+  logger.info({ port, pollMs: settings.pollMs, window: settings.window }, 'lag monitor running')
+  return { port, state, pollOnce }
+}
