@@ -185,13 +185,20 @@ program
 program
   .command('bench')
   .description('run a benchmark against the local stack (see bench/)')
-  .argument('<name>', 'pipeline')
-  .addOption(new Option('--events <n>', 'how many events').argParser(Number))
+  .argument('<name>', 'pipeline | lag')
+  .addOption(new Option('--events <n>', 'pipeline: how many events').argParser(Number))
+  .addOption(new Option('--groups <n>', 'lag: consumer groups').argParser(Number))
+  .addOption(new Option('--partitions <n>', 'lag: partitions per group').argParser(Number))
   .addOption(new Option('--rounds <n>', 'rounds to take the median of').argParser(Number))
-  .action(async (name: string, options: { events?: number; rounds?: number }) => {
-    await runBench(name, options)
-    process.exit(0)
-  })
+  .action(
+    async (
+      name: string,
+      options: { events?: number; rounds?: number; groups?: number; partitions?: number },
+    ) => {
+      await runBench(name, options)
+      process.exit(0)
+    },
+  )
 
 program
   .command('test')
