@@ -1,0 +1,110 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+/**
+ * The protocol's metrics, named as operators of this kind of system expect them, defined
+ * once so every process that emits one uses the same name, labels and help text as the
+ * Prometheus rules and Grafana dashboards in infra/. Each group is created by the process
+ * that owns it (the prover creates `zk`, listeners create `chain`, …), on its own registry.
+ */
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
+  return (
+    (registry.getSingleMetric(name) as Counter<L> | undefined) ??
+    new Counter({ name, help, labelNames, registers: [registry] })
+  )
+}
+
+function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
+  return (
+    (registry.getSingleMetric(name) as Gauge<L> | undefined) ??
+    new Gauge({ name, help, labelNames, registers: [registry] })
+  )
+}
+
+function histogram<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  buckets: number[],
+) {
+  return (
+    (registry.getSingleMetric(name) as Histogram<L> | undefined) ??
+    new Histogram({ name, help, labelNames, buckets, registers: [registry] })
+  )
+}
+
+export const zkMetrics = (registry: Registry) => ({
+  proofs: counter(
+    registry,
+    'zk_proof_generation_total',
+    'Proofs generated, by circuit and outcome (success, failure, rejected).',
+    ['circuit_type', 'status'] as const,
+  ),
+  proofDuration: histogram(
+    registry,
+    'zk_proof_generation_duration_seconds',
+    'Witness and Groth16 proof time.',
+    ['circuit_type'] as const,
+    [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+  ),
+})
+
+export const chainMetrics = (registry: Registry) => ({
+  blocksBehind: gauge(
+    registry,
+    'veridis_chain_blocks_behind_head',
+    'Blocks between the chain head and the listener cursor.',
+    ['chain'] as const,
+  ),
+  reorgs: counter(registry, 'veridis_chain_reorgs_total', 'Reorganisations the listener saw.', [
+    'chain',
+  ] as const),
+  rpcErrors: counter(registry, 'veridis_chain_rpc_errors_total', 'Failed RPC calls, per endpoint.', [
+    'chain',
+    'url',
+  ] as const),
+  eventsPublished: counter(
+    registry,
+    'veridis_chain_events_published_total',
+    'Chain events published, by type.',
+    ['chain', 'type'] as const,
+  ),
+})
+
+export const bridgeMetrics = (registry: Registry) => ({
+  messages: counter(registry, 'bridge_messages_total', 'Bridge messages seen, by route and outcome.', [
+    'source_chain',
+    'target_chain',
+    'status',
+  ] as const),
+})
+
+export const securityMetrics = (registry: Registry) => ({
+  events: counter(registry, 'security_events_total', 'Security findings raised, by kind and severity.', [
+    'kind',
+    'severity',
+  ] as const),
+})
+
+export const complianceMetrics = (registry: Registry) => ({
+  events: counter(registry, 'compliance_events_total', 'Compliance-audit events written, by action.', [
+    'action',
+  ] as const),
+  retentionViolations: gauge(
+    registry,
+    'gdpr_data_retention_violations',
+    'Records kept past their retention period.',
+    [] as const,
+  ),
+})
+
+/** Every protocol metric name, for checks that rules and dashboards only use what exists. */
+export function protocolMetricNames(): string[] {
+  const registry = new Registry()
+  zkMetrics(registry)
+  chainMetrics(registry)
+  bridgeMetrics(registry)
+  securityMetrics(registry)
+  complianceMetrics(registry)
+  return registry.getMetricsAsArray().map((metric) => metric.name)
+}

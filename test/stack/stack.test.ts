@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { loadConfig } from '../../core/config/env.ts'
+import { PROJECT_ROOT } from '../../core/paths.ts'
+import { renderTemplate } from '../../infra/stack/kafka.ts'
+import { stackLayout } from '../../infra/stack/layout.ts'
+
+const veridis = (...args: string[]) =>
+  spawnSync(path.join(PROJECT_ROOT, 'bin', 'veridis'), args, {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: process.env,
+  })
+
+describe('local stack', () => {
+  test('behavior: stack up is idempotent and status reports every service healthy', () => {
+    const up = veridis('stack', 'up')
+    expect(up.status).toBe(0)
+    for (const service of ['postgres', 'kafka', 'registry'])
+      expect(up.stderr).toContain(`${service}: already running`)
+    const status = veridis('stack', 'status')
+    expect(status.status).toBe(0)
+    const lines = status.stdout.trim().split('\n')
+    expect(lines.map((line) => line.split(/\s+/).slice(0, 2))).toEqual([
+      ['postgres', 'healthy'],
+      ['kafka', 'healthy'],
+      ['registry', 'healthy'],
+    ])
+  })
+
+  test('behavior: ports come from the client configuration', () => {
+    const layout = stackLayout(
+      loadConfig({
+        VERIDIS_KAFKA_BROKERS: '127.0.0.1:29092',
+        VERIDIS_DATABASE_URL: 'postgres://a:b@localhost:25432/x',
+      }),
+    )
+    expect(layout.ports).toMatchObject({
+      kafka: 29092,
+      postgres: 25432,
+      registry: 18081,
+      registryManagement: 18082,
+    })
+  })
+
+  test('error: the local stack refuses to run anywhere but loopback', () => {
+    expect(() => stackLayout(loadConfig({ VERIDIS_KAFKA_BROKERS: '10.0.0.5:9092' }))).toThrow(
+      /only runs on loopback/,
+    )
+  })
+
+  test('error: a template placeholder without a value is an error, not an empty string', () => {
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: these are template placeholders, not JS templates
+    expect(renderTemplate('port=${KAFKA_PORT}', { KAFKA_PORT: '1' })).toBe('port=1')
+    expect(() => renderTemplate('dir=${DATA_DIR}', {})).toThrow(/DATA_DIR/)
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: -
+  })
+})
