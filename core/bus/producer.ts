@@ -22,9 +22,9 @@ export interface OutgoingRecord<T = unknown> {
 const { Partitioners } = kafkajs
 
 // Kafka refuses a record batch over max.message.bytes (1 MiB by default), and a request
-// carries one batch per partition. Records are assigned to partitions here (the same
-// murmur2 partitioner kafkajs and the Java client use, core/bus/partitioner.ts), so every batch is kept under the
-// limit exactly, whatever the keys, with no more requests than needed.
+// carries one batch per partition. Records are assigned to partitions here, with the same
+// murmur2 partitioner kafkajs and the Java client use (core/bus/partitioner.ts), so every
+// batch is kept under the limit exactly, whatever the keys, with no more requests than needed.
 const MAX_PARTITION_BYTES_PER_REQUEST = 900 * 1024
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024
 const METADATA_MAX_AGE_MS = 60_000
@@ -85,9 +85,8 @@ export function createBusProducer(
   options: { kafka: Kafka; codec: AvroCodec; producerName: string; topics: readonly string[] },
 ) {
   // One request in flight keeps per-partition order under retries; throughput comes from
-  // batching many records per request instead.
-  // The default partitioner is murmur2 over the key bytes, like the Java client's, so any
-  // Confluent client in any language puts a key on the same partition.
+  // batching many records per request instead. Every record arrives with its partition
+  // assigned; the partitioner is named only so kafkajs does not warn about its default.
   const producer = options.kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -101,7 +100,11 @@ export function createBusProducer(
   let metadataAt = 0
 
   const refreshPartitionCounts = async () => {
-    const metadata = await admin.fetchTopicMetadata({ topics: [...options.topics] })
+    const metadata = await admin
+      .fetchTopicMetadata({ topics: [...options.topics] })
+      .catch((cause: unknown) => {
+        throw new RetryableError('could not read partition metadata', { cause })
+      })
     partitionCounts = new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.length]))
     metadataAt = Date.now()
   }
