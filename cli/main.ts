@@ -11,6 +11,7 @@ import { createLogger } from '../core/logging/logger.ts'
 import { runConsumerProcess } from '../core/service/consumer-process.ts'
 import { LAG_MONITOR_PORT, pipelineDown, pipelineStatus, pipelineUp } from '../infra/stack/pipeline.ts'
 import { stackContext, stackDown, stackInstall, stackStatus, stackUp } from '../infra/stack/stack.ts'
+import { registerDashboard } from '../monitor/dashboard/assets.ts'
 import { runLagMonitor } from '../monitor/lag/process.ts'
 import { staleGeneratedTypes, writeGeneratedTypes } from '../schemas/codegen.ts'
 import { runTests } from './test.ts'
@@ -179,7 +180,7 @@ program
   .action(async (options: { port?: number }) => {
     const common = createCommon('lag-monitor')
     common.shutdown.installSignalHandlers()
-    await runLagMonitor(common, { port: options.port ?? LAG_MONITOR_PORT })
+    await runLagMonitor(common, { port: options.port ?? LAG_MONITOR_PORT, dashboard: registerDashboard })
   })
 
 program

@@ -1,10 +1,16 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createConsumerRunner } from '../../core/bus/consumer.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import { loadConfig } from '../../core/config/env.ts'
 import { createCommon } from '../../core/context.ts'
+import { PROJECT_ROOT } from '../../core/paths.ts'
+import { ensureChromium, launchChromium } from '../../infra/stack/browser.ts'
 import { runKafkaTool } from '../../infra/stack/kafka.ts'
 import { stackContext } from '../../infra/stack/stack.ts'
+import { registerDashboard } from '../../monitor/dashboard/assets.ts'
 import type { GroupView } from '../../monitor/lag/monitor.ts'
 import { runLagMonitor } from '../../monitor/lag/process.ts'
 import { eventually, openTestBus, type TestBus, testEnv, testProducer } from '../support/harness.ts'
@@ -14,6 +20,8 @@ let testBus: TestBus
 let producer: BusProducer
 let monitor: Awaited<ReturnType<typeof runLagMonitor>>
 let stopMonitor: () => Promise<void>
+let browser: Browser
+const SCREENSHOTS = path.join(PROJECT_ROOT, '.veridis', 'test-results')
 
 beforeAll(async () => {
   testBus = await openTestBus()
@@ -25,15 +33,32 @@ beforeAll(async () => {
     VERIDIS_LAG_GROUP_FILTER: `^${testBus.namespace}\\.`,
   })
   const common = createCommon('lag-monitor-test', { config, exit: () => undefined })
-  monitor = await runLagMonitor(common, { port: 0 })
+  monitor = await runLagMonitor(common, { port: 0, dashboard: registerDashboard })
+  await ensureChromium(() => {})
+  browser = await launchChromium()
   stopMonitor = () => common.shutdown.shutdown('test over')
 })
 
 afterAll(async () => {
+  await browser?.close()
   await stopMonitor?.()
   await producer?.disconnect()
   await testBus?.close()
 })
+
+async function openDashboard(): Promise<Page> {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const page = await context.newPage()
+  const offOrigin: string[] = []
+  page.on('request', (request) => {
+    if (!request.url().startsWith(`http://127.0.0.1:${monitor.port}/`)) offOrigin.push(request.url())
+  })
+  await page.goto(`http://127.0.0.1:${monitor.port}/`)
+  await page.getByTestId('dlq-count').waitFor()
+  expect(offOrigin).toEqual([])
+  return page
+}
 
 async function lagApi(): Promise<{ groups: GroupView[]; dlq: { messages: number } }> {
   const response = await fetch(`http://127.0.0.1:${monitor.port}/api/v1/lag`)
@@ -118,7 +143,7 @@ describe('lag monitor', () => {
     }
   })
 
-  test('behavior: a consumer stopped while producing goes to STOP with growing lag seconds; restarted, back to OK', async () => {
+  test('behavior: a consumer stopped while producing goes to STOP with growing lag seconds; restarted, back to OK; the dashboard shows it', async () => {
     const topic = testBus.bus.topics.nullifier.name
     const group = `${testBus.namespace}.veridis.watched`
     const startConsumer = async () => {
@@ -167,6 +192,27 @@ describe('lag monitor', () => {
       expect(later.maxLagSeconds).toBeGreaterThan(before + 1)
       expect(later.totalLag).toBeGreaterThan(stopped.totalLag)
 
+      // What an operator sees: the group's card turns red with STOP, lag and lag seconds shown.
+      const page = await openDashboard()
+      const card = page.locator(`[data-testid="group-card"][data-group="${group}"]`)
+      await card.waitFor()
+      await expect.poll(() => card.getAttribute('data-status'), { timeout: 10_000 }).toBe('ERR')
+      expect(await card.getAttribute('data-worst-partition-status')).toBe('STOP')
+      expect(await card.locator('[data-testid="group-status"]').innerText()).toContain('STOP')
+      expect(
+        Number((await card.locator('[data-testid="group-lag"]').innerText()).replace(/\D/g, '')),
+      ).toBeGreaterThan(0)
+      await expect
+        .poll(
+          async () => Number(await card.locator('[data-testid="lag-chart"]').getAttribute('data-points')),
+          { timeout: 10_000 },
+        )
+        .toBeGreaterThan(3)
+      await page.screenshot({
+        path: path.join(SCREENSHOTS, 'dashboard-consumer-stopped.png'),
+        fullPage: true,
+      })
+
       const second = await startConsumer()
       const recovered = await eventually(
         async () => {
@@ -177,6 +223,12 @@ describe('lag monitor', () => {
         'group back to OK',
       )
       expect(recovered.maxLagSeconds).toBeLessThan(later.maxLagSeconds)
+      await expect.poll(() => card.getAttribute('data-status'), { timeout: 10_000 }).toBe('OK')
+      await page.screenshot({
+        path: path.join(SCREENSHOTS, 'dashboard-consumer-restarted.png'),
+        fullPage: true,
+      })
+      await page.close()
       await second.stop()
     } finally {
       producing = false
