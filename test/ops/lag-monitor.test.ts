@@ -198,9 +198,9 @@ describe('lag monitor', () => {
       await card.waitFor()
       await expect.poll(() => card.getAttribute('data-status'), { timeout: 10_000 }).toBe('ERR')
       expect(await card.getAttribute('data-worst-partition-status')).toBe('STOP')
-      expect(await card.locator('[data-testid="group-status"]').innerText()).toContain('STOP')
+      expect(await card.locator('[data-testid="group-status"]').textContent()).toContain('STOP')
       expect(
-        Number((await card.locator('[data-testid="group-lag"]').innerText()).replace(/\D/g, '')),
+        Number(((await card.locator('[data-testid="group-lag"]').textContent()) ?? '').replace(/\D/g, '')),
       ).toBeGreaterThan(0)
       await expect
         .poll(
