@@ -9,7 +9,14 @@ import { migrate } from '../core/db/migrate.ts'
 import { createPool } from '../core/db/pool.ts'
 import { createLogger } from '../core/logging/logger.ts'
 import { runConsumerProcess } from '../core/service/consumer-process.ts'
-import { LAG_MONITOR_PORT, pipelineDown, pipelineStatus, pipelineUp } from '../infra/stack/pipeline.ts'
+import {
+  LAG_MONITOR_PORT,
+  pipelineDown,
+  pipelineStatus,
+  pipelineUp,
+  prometheusUp,
+} from '../infra/stack/pipeline.ts'
+import { PROMETHEUS_PORT } from '../infra/stack/prometheus.ts'
 import { stackContext, stackDown, stackInstall, stackStatus, stackUp } from '../infra/stack/stack.ts'
 import { registerDashboard } from '../monitor/dashboard/assets.ts'
 import { runLagMonitor } from '../monitor/lag/process.ts'
@@ -54,6 +61,7 @@ async function bringUp() {
     `registry: ${prepared.schemas.size} topics have key and value schemas registered (FULL_TRANSITIVE)`,
   )
   await pipelineUp(context)
+  await prometheusUp(context)
   printTable([...(await stackStatus(context)), ...(await pipelineStatus(context))])
   process.stdout.write(
     [
@@ -62,6 +70,7 @@ async function bringUp() {
       `Registry    ${config.schemaRegistry.url}`,
       `Postgres    ${redactUrl(config.database.url)}`,
       `Lag         http://127.0.0.1:${LAG_MONITOR_PORT}/ (dashboard), /api/v1/lag, /metrics`,
+      `Prometheus  http://127.0.0.1:${PROMETHEUS_PORT} (rules: infra/prometheus/rules)`,
       `Logs        ${context.layout.logDir}`,
       'Stop with   bin/veridis down',
       '',

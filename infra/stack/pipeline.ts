@@ -3,6 +3,7 @@ import { CONSUMERS } from '../../consumers/index.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { managedProcess, runningPid, startDetached, stopProcess, tailLog } from './process.ts'
+import { ensurePrometheus, PROMETHEUS_PORT, type ScrapeTarget, startPrometheus } from './prometheus.ts'
 import type { StackContext } from './service.ts'
 
 /**
@@ -43,14 +44,16 @@ export function cliCommand(args: readonly string[]): { command: string; args: st
   }
 }
 
-async function isReady(port: number): Promise<boolean> {
+async function isHttpOk(url: string): Promise<boolean> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(1_000) })
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) })
     return response.ok
   } catch {
     return false
   }
 }
+
+const isReady = (port: number) => isHttpOk(`http://127.0.0.1:${port}/ready`)
 
 export async function pipelineUp(context: StackContext): Promise<void> {
   for (const entry of PIPELINE_PROCESSES) {
@@ -74,14 +77,57 @@ export async function pipelineUp(context: StackContext): Promise<void> {
   }
 }
 
+/** What the local Prometheus scrapes: every pipeline process, and the registry's own metrics. */
+export function scrapeTargets(
+  context: StackContext,
+  processes: readonly PipelineProcess[] = PIPELINE_PROCESSES,
+): ScrapeTarget[] {
+  return [
+    ...processes.map((entry) => ({ job: entry.name, url: `http://127.0.0.1:${entry.opsPort}/metrics` })),
+    { job: 'schema-registry', url: `http://127.0.0.1:${context.layout.ports.registryManagement}/metrics` },
+  ]
+}
+
+const prometheusProcess = (context: StackContext) =>
+  managedProcess(context.layout.runDir, context.layout.logDir, 'prometheus')
+
+/** Prometheus with the project's rules, scraping the pipeline (http://127.0.0.1:19090). */
+export async function prometheusUp(context: StackContext): Promise<void> {
+  await ensurePrometheus(context.progress)
+  if (runningPid(prometheusProcess(context))) {
+    context.progress('prometheus: already running')
+    return
+  }
+  const started = Date.now()
+  await startPrometheus({
+    dataDir: path.join(context.layout.dataDir, 'prometheus'),
+    runDir: context.layout.runDir,
+    logDir: context.layout.logDir,
+    targets: scrapeTargets(context),
+    scrapeIntervalSeconds: 5,
+  })
+  context.progress(
+    `prometheus: ready in ${((Date.now() - started) / 1000).toFixed(1)} s (http://127.0.0.1:${PROMETHEUS_PORT})`,
+  )
+}
+
 export async function pipelineDown(context: StackContext): Promise<void> {
+  context.progress(`prometheus: ${await stopProcess(prometheusProcess(context))}`)
   for (const entry of [...PIPELINE_PROCESSES].reverse()) {
     context.progress(`${entry.name}: ${await stopProcess(proc(context, entry))}`)
   }
 }
 
 export async function pipelineStatus(context: StackContext) {
-  return Promise.all(
+  const prometheusPid = runningPid(prometheusProcess(context))
+  const prometheus = {
+    name: 'prometheus',
+    pid: prometheusPid,
+    healthy: prometheusPid !== undefined && (await isHttpOk(`http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`)),
+    detail: `http://127.0.0.1:${PROMETHEUS_PORT}`,
+    log: prometheusProcess(context).logFile,
+  }
+  const processes = await Promise.all(
     PIPELINE_PROCESSES.map(async (entry) => {
       const pid = runningPid(proc(context, entry))
       return {
@@ -93,4 +139,5 @@ export async function pipelineStatus(context: StackContext) {
       }
     }),
   )
+  return [...processes, prometheus]
 }
