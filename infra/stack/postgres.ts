@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto'
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import { managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import { run } from './run.ts'
+import { localSecret } from './secrets.ts'
 import type { StackContext, StackService } from './service.ts'
 import { ensurePostgres } from './system.ts'
 
@@ -19,7 +19,6 @@ const proc = (context: StackContext) =>
   managedProcess(context.layout.runDir, context.layout.logDir, 'postgres')
 const clusterDir = (context: StackContext) => path.join(context.layout.dataDir, 'postgres')
 const pgData = (context: StackContext) => path.join(clusterDir(context), 'pgdata')
-const superuserSecret = (context: StackContext) => path.join(context.layout.secretsDir, 'postgres-superuser')
 
 async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined
@@ -28,14 +27,8 @@ async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   return { uid, gid }
 }
 
-function superuserPassword(context: StackContext): string {
-  const file = superuserSecret(context)
-  if (!existsSync(file)) {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-    writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 })
-  }
-  return readFileSync(file, 'utf8').trim()
-}
+const superuserPassword = (context: StackContext) =>
+  localSecret(context.layout.secretsDir, 'postgres-superuser')
 
 /** A client as the cluster's superuser, for bootstrapping roles and databases. */
 export function superuserClient(context: StackContext, database = 'postgres'): pg.Client {

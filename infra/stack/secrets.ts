@@ -1,0 +1,16 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+
+/**
+ * A secret the local stack generates for itself (database passwords), kept in the
+ * project's secrets directory with owner-only permissions and reused on every start.
+ */
+export function localSecret(secretsDir: string, name: string): string {
+  const file = path.join(secretsDir, name)
+  if (!existsSync(file)) {
+    mkdirSync(secretsDir, { recursive: true, mode: 0o700 })
+    writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600 })
+  }
+  return readFileSync(file, 'utf8').trim()
+}
