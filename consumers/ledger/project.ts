@@ -98,11 +98,14 @@ export async function projectChainEvents(
   )
 
   const statRows = [...stats.values()]
+  // Partitions are applied concurrently and share these counter rows: ORDER BY takes the
+  // row locks in one global order, so two transactions cannot deadlock on each other.
   await client.query(
     `INSERT INTO chain_event_stats AS current (chain, topic, finality, events_total, last_block_number, last_observed_at)
      SELECT s.chain, s.topic, s.finality, s.count, s.last_block, to_timestamp(s.last_observed / 1000.0)
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::float8[])
        AS s(chain, topic, finality, count, last_block, last_observed)
+     ORDER BY s.chain, s.topic, s.finality
      ON CONFLICT (chain, topic, finality) DO UPDATE SET
        events_total = current.events_total + EXCLUDED.events_total,
        last_block_number = GREATEST(current.last_block_number, EXCLUDED.last_block_number),
