@@ -39,9 +39,14 @@ export class RetryableError extends VeridisError {
   }
 }
 
-// SQLSTATE classes that mean "the database, not the statement": connection exceptions,
-// serialization failures and deadlocks, operator intervention, insufficient resources.
-const TRANSIENT_SQLSTATE_PREFIXES = ['08', '40', '53', '57P']
+// SQLSTATEs that mean "the database, not the message": connection exceptions, serialization
+// failures and deadlocks, insufficient resources, operator intervention and statement
+// timeouts, authentication (a password being rotated), a missing database or table (a
+// consumer deployed before its migration), a read-only standby after failover, lock waits.
+// Retrying these later can succeed; dead-lettering every message meanwhile would not help.
+const TRANSIENT_SQLSTATE_PREFIXES = ['08', '40', '53', '57', '28', '3D000', '42P01', '25006', '55P03']
+const TRANSIENT_MESSAGES =
+  /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/
 const TRANSIENT_NODE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -74,12 +79,7 @@ export function isTransient(error: unknown): boolean {
       if (code.length === 5 && TRANSIENT_SQLSTATE_PREFIXES.some((prefix) => code.startsWith(prefix)))
         return true
     }
-    if (
-      typeof candidate.message === 'string' &&
-      /Connection terminated|connect ECONNREFUSED/.test(candidate.message)
-    ) {
-      return true
-    }
+    if (typeof candidate.message === 'string' && TRANSIENT_MESSAGES.test(candidate.message)) return true
     // kafkajs gives up on a broker it cannot reach with a non-retriable wrapper; the broker
     // being away is still a transient condition for the process.
     if (candidate.name === 'KafkaJSConnectionError' || candidate.name === 'KafkaJSNumberOfRetriesExceeded')

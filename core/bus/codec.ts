@@ -2,7 +2,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
 import avro from 'avsc'
 import { type AvroSchema, KEY_SCHEMA, loadSharedTypes, loadTopicSchema } from '../../schemas/load.ts'
 import type { Config } from '../config/env.ts'
-import { NonRetryableError, RetryableError } from '../errors.ts'
+import { isTransient, NonRetryableError, RetryableError } from '../errors.ts'
 import type { TopicDeclaration } from './topics.ts'
 
 /**
@@ -178,10 +178,18 @@ export function createAvroCodec(options: {
     try {
       return (await registry.getSchema(id)) as unknown as avro.Type
     } catch (cause) {
+      // Wait only for what can come back: the registry unreachable, overloaded or failing.
+      // Anything else (an unknown id, a schema avsc cannot read, a non-Avro schema) will not
+      // change, and the message is dead-lettered instead of stopping the partition.
       const status = (cause as { status?: number }).status
-      if (status === 404)
-        throw new UndecodableMessageError(`schema id ${id} is unknown to the registry`, { cause })
-      throw new RetryableError(`could not fetch schema id ${id} from the registry`, { cause })
+      const comesBack = status === undefined ? isTransient(cause) : status >= 500 || status === 429
+      if (comesBack) throw new RetryableError(`could not fetch schema id ${id} from the registry`, { cause })
+      throw new UndecodableMessageError(
+        status === 404
+          ? `schema id ${id} is unknown to the registry`
+          : `schema id ${id} cannot be used to decode`,
+        { cause },
+      )
     }
   }
 

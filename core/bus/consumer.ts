@@ -107,7 +107,10 @@ export function createConsumerRunner<T>(
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     ready = false
     metrics.consumerReady.set({ group }, 0)
-    logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed')
+    logger.error({ err: describeError(payload.error), restart: payload.restart }, 'consumer crashed')
+    // kafkajs will not restart it: a process that stays up without consuming would look
+    // healthy while doing nothing, so exit and let the supervisor start a fresh one.
+    if (!payload.restart) void common.shutdown.shutdown('consumer crashed and will not restart', 1)
   })
   consumer.on(consumer.events.DISCONNECT, () => {
     ready = false
@@ -206,24 +209,23 @@ export function createConsumerRunner<T>(
       const chunk = batch.messages.slice(start, start + settings.chunkSize)
       const decoded: ConsumedMessage<T>[] = []
       for (const message of chunk) {
-        try {
-          decoded.push(await decodeWithRetry(message))
-        } catch (error) {
-          if (error instanceof AbandonBatch) throw error
-          // Undecodable messages cannot get better with retries: dead-letter them at once.
-          // Order is kept: messages before it in the chunk are handled first.
-          await handleDecoded(decoded.splice(0))
-          await deadLetters.send({
-            topic,
-            partition,
-            message,
-            error,
-            attempts: 1,
-            firstFailedAt: Date.now(),
-            reason: 'UNDECODABLE',
-          })
-          metrics.messagesConsumed.inc({ group, topic, outcome: 'dead-lettered' })
+        const outcome = await decodeWithRetry(message)
+        if ('decoded' in outcome) {
+          decoded.push(outcome.decoded)
+          continue
         }
+        // Undecodable messages cannot get better with retries: dead-letter them at once.
+        // Order is kept: messages before it in the chunk are handled first.
+        await handleDecoded(decoded.splice(0))
+        await sendDeadLetter({
+          topic,
+          partition,
+          message,
+          error: outcome.undecodable,
+          attempts: 1,
+          firstFailedAt: Date.now(),
+          reason: 'UNDECODABLE',
+        })
       }
       await handleDecoded(decoded)
       const last = chunk[chunk.length - 1]
@@ -232,20 +234,49 @@ export function createConsumerRunner<T>(
       await controls.commitOffsetsIfNecessary()
     }
 
-    /** A registry that is briefly away is waited for; a message that cannot be decoded is not. */
-    async function decodeWithRetry(message: KafkaMessage): Promise<ConsumedMessage<T>> {
+    /**
+     * A registry that is briefly away is waited for; a message that cannot be decoded is
+     * returned as such. Anything else (a failed heartbeat during a rebalance, shutdown)
+     * propagates: it says nothing about the message.
+     */
+    async function decodeWithRetry(
+      message: KafkaMessage,
+    ): Promise<{ decoded: ConsumedMessage<T> } | { undecodable: unknown }> {
       for (let failures = 1; ; failures++) {
+        let failure: unknown
         try {
-          return await decode(topic, partition, message)
+          return { decoded: await decode(topic, partition, message) }
         } catch (error) {
-          if (!isTransient(error)) throw error
-          metrics.retries.inc({ group, topic, kind: 'transient' })
-          logger.warn(
-            { err: describeError(error), attempt: failures, partition },
-            'decoding failed transiently, retrying',
-          )
-          await waitWithHeartbeat(backoffDelay(failures, settings.backoffMs, settings.backoffMaxMs))
+          if (!isTransient(error)) return { undecodable: error }
+          failure = error
         }
+        metrics.retries.inc({ group, topic, kind: 'transient' })
+        logger.warn(
+          { err: describeError(failure), attempt: failures, partition },
+          'decoding failed transiently, retrying',
+        )
+        await waitWithHeartbeat(backoffDelay(failures, settings.backoffMs, settings.backoffMaxMs))
+      }
+    }
+
+    /** A dead letter must be written before its offset is resolved: wait for Kafka if it is away. */
+    async function sendDeadLetter(failure: Parameters<typeof deadLetters.send>[0]) {
+      for (let failures = 1; ; failures++) {
+        let error: unknown
+        try {
+          await deadLetters.send(failure)
+          metrics.messagesConsumed.inc({ group, topic, outcome: 'dead-lettered' })
+          return
+        } catch (caught) {
+          if (!isTransient(caught)) throw caught
+          error = caught
+        }
+        metrics.retries.inc({ group, topic, kind: 'dead-letter' })
+        logger.warn(
+          { err: describeError(error), attempt: failures, partition },
+          'dead-lettering failed, retrying',
+        )
+        await waitWithHeartbeat(backoffDelay(failures, settings.backoffMs, settings.backoffMaxMs))
       }
     }
 
@@ -261,11 +292,16 @@ export function createConsumerRunner<T>(
           { err: describeError(failure.error), partition, size: messages.length },
           'chunk failed, isolating messages',
         )
-        for (const message of messages) await handleDecoded([message])
+        for (const message of messages) {
+          // Isolating a large chunk takes a while: stay in the group and honour shutdown.
+          if (signal.aborted || !controls.isRunning() || controls.isStale()) throw new AbandonBatch()
+          await handleDecoded([message])
+          await controls.heartbeat()
+        }
         return
       }
       const [message] = messages as [ConsumedMessage<T>]
-      await deadLetters.send({
+      await sendDeadLetter({
         topic,
         partition,
         message: message.raw,
@@ -274,7 +310,6 @@ export function createConsumerRunner<T>(
         firstFailedAt: failure.firstFailedAt,
         reason: 'reason' in failure && failure.reason ? failure.reason : 'HANDLER_FAILED',
       })
-      metrics.messagesConsumed.inc({ group, topic, outcome: 'dead-lettered' })
     }
   }
 

@@ -8,6 +8,10 @@ import { HEADER } from './producer.ts'
 export type DeadLetterReason = 'UNDECODABLE' | 'HANDLER_FAILED' | 'NON_RETRYABLE'
 
 const MAX_ERROR_MESSAGE = 2_000
+// The dead letter repeats the original key, value and headers; an original near Kafka's
+// record limit would make a dead letter over it, and the partition could never move on.
+// Past this size the value is left out: it is still at its topic, partition and offset.
+const MAX_ORIGINAL_VALUE_BYTES = 512 * 1024
 
 /**
  * Sends a message the consumer gives up on to `veridis.dlq.v1` with its original bytes,
@@ -48,6 +52,11 @@ export function createDeadLetterQueue(options: {
         originalKey = `${failure.topic}/${failure.partition}/${message.offset}`
       }
       const described = describeError(failure.error)
+      const originalValue = message.value ?? null
+      const omitted = originalValue !== null && originalValue.length > MAX_ORIGINAL_VALUE_BYTES
+      const errorMessage = omitted
+        ? `${described.message.slice(0, MAX_ERROR_MESSAGE)} [original value of ${originalValue.length} bytes omitted; read it at ${failure.topic}/${failure.partition}/${message.offset}]`
+        : described.message.slice(0, MAX_ERROR_MESSAGE)
       const eventId =
         headers[HEADER.eventId]?.toString('utf8') ?? `${failure.topic}/${failure.partition}/${message.offset}`
       await options.producer.publish(dlqTopic, [
@@ -63,12 +72,12 @@ export function createDeadLetterQueue(options: {
             offset: message.offset,
             timestamp: Number(message.timestamp),
             key: message.key ?? null,
-            value: message.value ?? null,
+            value: omitted ? null : originalValue,
             headers,
             consumerGroup: options.group,
             reason: failure.reason,
             errorName: described.name,
-            errorMessage: described.message.slice(0, MAX_ERROR_MESSAGE),
+            errorMessage,
             attempts: failure.attempts,
             firstFailedAt: failure.firstFailedAt,
             deadLetteredAt: Date.now(),

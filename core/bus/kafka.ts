@@ -25,8 +25,10 @@ export function createKafka(options: { config: Config['kafka']; clientId: string
       ({ level, log }: LogEntry) => {
         const { message, timestamp: _timestamp, logger: _logger, ...rest } = log
         // Retries are bounded on purpose: a publish that cannot complete must fail to its
-        // caller (which retries or answers 503) instead of blocking forever. Records carry
-        // deterministic ids, so a retried publish is recognised downstream.
+        // caller (which retries or answers 503) instead of blocking forever. The warning's
+        // risk (sequence numbers reused after a failed request) is handled by the bus
+        // producer replacing itself after any failed send; records carry deterministic ids,
+        // so a retried publish is recognised downstream.
         if (message.startsWith('Limiting retries for the idempotent producer')) return
         logger[LEVELS[level] ?? 'info'](rest, message)
       },

@@ -1,6 +1,6 @@
 import kafkajs, { type IHeaders, type Kafka, type Message } from 'kafkajs'
 import type { Common } from '../context.ts'
-import { NonRetryableError, RetryableError } from '../errors.ts'
+import { isTransient, NonRetryableError, RetryableError } from '../errors.ts'
 import type { AvroCodec } from './codec.ts'
 import { partitionForKey } from './partitioner.ts'
 import { nextTraceparent } from './trace.ts'
@@ -52,7 +52,7 @@ function splitRequests(batches: readonly TopicMessages[]): TopicMessages[][] {
       const inPartition = partitionBytes.get(slot) ?? 0
       if (
         (inPartition + bytes > MAX_PARTITION_BYTES_PER_REQUEST && inPartition > 0) ||
-        requestBytes + bytes > MAX_REQUEST_BYTES
+        (requestBytes + bytes > MAX_REQUEST_BYTES && requestBytes > 0)
       ) {
         requests.push([...current.values()])
         current = new Map()
@@ -87,12 +87,15 @@ export function createBusProducer(
   // One request in flight keeps per-partition order under retries; throughput comes from
   // batching many records per request instead. Every record arrives with its partition
   // assigned; the partitioner is named only so kafkajs does not warn about its default.
-  const producer = options.kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  })
+  const createProducer = () =>
+    options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    })
+  let producer = createProducer()
+  let producerConnected = false
   const admin = options.kafka.admin()
   const { messagesProduced, produceErrors } = common.metrics.bus
   let connected = false
@@ -137,6 +140,7 @@ export function createBusProducer(
       await admin.connect()
       await refreshPartitionCounts()
       await producer.connect()
+      producerConnected = true
       connected = true
     },
 
@@ -168,12 +172,24 @@ export function createBusProducer(
         })
       for (const request of splitRequests(topicMessages)) {
         try {
+          if (!producerConnected) {
+            await producer.connect()
+            producerConnected = true
+          }
           await producer.sendBatch({ topicMessages: request, acks: -1 })
         } catch (cause) {
           for (const slice of request) produceErrors.inc({ topic: slice.topic })
-          throw new RetryableError(`publishing to ${request.map((slice) => slice.topic).join(', ')} failed`, {
-            cause,
-          })
+          // kafkajs rolls its sequence numbers back after a failed request; if the broker did
+          // write that request, the next one would collide with it. A fresh producer (a new
+          // producer id) starts clean; it connects on the next publish.
+          const failed = producer
+          producer = createProducer()
+          producerConnected = false
+          await failed.disconnect().catch(() => undefined)
+          const message = `publishing to ${request.map((slice) => slice.topic).join(', ')} failed`
+          throw isTransient(cause)
+            ? new RetryableError(message, { cause })
+            : new NonRetryableError(message, { cause })
         }
         for (const slice of request) messagesProduced.inc({ topic: slice.topic }, slice.messages.length)
       }

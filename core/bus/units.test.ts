@@ -90,5 +90,12 @@ describe('error classification', () => {
       isTransient(new Error('wrapped', { cause: Object.assign(new Error(), { retriable: true }) })),
     ).toBe(true)
     expect(isTransient(new Error('plain bug'))).toBe(false)
+    // The system, not the message: dead-lettering the backlog would not help.
+    expect(isTransient(Object.assign(new Error('relation does not exist'), { code: '42P01' }))).toBe(true)
+    expect(isTransient(Object.assign(new Error('password authentication failed'), { code: '28P01' }))).toBe(
+      true,
+    )
+    expect(isTransient(new Error('timeout exceeded when trying to connect'))).toBe(true)
+    expect(isTransient(Object.assign(new Error('syntax error'), { code: '42601' }))).toBe(false)
   })
 })

@@ -72,7 +72,7 @@ const environmentSchema = z.object({
   VERIDIS_SCHEMA_REGISTRY_USERNAME: z.string().min(1).optional(),
   VERIDIS_SCHEMA_REGISTRY_PASSWORD: z.string().min(1).optional(),
   VERIDIS_DATABASE_URL: postgresUrl,
-  VERIDIS_DATABASE_POOL_SIZE: integer(1, 200).default(10),
+  VERIDIS_DATABASE_POOL_SIZE: integer(2, 200).default(10),
   VERIDIS_CHAINS: chainList.default(['eip155:31337', 'eip155:31338']),
   VERIDIS_TOPIC_PARTITIONS: integer(1, 10_000).default(3),
   VERIDIS_TOPIC_REPLICATION: integer(1, 16).default(1),
@@ -101,7 +101,7 @@ const environmentSchema = z.object({
     )
     .optional(),
   VERIDIS_DEDUPE_RETENTION_DAYS: integer(1, 3650).default(30),
-  VERIDIS_SHUTDOWN_GRACE_MS: integer(0, 600_000).default(15_000),
+  VERIDIS_SHUTDOWN_GRACE_MS: integer(1_000, 600_000).default(15_000),
 })
 
 export type Environment = z.infer<typeof environmentSchema>
@@ -123,9 +123,25 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   if (raw.VERIDIS_KAFKA_SASL_USERNAME && !raw.VERIDIS_KAFKA_SASL_MECHANISM) {
     problems.push('VERIDIS_KAFKA_SASL_MECHANISM: missing (SASL credentials are set)')
   }
+  if (raw.VERIDIS_KAFKA_SASL_MECHANISM && !raw.VERIDIS_KAFKA_SASL_USERNAME) {
+    problems.push('VERIDIS_KAFKA_SASL_USERNAME: missing (VERIDIS_KAFKA_SASL_MECHANISM is set)')
+  }
+  if (
+    raw.VERIDIS_ENV === 'production' &&
+    raw.VERIDIS_KAFKA_SASL_MECHANISM === 'plain' &&
+    !['true', '1'].includes(raw.VERIDIS_KAFKA_SSL ?? '')
+  ) {
+    problems.push(
+      'VERIDIS_KAFKA_SSL: SASL PLAIN sends the password in clear; production requires SSL with it',
+    )
+  }
   const number = (name: string, fallback: number) => (raw[name] === undefined ? fallback : Number(raw[name]))
   if (number('VERIDIS_TOPIC_MIN_INSYNC_REPLICAS', 1) > number('VERIDIS_TOPIC_REPLICATION', 1)) {
     problems.push('VERIDIS_TOPIC_MIN_INSYNC_REPLICAS: cannot exceed VERIDIS_TOPIC_REPLICATION')
+  }
+  // Each partition handled at once holds a connection; one more is left for everything else.
+  if (number('VERIDIS_DATABASE_POOL_SIZE', 10) < number('VERIDIS_CONSUMER_PARTITION_CONCURRENCY', 3) + 1) {
+    problems.push('VERIDIS_DATABASE_POOL_SIZE: must exceed VERIDIS_CONSUMER_PARTITION_CONCURRENCY')
   }
   if (number('VERIDIS_CONSUMER_BACKOFF_MAX_MS', 10_000) < number('VERIDIS_CONSUMER_BACKOFF_MS', 200)) {
     problems.push('VERIDIS_CONSUMER_BACKOFF_MAX_MS: cannot be below VERIDIS_CONSUMER_BACKOFF_MS')

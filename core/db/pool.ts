@@ -16,6 +16,8 @@ export function createPool(config: Config['database'], logger: Logger, applicati
     application_name: applicationName,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // A statement stuck behind a lock must not outlive the consumer's session in its group.
+    statement_timeout: 20_000,
   })
   // An idle client losing its connection must not crash the process; the next query retries.
   pool.on('error', (error) =>

@@ -33,6 +33,7 @@ export const LAG_METRICS = {
   veridis_dlq_messages: MetricType.gauge,
   veridis_lag_poll_duration_seconds: MetricType.histogram,
   veridis_lag_poll_errors_total: MetricType.counter,
+  veridis_lag_last_successful_poll_timestamp_seconds: MetricType.gauge,
 } as const
 
 /** HTTP servers (core/ops/server.ts) and the protocol's processes (core/metrics/protocol.ts). */

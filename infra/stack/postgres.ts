@@ -140,7 +140,9 @@ export const postgresService: StackService = {
     }
   },
 
-  stop: async (context) => stopProcess(proc(context)),
+  // SIGINT is Postgres's "fast" shutdown: SIGTERM ("smart") would wait for every open
+  // session, a psql left open included.
+  stop: async (context) => stopProcess(proc(context), 20_000, 'SIGINT'),
   pid: (context) => runningPid(proc(context)),
   describe: (context) => `127.0.0.1:${context.layout.ports.postgres}, data ${pgData(context)}`,
 }

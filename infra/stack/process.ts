@@ -27,10 +27,28 @@ export function managedProcess(runDir: string, logDir: string, name: string): Ma
   return { name, pidFile: path.join(runDir, `${name}.pid`), logFile: path.join(logDir, `${name}.log`) }
 }
 
+/** The kernel's start time of a process (clock ticks since boot), which a reused pid does not share. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The pid recorded for a managed process, if that pid still belongs to it: after a reboot
+ * or pid reuse another program may hold the number, and must be neither trusted nor killed.
+ */
 export function readPid(proc: ManagedProcess): number | undefined {
   if (!existsSync(proc.pidFile)) return undefined
-  const pid = Number(readFileSync(proc.pidFile, 'utf8').trim())
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  const [pidText, startTime] = readFileSync(proc.pidFile, 'utf8').trim().split(/\s+/)
+  const pid = Number(pidText)
+  if (!Number.isInteger(pid) || pid <= 0) return undefined
+  if (startTime !== undefined && startTimeOf(pid) !== undefined && startTimeOf(pid) !== startTime)
+    return undefined
+  return pid
 }
 
 export function isAlive(pid: number | undefined): boolean {
@@ -71,23 +89,26 @@ export function startDetached(proc: ManagedProcess, spec: SpawnSpec): number {
     ...(spec.gid === undefined ? {} : { gid: spec.gid }),
   })
   closeSync(log)
+  // Without a listener a failed spawn (ENOENT) would crash this process after we throw.
+  child.on('error', () => undefined)
   if (child.pid === undefined) throw new Error(`could not start ${proc.name} (${spec.command})`)
   child.unref()
-  writeFileSync(proc.pidFile, `${child.pid}\n`)
+  writeFileSync(proc.pidFile, `${child.pid} ${startTimeOf(child.pid) ?? ''}\n`)
   return child.pid
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
+/** `signal` (SIGTERM by default), then SIGKILL after `graceMs`. Resolves once the process is gone. */
 export async function stopProcess(
   proc: ManagedProcess,
   graceMs = 20_000,
+  signal: NodeJS.Signals = 'SIGTERM',
 ): Promise<'stopped' | 'killed' | 'not running'> {
   const pid = readPid(proc)
   if (!isAlive(pid) || pid === undefined) {
     rmSync(proc.pidFile, { force: true })
     return 'not running'
   }
-  process.kill(pid, 'SIGTERM')
+  process.kill(pid, signal)
   const deadline = Date.now() + graceMs
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
@@ -97,7 +118,8 @@ export async function stopProcess(
     await sleep(100)
   }
   process.kill(pid, 'SIGKILL')
-  while (isAlive(pid)) await sleep(50)
+  const killDeadline = Date.now() + 10_000
+  while (isAlive(pid) && Date.now() < killDeadline) await sleep(50)
   rmSync(proc.pidFile, { force: true })
   return 'killed'
 }

@@ -87,8 +87,11 @@ export const registryService: StackService = {
         path.join(appDir(context), 'quarkus-run.jar'),
       ],
       cwd: dir,
+      // Only what the JVM needs: the rest of our environment may hold other services' secrets.
       env: {
-        ...process.env,
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        LANG: 'C.UTF-8',
         VERIDIS_REGISTRY_PORT: String(context.layout.ports.registry),
         VERIDIS_REGISTRY_MGMT_PORT: String(context.layout.ports.registryManagement),
         VERIDIS_REGISTRY_DB_HOST: '127.0.0.1',

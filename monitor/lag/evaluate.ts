@@ -41,12 +41,20 @@ export interface Observation {
   readonly lag: number
 }
 
-export function evaluatePartition(window: readonly Observation[], groupHasMembers: boolean): PartitionStatus {
+/**
+ * `windowSize` is how many observations make a full window: until then only REWIND and OK
+ * are said, so a monitor that just started (or a short rebalance) raises no false alarm.
+ */
+export function evaluatePartition(
+  window: readonly Observation[],
+  groupHasMembers: boolean,
+  windowSize = 2,
+): PartitionStatus {
   for (let index = 1; index < window.length; index++) {
     if (window[index]!.committed < window[index - 1]!.committed) return PartitionStatus.REWIND
   }
   if (window.length === 0 || window.some((observation) => observation.lag === 0)) return PartitionStatus.OK
-  if (window.length < 2) return PartitionStatus.OK
+  if (window.length < Math.max(2, windowSize)) return PartitionStatus.OK
   const first = window[0]!
   const last = window[window.length - 1]!
   if (first.committed === last.committed)

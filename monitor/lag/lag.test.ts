@@ -5,14 +5,22 @@ import { OffsetTable } from './offset-table.ts'
 describe('offset table', () => {
   const table = new OffsetTable()
   table.add(100, 10_000)
-  table.add(100, 11_000) // did not move: the first sighting dates offset 100
+  table.add(100, 12_000) // did not move: message 100 was produced after 12 s, not after 10 s
   table.add(200, 20_000)
   table.add(400, 30_000)
 
-  test('behavior: interpolates between the samples around an offset', () => {
-    expect(table.producedAt(150)).toBe(15_000)
+  test('behavior: interpolates between the samples around an offset, from the end of a flat segment', () => {
+    expect(table.producedAt(150)).toBe(16_000)
     expect(table.producedAt(300)).toBe(25_000)
     expect(table.lagSeconds(300, 40_000)).toBe(15)
+  })
+
+  test('behavior: a partition idle for an hour does not date its next message an hour back', () => {
+    const idle = new OffsetTable()
+    idle.add(1_000, 0)
+    for (let at = 5_000; at <= 3_600_000; at += 5_000) idle.add(1_000, at)
+    idle.add(1_001, 3_605_000)
+    expect(idle.lagSeconds(1_000, 3_606_000)).toBeLessThanOrEqual(6)
   })
 
   test('behavior: a consumer at or past the log end has no lag', () => {
@@ -46,6 +54,11 @@ describe('burrow-style evaluation', () => {
   })
   test('behavior: STALL when members are there but the offset does not move', () => {
     expect(evaluatePartition(window([10, 5], [10, 8], [10, 9]), true)).toBe('STALL')
+  })
+  test('behavior: nothing but OK or REWIND until the window is full', () => {
+    expect(evaluatePartition(window([10, 5], [10, 8], [10, 9]), true, 4)).toBe('OK')
+    expect(evaluatePartition(window([10, 5], [10, 8], [10, 9], [10, 11]), true, 4)).toBe('STALL')
+    expect(evaluatePartition(window([10, 0], [4, 6]), true, 4)).toBe('REWIND')
   })
   test('behavior: STOP when nobody is left in the group', () => {
     expect(evaluatePartition(window([10, 5], [10, 8], [10, 9]), false)).toBe('STOP')

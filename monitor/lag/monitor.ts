@@ -159,7 +159,7 @@ export function createLagState(options: {
               window.push({ at: snapshot.at, committed, lag })
               if (window.length > options.window) window.shift()
               windows.set(key, window)
-              status = evaluatePartition(window, group.members > 0)
+              status = evaluatePartition(window, group.members > 0, options.window)
               lagSeconds = tables.get(`${topic}\u0000${partition}`)?.lagSeconds(committed, snapshot.at) ?? 0
             }
             partitions.push({
@@ -207,7 +207,14 @@ export function createLagState(options: {
       // Forget groups and partitions that are gone, so their series stop being exported.
       const liveGroups = new Set(groups.map((group) => group.group))
       for (const group of histories.keys()) if (!liveGroups.has(group)) histories.delete(group)
-      for (const key of windows.keys()) if (!liveGroups.has(key.split('\u0000')[0]!)) windows.delete(key)
+      const livePartitions = new Set(
+        groups.flatMap((group) =>
+          group.partitions.map(
+            (partition) => `${group.group}\u0000${partition.topic}\u0000${partition.partition}`,
+          ),
+        ),
+      )
+      for (const key of windows.keys()) if (!livePartitions.has(key)) windows.delete(key)
       for (const key of tables.keys()) if (!snapshot.topics.has(key.split('\u0000')[0]!)) tables.delete(key)
 
       const dlqOffsets = snapshot.topics.get(options.dlqTopic)

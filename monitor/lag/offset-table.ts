@@ -1,13 +1,16 @@
 /**
  * When was a given offset produced? Kafka does not say, so, like kafka-lag-exporter, we
- * keep per partition a table of (log-end offset, time first seen) samples and interpolate
- * between the two samples around the offset in question. Offsets are kept strictly
- * increasing: a sample whose log-end offset did not move adds nothing (the first time an
- * offset was seen is the one that dates it).
+ * keep per partition a table of log-end offset samples and interpolate between the two
+ * around the offset in question. Offsets are kept strictly increasing; a sample whose
+ * log-end offset did not move only extends the flat segment (`lastSeenAt`): a partition
+ * idle for an hour and then written to must not date its new message an hour back.
  */
 export interface OffsetSample {
   readonly offset: number
+  /** When the log end was first seen at this offset. */
   readonly at: number
+  /** When it was last seen there: the next message was produced after this. */
+  lastSeenAt: number
 }
 
 export class OffsetTable {
@@ -18,12 +21,16 @@ export class OffsetTable {
   /** Records the partition's log-end offset as seen at `at`. */
   add(offset: number, at: number): void {
     const last = this.samples[this.samples.length - 1]
-    if (last && offset <= last.offset) {
-      // A log-end offset that went backwards means the topic was recreated: start afresh.
-      if (offset < last.offset) this.samples.splice(0, this.samples.length, { offset, at })
+    if (last && offset === last.offset) {
+      last.lastSeenAt = Math.max(last.lastSeenAt, at)
       return
     }
-    this.samples.push({ offset, at })
+    if (last && offset < last.offset) {
+      // A log-end offset that went backwards means the topic was recreated: start afresh.
+      this.samples.splice(0, this.samples.length, { offset, at, lastSeenAt: at })
+      return
+    }
+    this.samples.push({ offset, at, lastSeenAt: at })
     if (this.samples.length > this.capacity) this.samples.shift()
   }
 
@@ -57,7 +64,10 @@ export class OffsetTable {
     }
     const after = samples[low]!
     const before = samples[low - 1]!
-    return before.at + ((offset - before.offset) * (after.at - before.at)) / (after.offset - before.offset)
+    return (
+      before.lastSeenAt +
+      ((offset - before.offset) * (after.at - before.lastSeenAt)) / (after.offset - before.offset)
+    )
   }
 
   /** Lag in seconds of a consumer whose next offset to read is `committed`. */

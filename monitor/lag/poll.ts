@@ -47,6 +47,8 @@ export async function pollCluster(
   admin: Admin,
   options: { groupFilter?: RegExp; extraTopics?: readonly string[] } = {},
 ): Promise<ClusterSnapshot> {
+  // Lag is dated when the look began: the log-end offsets are read within it.
+  const at = Date.now()
   const listed = await admin.listGroups()
   const groupIds = listed.groups
     .filter((group) => group.protocolType === 'consumer' || group.protocolType === '')
@@ -96,5 +98,5 @@ export async function pollCluster(
       })
     },
   )
-  return { at: Date.now(), groups, topics }
+  return { at, groups, topics }
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { Counter, Histogram } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
 import { createKafka } from '../../core/bus/kafka.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import { namespacedTopics } from '../../core/bus/topics.ts'
@@ -22,7 +22,7 @@ export async function runLagMonitor(
   const { logger, config } = common
   const settings = config.lagMonitor
   const kafka = createKafka({ config: config.kafka, clientId: 'veridis-lag-monitor', logger })
-  const admin = kafka.admin()
+  let admin = kafka.admin()
   const dlqTopic = namespacedTopics(config.namespace).deadLetter.name
   const registers = [common.metrics.registry]
   const pollDuration = new Histogram({
@@ -36,17 +36,24 @@ export async function runLagMonitor(
     help: 'Polls that failed.',
     registers,
   })
+  const lastSuccess = new Gauge({
+    name: 'veridis_lag_last_successful_poll_timestamp_seconds',
+    help: 'When a poll last succeeded; the exported lag is as old as this.',
+    registers,
+  })
   const state = createLagState({
     registry: common.metrics.registry,
     window: settings.window,
     pollIntervalMs: settings.pollMs,
     dlqTopic,
   })
-  let polled = false
+  let lastSuccessAt = 0
+  // Ready while the numbers are fresh: a monitor that keeps failing must not look healthy.
+  const fresh = () => Date.now() - lastSuccessAt < Math.max(3 * settings.pollMs, 15_000)
 
   const { port } = await startOpsServer(common, {
     port: options.port,
-    checks: [{ name: 'first poll', check: () => polled }],
+    checks: [{ name: 'recent successful poll', check: fresh }],
     extend: async (app) => {
       app.get('/api/v1/lag', async (_request, reply) =>
         reply.header('cache-control', 'no-store').send(state.view()),
@@ -58,7 +65,7 @@ export async function runLagMonitor(
   await waitFor('Kafka', () => admin.connect(), { logger, signal: common.shutdown.signal })
   common.shutdown.onShutdown('admin client', () => admin.disconnect())
 
-  const pollOnce = async () => {
+  const pollNow = async () => {
     const timer = pollDuration.startTimer()
     try {
       const snapshot = await pollCluster(admin, {
@@ -66,13 +73,29 @@ export async function runLagMonitor(
         extraTopics: [dlqTopic],
       })
       state.update(snapshot)
-      polled = true
+      lastSuccessAt = Date.now()
+      lastSuccess.set(lastSuccessAt / 1000)
     } catch (error) {
       pollErrors.inc()
-      logger.warn({ err: describeError(error) }, 'poll failed')
+      logger.warn({ err: describeError(error) }, 'poll failed; reconnecting the admin client')
+      // kafkajs's admin keeps asking for metadata of every topic it has seen; once one of
+      // them is deleted every later call fails. A new client starts with a clean slate.
+      const broken = admin
+      admin = kafka.admin()
+      await broken.disconnect().catch(() => undefined)
+      await admin.connect().catch(() => undefined)
     } finally {
       timer()
     }
+  }
+  // One poll at a time: an older snapshot finishing last would overwrite a newer one and
+  // feed observations out of order (a false REWIND).
+  let inFlight: Promise<void> | undefined
+  const pollOnce = (): Promise<void> => {
+    inFlight ??= pollNow().finally(() => {
+      inFlight = undefined
+    })
+    return inFlight
   }
 
   // Polls on a fixed cadence; a slow poll delays the next one rather than overlapping it.

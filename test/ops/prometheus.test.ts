@@ -200,7 +200,11 @@ describe('prometheus rules and grafana dashboards', () => {
     const lagRegistry = new Registry()
     createLagState({ registry: lagRegistry, window: 4, pollIntervalMs: 1_000, dlqTopic: 'dlq' })
     for (const metric of lagRegistry.getMetricsAsArray()) exported.add(metric.name)
-    const definedInRunLagMonitor = ['veridis_lag_poll_duration_seconds', 'veridis_lag_poll_errors_total']
+    const definedInRunLagMonitor = [
+      'veridis_lag_poll_duration_seconds',
+      'veridis_lag_poll_errors_total',
+      'veridis_lag_last_successful_poll_timestamp_seconds',
+    ]
     const listed = [
       ...Object.keys(BUS_METRICS),
       ...Object.keys(LAG_METRICS),
