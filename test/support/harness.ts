@@ -49,6 +49,10 @@ export async function openTestBus(
     pool,
     namespace,
     async close() {
+      // Leave the shared tables as they were: rows of this namespace's topics and groups go.
+      await pool.query('DELETE FROM chain_events WHERE topic LIKE $1', [`${namespace}.%`])
+      await pool.query('DELETE FROM chain_event_stats WHERE topic LIKE $1', [`${namespace}.%`])
+      await pool.query('DELETE FROM bus_processed_messages WHERE consumer_group LIKE $1', [`${namespace}.%`])
       await pool.end()
       const admin = bus.kafka.admin()
       await admin.connect()
