@@ -34,14 +34,15 @@ async function finalityOf(eventIds: string[]): Promise<Record<string, string>> {
 }
 
 describe('ledger consumer', () => {
-  test('behavior: follows each fact through PENDING → FINALIZED or RETRACTED, never backwards', async () => {
+  test('behavior: follows each fact to FINALIZED or RETRACTED, never backwards, and a finalized re-inclusion wins', async () => {
     const publisher = createChainEventPublisher({ bus: testBus.bus, producer })
-    const facts = [0, 1, 2].map((n) => sampleNullifier(n, testBus.namespace))
+    const facts = [0, 1, 2, 3].map((n) => sampleNullifier(n, testBus.namespace))
     const at = (index: number, finality: Finality) => ({
       topic: 'nullifier' as const,
       value: { ...facts[index]!, envelope: { ...facts[index]!.envelope, finality } },
     })
-    // 0: finalized; 1: retracted by a reorg; 2: a late PENDING replay after FINALIZED must not regress it.
+    // 0: finalized; 1: retracted by a reorg; 2: a late PENDING replay after FINALIZED must not
+    // regress it; 3: reorg A→B→A — retracted, included again, then finalized.
     await publisher.publish([
       at(0, 'PENDING'),
       at(1, 'PENDING'),
@@ -51,17 +52,25 @@ describe('ledger consumer', () => {
       at(2, 'FINALIZED'),
     ])
     await publisher.publish([at(2, 'PENDING')])
+    await publisher.publish([at(3, 'PENDING'), at(3, 'RETRACTED')])
+    await publisher.publish([at(3, 'PENDING'), at(3, 'FINALIZED')])
 
     const ids = facts.map((fact) => fact.envelope.eventId)
-    const expected = { [ids[0]!]: 'FINALIZED', [ids[1]!]: 'RETRACTED', [ids[2]!]: 'FINALIZED' }
+    const expected = {
+      [ids[0]!]: 'FINALIZED',
+      [ids[1]!]: 'RETRACTED',
+      [ids[2]!]: 'FINALIZED',
+      [ids[3]!]: 'FINALIZED',
+    }
     await eventually(
       async () => {
         const stats = await testBus.pool.query<{ total: number }>(
           'SELECT COALESCE(SUM(events_total), 0)::int AS total FROM chain_event_stats WHERE topic = $1',
           [testBus.bus.topics.nullifier.name],
         )
-        // 7 messages, but the replayed PENDING of fact 2 is a duplicate of one already applied.
-        return stats.rows[0]!.total === 6 ? true : undefined
+        // 11 messages; the replayed PENDING of fact 2 and the second PENDING of fact 3 are
+        // recognised as already applied.
+        return stats.rows[0]!.total === 9 ? true : undefined
       },
       30_000,
       'ledger to apply the events',

@@ -10,7 +10,18 @@ export interface ChainEventValue {
   readonly action?: Record<string, unknown>
 }
 
-const FINALITY_RANK: Record<Finality, number> = { PENDING: 0, SAFE: 1, FINALIZED: 2, RETRACTED: 3 }
+/**
+ * Which state wins when two arrive. RETRACTED beats PENDING and SAFE (the block left the
+ * chain). FINALIZED beats everything, RETRACTED included: a block that left the chain and came
+ * back (reorg A→B→A) is republished under the same event id, and once finalized that is the
+ * chain's last word. The re-inclusion's second PENDING is recognised as already seen, so the
+ * fact shows RETRACTED until it is finalized.
+ */
+const FINALITY_RANK: Record<Finality, number> = { PENDING: 0, SAFE: 1, RETRACTED: 2, FINALIZED: 3 }
+const RANK_ORDER = `ARRAY[${Object.entries(FINALITY_RANK)
+  .sort(([, a], [, b]) => a - b)
+  .map(([finality]) => `'${finality}'`)
+  .join(',')}]`
 
 /** Name of the fact: the record name of the union branch, or the topic's own record. */
 export function eventKind(topic: string, value: ChainEventValue): string {
@@ -21,7 +32,7 @@ export function eventKind(topic: string, value: ChainEventValue): string {
   throw new NonRetryableError(`cannot tell the kind of a chain event on ${topic}`)
 }
 
-/** One fact can move PENDING → SAFE → FINALIZED, or to RETRACTED; never back. */
+/** Each finality a fact reaches is applied once; redeliveries of it are recognised. */
 export const ledgerMessageId = (message: ConsumedMessage<ChainEventValue>) =>
   `${message.value.envelope.eventId}:${message.value.envelope.finality}`
 
@@ -92,8 +103,7 @@ export async function projectChainEvents(
        finality_changed_at = now(),
        kafka_partition = EXCLUDED.kafka_partition,
        kafka_offset = EXCLUDED.kafka_offset
-     WHERE array_position(ARRAY['PENDING','SAFE','FINALIZED','RETRACTED'], EXCLUDED.finality)
-         > array_position(ARRAY['PENDING','SAFE','FINALIZED','RETRACTED'], current.finality)`,
+     WHERE array_position(${RANK_ORDER}, EXCLUDED.finality) > array_position(${RANK_ORDER}, current.finality)`,
     [JSON.stringify(rows)],
   )
 
