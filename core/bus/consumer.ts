@@ -154,9 +154,14 @@ export function createConsumerRunner<T>(
     const { topic, partition } = batch
     metrics.batchSize.observe({ group }, batch.messages.length)
 
+    /** Stops work on this batch when the process shuts down or the partition was taken away. */
+    const abandonIfStopping = () => {
+      if (signal.aborted || !controls.isRunning() || controls.isStale()) throw new AbandonBatch()
+    }
+
     const waitWithHeartbeat = async (ms: number) => {
       for (let left = ms; left > 0; left -= HEARTBEAT_SLICE_MS) {
-        if (signal.aborted || !controls.isRunning() || controls.isStale()) throw new AbandonBatch()
+        abandonIfStopping()
         await sleep(Math.min(left, HEARTBEAT_SLICE_MS), signal)
         await controls.heartbeat()
       }
@@ -205,7 +210,7 @@ export function createConsumerRunner<T>(
     }
 
     for (let start = 0; start < batch.messages.length; start += settings.chunkSize) {
-      if (signal.aborted || !controls.isRunning() || controls.isStale()) throw new AbandonBatch()
+      abandonIfStopping()
       const chunk = batch.messages.slice(start, start + settings.chunkSize)
       const decoded: ConsumedMessage<T>[] = []
       for (const message of chunk) {
@@ -235,49 +240,48 @@ export function createConsumerRunner<T>(
     }
 
     /**
-     * A registry that is briefly away is waited for; a message that cannot be decoded is
-     * returned as such. Anything else (a failed heartbeat during a rebalance, shutdown)
-     * propagates: it says nothing about the message.
+     * Runs `work` until it succeeds, waiting out transient failures (registry or broker
+     * away) with backoff and heartbeats; any other failure is thrown to the caller.
      */
-    async function decodeWithRetry(
-      message: KafkaMessage,
-    ): Promise<{ decoded: ConsumedMessage<T> } | { undecodable: unknown }> {
+    async function retryWhileTransient<R>(kind: string, what: string, work: () => Promise<R>): Promise<R> {
       for (let failures = 1; ; failures++) {
         let failure: unknown
         try {
-          return { decoded: await decode(topic, partition, message) }
+          return await work()
         } catch (error) {
-          if (!isTransient(error)) return { undecodable: error }
+          if (!isTransient(error)) throw error
           failure = error
         }
-        metrics.retries.inc({ group, topic, kind: 'transient' })
+        metrics.retries.inc({ group, topic, kind })
         logger.warn(
           { err: describeError(failure), attempt: failures, partition },
-          'decoding failed transiently, retrying',
+          `${what} failed transiently, retrying`,
         )
         await waitWithHeartbeat(backoffDelay(failures, settings.backoffMs, settings.backoffMaxMs))
       }
     }
 
+    /**
+     * A message that cannot be decoded is returned as such. Anything else (a failed
+     * heartbeat during a rebalance, shutdown) propagates: it says nothing about the message.
+     */
+    function decodeWithRetry(
+      message: KafkaMessage,
+    ): Promise<{ decoded: ConsumedMessage<T> } | { undecodable: unknown }> {
+      return retryWhileTransient('transient', 'decoding', async () => {
+        try {
+          return { decoded: await decode(topic, partition, message) }
+        } catch (error) {
+          if (isTransient(error)) throw error
+          return { undecodable: error }
+        }
+      })
+    }
+
     /** A dead letter must be written before its offset is resolved: wait for Kafka if it is away. */
     async function sendDeadLetter(failure: Parameters<typeof deadLetters.send>[0]) {
-      for (let failures = 1; ; failures++) {
-        let error: unknown
-        try {
-          await deadLetters.send(failure)
-          metrics.messagesConsumed.inc({ group, topic, outcome: 'dead-lettered' })
-          return
-        } catch (caught) {
-          if (!isTransient(caught)) throw caught
-          error = caught
-        }
-        metrics.retries.inc({ group, topic, kind: 'dead-letter' })
-        logger.warn(
-          { err: describeError(error), attempt: failures, partition },
-          'dead-lettering failed, retrying',
-        )
-        await waitWithHeartbeat(backoffDelay(failures, settings.backoffMs, settings.backoffMaxMs))
-      }
+      await retryWhileTransient('dead-letter', 'dead-lettering', () => deadLetters.send(failure))
+      metrics.messagesConsumed.inc({ group, topic, outcome: 'dead-lettered' })
     }
 
     async function handleDecoded(messages: ConsumedMessage<T>[]) {
@@ -294,7 +298,7 @@ export function createConsumerRunner<T>(
         )
         for (const message of messages) {
           // Isolating a large chunk takes a while: stay in the group and honour shutdown.
-          if (signal.aborted || !controls.isRunning() || controls.isStale()) throw new AbandonBatch()
+          abandonIfStopping()
           await handleDecoded([message])
           await controls.heartbeat()
         }

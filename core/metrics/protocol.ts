@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Registry } from 'prom-client'
+import { counter, gauge, histogram } from './define.ts'
 
 /**
  * The protocol's metrics, named as operators of this kind of system expect them, defined
@@ -6,33 +7,6 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
  * Prometheus rules and Grafana dashboards in infra/. Each group is created by the process
  * that owns it (the prover creates `zk`, listeners create `chain`, …), on its own registry.
  */
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
-  return (
-    (registry.getSingleMetric(name) as Counter<L> | undefined) ??
-    new Counter({ name, help, labelNames, registers: [registry] })
-  )
-}
-
-function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
-  return (
-    (registry.getSingleMetric(name) as Gauge<L> | undefined) ??
-    new Gauge({ name, help, labelNames, registers: [registry] })
-  )
-}
-
-function histogram<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-  buckets: number[],
-) {
-  return (
-    (registry.getSingleMetric(name) as Histogram<L> | undefined) ??
-    new Histogram({ name, help, labelNames, buckets, registers: [registry] })
-  )
-}
-
 export const zkMetrics = (registry: Registry) => ({
   proofs: counter(
     registry,

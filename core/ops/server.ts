@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { Counter, Histogram, type Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
 import type { Common } from '../context.ts'
+import { counter, histogram } from '../metrics/define.ts'
 
 /**
  * `http_requests_total` and `http_request_duration_seconds` for every HTTP server of the
@@ -9,25 +10,14 @@ import type { Common } from '../context.ts'
  */
 export function instrumentHttp(app: FastifyInstance, registry: Registry) {
   const labelNames = ['method', 'route', 'status_code'] as const
-  const requests =
-    (registry.getSingleMetric('http_requests_total') as Counter<(typeof labelNames)[number]> | undefined) ??
-    new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered.',
-      labelNames,
-      registers: [registry],
-    })
-  const duration =
-    (registry.getSingleMetric('http_request_duration_seconds') as
-      | Histogram<(typeof labelNames)[number]>
-      | undefined) ??
-    new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time to answer an HTTP request.',
-      labelNames,
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
-    })
+  const requests = counter(registry, 'http_requests_total', 'HTTP requests answered.', labelNames)
+  const duration = histogram(
+    registry,
+    'http_request_duration_seconds',
+    'Time to answer an HTTP request.',
+    labelNames,
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  )
   app.addHook('onResponse', async (request, reply) => {
     const labels = {
       method: request.method,

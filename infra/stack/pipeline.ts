@@ -2,7 +2,7 @@ import path from 'node:path'
 import { CONSUMERS } from '../../consumers/index.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
-import { managedProcess, runningPid, startDetached, stopProcess, tailLog } from './process.ts'
+import { httpOk, managedProcess, runningPid, startDetached, stopProcess, tailLog } from './process.ts'
 import { ensurePrometheus, PROMETHEUS_PORT, type ScrapeTarget, startPrometheus } from './prometheus.ts'
 import type { StackContext } from './service.ts'
 
@@ -44,16 +44,7 @@ export function cliCommand(args: readonly string[]): { command: string; args: st
   }
 }
 
-async function isHttpOk(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) })
-    return response.ok
-  } catch {
-    return false
-  }
-}
-
-const isReady = (port: number) => isHttpOk(`http://127.0.0.1:${port}/ready`)
+const isReady = (port: number) => httpOk(`http://127.0.0.1:${port}/ready`)
 
 export async function pipelineUp(context: StackContext): Promise<void> {
   for (const entry of PIPELINE_PROCESSES) {
@@ -123,7 +114,7 @@ export async function pipelineStatus(context: StackContext) {
   const prometheus = {
     name: 'prometheus',
     pid: prometheusPid,
-    healthy: prometheusPid !== undefined && (await isHttpOk(`http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`)),
+    healthy: prometheusPid !== undefined && (await httpOk(`http://127.0.0.1:${PROMETHEUS_PORT}/-/ready`)),
     detail: `http://127.0.0.1:${PROMETHEUS_PORT}`,
     log: prometheusProcess(context).logFile,
   }

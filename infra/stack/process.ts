@@ -132,3 +132,13 @@ export function tailLog(file: string, lines = 20): string {
     return '(no log)'
   }
 }
+
+/** True when `url` answers 2xx within `timeoutMs`; any failure (refused, timeout) is false. */
+export async function httpOk(url: string, timeoutMs = 1_000): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+    return response.ok
+  } catch {
+    return false
+  }
+}

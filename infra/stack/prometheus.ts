@@ -3,7 +3,7 @@ import path from 'node:path'
 import { sleep } from '../../core/bus/retry.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { renderTemplate } from './kafka.ts'
-import { managedProcess, runningPid, startDetached, stopProcess, tailLog } from './process.ts'
+import { httpOk, managedProcess, runningPid, startDetached, stopProcess, tailLog } from './process.ts'
 import { commandExists, run } from './run.ts'
 import type { Progress } from './service.ts'
 import { aptInstall } from './system.ts'
@@ -202,7 +202,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   })
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + READY_TIMEOUT_MS
-  while (!(await isReady(url))) {
+  while (!(await httpOk(`${url}/-/ready`))) {
     if (!runningPid(proc)) throw new Error(`prometheus exited during start-up:\n${tailLog(proc.logFile)}`)
     if (Date.now() > deadline) {
       await stopProcess(proc, 5_000)
@@ -211,13 +211,4 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     await sleep(100)
   }
   return { url, pid, configFile, stop: () => stopProcess(proc, 10_000) }
-}
-
-async function isReady(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) })
-    return response.ok
-  } catch {
-    return false
-  }
 }

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { pinHash } from './layout.ts'
 import { ensureRoleAndDatabase } from './postgres.ts'
-import { managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
+import { httpOk, managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import { run } from './run.ts'
 import { localSecret } from './secrets.ts'
 import type { StackContext, StackService } from './service.ts'
@@ -105,18 +105,10 @@ export const registryService: StackService = {
   },
 
   async isHealthy(context) {
-    try {
-      const ready = await fetch(`http://127.0.0.1:${context.layout.ports.registryManagement}/health/ready`, {
-        signal: AbortSignal.timeout(2_000),
-      })
-      if (!ready.ok) return false
-      const api = await fetch(`${context.config.schemaRegistry.url}/subjects`, {
-        signal: AbortSignal.timeout(2_000),
-      })
-      return api.ok
-    } catch {
-      return false
-    }
+    return (
+      (await httpOk(`http://127.0.0.1:${context.layout.ports.registryManagement}/health/ready`, 2_000)) &&
+      (await httpOk(`${context.config.schemaRegistry.url}/subjects`, 2_000))
+    )
   },
 
   stop: async (context) => stopProcess(proc(context)),

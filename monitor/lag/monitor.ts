@@ -1,4 +1,5 @@
-import { Gauge, type Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
+import { gauge } from '../../core/metrics/define.ts'
 import {
   evaluatePartition,
   GROUP_STATUS_CODE,
@@ -66,63 +67,57 @@ export function createLagState(options: {
     groups: [],
   }
 
-  const registers = [options.registry]
+  const registry = options.registry
   const partitionLabels = ['group', 'topic', 'partition'] as const
   const gauges = {
-    lag: new Gauge({
-      name: 'kafka_consumergroup_lag',
-      help: 'Messages between the committed offset and the log end, per partition.',
-      labelNames: partitionLabels,
-      registers,
-    }),
-    lagSeconds: new Gauge({
-      name: 'kafka_consumergroup_lag_seconds',
-      help: 'Estimated age of the next message the group will read, per partition.',
-      labelNames: partitionLabels,
-      registers,
-    }),
-    partitionStatus: new Gauge({
-      name: 'kafka_consumergroup_partition_status',
-      help: 'Partition status: 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 REWIND.',
-      labelNames: partitionLabels,
-      registers,
-    }),
-    topicLag: new Gauge({
-      name: 'kafka_consumergroup_topic_lag',
-      help: 'Lag of a group summed over the partitions of a topic.',
-      labelNames: ['group', 'topic'] as const,
-      registers,
-    }),
-    groupLag: new Gauge({
-      name: 'kafka_consumergroup_group_lag',
-      help: 'Lag of a group summed over all its partitions.',
-      labelNames: ['group'] as const,
-      registers,
-    }),
-    maxLagSeconds: new Gauge({
-      name: 'kafka_consumergroup_max_lag_seconds',
-      help: 'Largest lag in seconds over the partitions of a group.',
-      labelNames: ['group'] as const,
-      registers,
-    }),
-    groupStatus: new Gauge({
-      name: 'kafka_consumergroup_status',
-      help: 'Group status: 0 OK, 1 WARN, 2 ERR.',
-      labelNames: ['group'] as const,
-      registers,
-    }),
-    groupMembers: new Gauge({
-      name: 'kafka_consumergroup_members',
-      help: 'Members currently in the group.',
-      labelNames: ['group'] as const,
-      registers,
-    }),
-    dlq: new Gauge({
-      name: 'veridis_dlq_messages',
-      help: 'Messages currently held in the dead-letter topic (log end minus log start).',
-      labelNames: ['topic'] as const,
-      registers,
-    }),
+    lag: gauge(
+      registry,
+      'kafka_consumergroup_lag',
+      'Messages between the committed offset and the log end, per partition.',
+      partitionLabels,
+    ),
+    lagSeconds: gauge(
+      registry,
+      'kafka_consumergroup_lag_seconds',
+      'Estimated age of the next message the group will read, per partition.',
+      partitionLabels,
+    ),
+    partitionStatus: gauge(
+      registry,
+      'kafka_consumergroup_partition_status',
+      'Partition status: 0 OK, 1 WARN, 2 STALL, 3 STOP, 4 REWIND.',
+      partitionLabels,
+    ),
+    topicLag: gauge(
+      registry,
+      'kafka_consumergroup_topic_lag',
+      'Lag of a group summed over the partitions of a topic.',
+      ['group', 'topic'] as const,
+    ),
+    groupLag: gauge(
+      registry,
+      'kafka_consumergroup_group_lag',
+      'Lag of a group summed over all its partitions.',
+      ['group'] as const,
+    ),
+    maxLagSeconds: gauge(
+      registry,
+      'kafka_consumergroup_max_lag_seconds',
+      'Largest lag in seconds over the partitions of a group.',
+      ['group'] as const,
+    ),
+    groupStatus: gauge(registry, 'kafka_consumergroup_status', 'Group status: 0 OK, 1 WARN, 2 ERR.', [
+      'group',
+    ] as const),
+    groupMembers: gauge(registry, 'kafka_consumergroup_members', 'Members currently in the group.', [
+      'group',
+    ] as const),
+    dlq: gauge(
+      registry,
+      'veridis_dlq_messages',
+      'Messages currently held in the dead-letter topic (log end minus log start).',
+      ['topic'] as const,
+    ),
   }
 
   return {

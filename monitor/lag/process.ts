@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import { Counter, Gauge, Histogram } from 'prom-client'
 import { createKafka } from '../../core/bus/kafka.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import { namespacedTopics } from '../../core/bus/topics.ts'
 import type { Common } from '../../core/context.ts'
 import { describeError } from '../../core/errors.ts'
+import { counter, gauge, histogram } from '../../core/metrics/define.ts'
 import { startOpsServer } from '../../core/ops/server.ts'
 import { waitFor } from '../../core/service/wait.ts'
 import { createLagState } from './monitor.ts'
@@ -24,23 +24,21 @@ export async function runLagMonitor(
   const kafka = createKafka({ config: config.kafka, clientId: 'veridis-lag-monitor', logger })
   let admin = kafka.admin()
   const dlqTopic = namespacedTopics(config.namespace).deadLetter.name
-  const registers = [common.metrics.registry]
-  const pollDuration = new Histogram({
-    name: 'veridis_lag_poll_duration_seconds',
-    help: 'Time one poll of the cluster (admin calls and evaluation) took.',
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers,
-  })
-  const pollErrors = new Counter({
-    name: 'veridis_lag_poll_errors_total',
-    help: 'Polls that failed.',
-    registers,
-  })
-  const lastSuccess = new Gauge({
-    name: 'veridis_lag_last_successful_poll_timestamp_seconds',
-    help: 'When a poll last succeeded; the exported lag is as old as this.',
-    registers,
-  })
+  const registry = common.metrics.registry
+  const pollDuration = histogram(
+    registry,
+    'veridis_lag_poll_duration_seconds',
+    'Time one poll of the cluster (admin calls and evaluation) took.',
+    [],
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  )
+  const pollErrors = counter(registry, 'veridis_lag_poll_errors_total', 'Polls that failed.', [])
+  const lastSuccess = gauge(
+    registry,
+    'veridis_lag_last_successful_poll_timestamp_seconds',
+    'When a poll last succeeded; the exported lag is as old as this.',
+    [],
+  )
   const state = createLagState({
     registry: common.metrics.registry,
     window: settings.window,
