@@ -4,7 +4,15 @@ import { benchPipeline, printPipelineBench } from './pipeline.ts'
 /** `bin/veridis bench <name> [--events N]`, or directly: node --import tsx bench/run.ts pipeline */
 export async function runBench(
   name: string,
-  options: { events?: number; rounds?: number; groups?: number; partitions?: number },
+  options: {
+    events?: number
+    rounds?: number
+    groups?: number
+    partitions?: number
+    duration?: number
+    connections?: number
+    batch?: number
+  },
 ) {
   switch (name) {
     case 'pipeline': {
@@ -22,7 +30,33 @@ export async function runBench(
       )
       return
     }
+    case 'gateway': {
+      const { benchGateway, printGatewayBench } = await import('./gateway.ts')
+      printGatewayBench(
+        await benchGateway({
+          durationSeconds: options.duration ?? 10,
+          connections: options.connections ?? 64,
+        }),
+      )
+      return
+    }
+    case 'zk': {
+      const { benchZk, printZkBench } = await import('./zk.ts')
+      printZkBench(
+        await benchZk({
+          proofs: options.events ?? 64,
+          batch: options.batch ?? 64,
+          rounds: options.rounds ?? 5,
+        }),
+      )
+      return
+    }
+    case 'evm': {
+      const { benchEvmListener, printEvmListenerBench } = await import('./evm-listener.ts')
+      printEvmListenerBench(await benchEvmListener(options.events ?? 10_000, options.rounds ?? 3))
+      return
+    }
     default:
-      throw new Error(`unknown bench '${name}'; known: pipeline, lag`)
+      throw new Error(`unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm`)
   }
 }

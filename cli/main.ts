@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander'
 import { runBench } from '../bench/run.ts'
 import { CONSUMERS } from '../consumers/index.ts'
+import { compileContracts, staleContractArtifacts } from '../contracts/evm/build.ts'
 import { connectBus } from '../core/bus/connect.ts'
 import { prepareBus } from '../core/bus/setup.ts'
 import { ConfigError, loadConfig, redactUrl } from '../core/config/env.ts'
@@ -20,6 +21,7 @@ import { PROMETHEUS_PORT } from '../infra/stack/prometheus.ts'
 import { stackContext, stackDown, stackInstall, stackStatus, stackUp } from '../infra/stack/stack.ts'
 import { registerDashboard } from '../monitor/dashboard/assets.ts'
 import { runLagMonitor } from '../monitor/lag/process.ts'
+import { LISTENER_EVM_OPS_PORT, runEvmListener } from '../producers/chains/evm/process.ts'
 import { staleGeneratedTypes, writeGeneratedTypes } from '../schemas/codegen.ts'
 import { runTests } from './test.ts'
 
@@ -156,6 +158,53 @@ schemas
     }
   })
 
+const contracts = program.command('contracts').description('EVM contracts (contracts/evm)')
+contracts
+  .command('build')
+  .description('compile contracts/evm/src with solc-js into contracts/evm/artifacts')
+  .action(() => {
+    process.stdout.write(`${compileContracts().join('\n')}\n`)
+  })
+contracts
+  .command('check')
+  .description('fail when the contract artifacts are stale')
+  .action(() => {
+    const stale = staleContractArtifacts()
+    if (stale.length > 0) {
+      process.stderr.write(
+        `veridis: contract artifacts are stale: ${stale.join('; ')}; run bin/veridis contracts build\n`,
+      )
+      process.exitCode = 1
+    }
+  })
+
+const circuits = program.command('circuits').description('zero-knowledge circuits (circuits/, docs/zk.md)')
+circuits
+  .command('build')
+  .description('compile the circom circuits into scratch/zk/build (constraint counts, no keys)')
+  .action(async () => {
+    const { buildCircuits } = await import('../circuits/cli.ts')
+    await buildCircuits(progress)
+  })
+circuits
+  .command('ceremony')
+  .description('development ceremony: keys, verification keys, Solidity verifiers, manifest')
+  .addOption(new Option('--ptau <file>', "a public ceremony's ptau instead of a generated one"))
+  .addOption(new Option('--power <n>', 'power of the generated ptau').argParser(Number))
+  .action(async (options: { ptau?: string; power?: number }) => {
+    const { runCeremony } = await import('../circuits/ceremony.ts')
+    await runCeremony({ ...options, log: progress })
+  })
+circuits
+  .command('check')
+  .description('fail when a circuit changed and its artifacts did not')
+  .action(async () => {
+    const { checkArtifacts } = await import('../circuits/manifest.ts')
+    const problems = await checkArtifacts()
+    for (const problem of problems) process.stderr.write(`veridis: circuits: ${problem}\n`)
+    if (problems.length > 0) process.exitCode = 1
+  })
+
 program
   .command('migrate')
   .description('apply database migrations')
@@ -182,6 +231,87 @@ program
     await runConsumerProcess(common, entry.module, { opsPort: options.opsPort ?? entry.opsPort })
   })
 
+const listen = program.command('listen').description('run chain listeners')
+listen
+  .command('evm')
+  .description('follow EVM chains and publish their Veridis events (every configured chain by default)')
+  .addOption(new Option('--chain <caip2...>', 'only these chains, e.g. eip155:31337'))
+  .addOption(new Option('--ops-port <port>', 'port for /health, /ready, /metrics').argParser(Number))
+  .action(async (options: { chain?: string[]; opsPort?: number }) => {
+    const common = createCommon('listener-evm')
+    common.shutdown.installSignalHandlers()
+    await runEvmListener(common, {
+      chains: options.chain ?? [],
+      opsPort: options.opsPort ?? LISTENER_EVM_OPS_PORT,
+    })
+  })
+
+program
+  .command('gateway')
+  .description(
+    'run the HTTP command gateway (docs/gateway.md): API, /health, /ready, /metrics, /docs/openapi.json',
+  )
+  .addOption(new Option('--port <port>', 'HTTP port (default VERIDIS_GATEWAY_PORT, 18088)').argParser(Number))
+  .action(async (options: { port?: number }) => {
+    const { runGateway } = await import('../producers/gateway/index.ts')
+    const common = createCommon('gateway')
+    common.shutdown.installSignalHandlers()
+    await runGateway(common, options.port === undefined ? {} : { port: options.port })
+  })
+
+const apikey = program.command('apikey').description("the gateway's API keys (stored hashed; shown once)")
+const withPool = async <T>(work: (pool: ReturnType<typeof createPool>) => Promise<T>): Promise<T> => {
+  const config = loadConfig()
+  const pool = createPool(config.database, createLogger({ service: 'cli', level: 'warn' }), 'veridis-apikey')
+  try {
+    return await work(pool)
+  } finally {
+    await pool.end()
+  }
+}
+apikey
+  .command('create')
+  .description('create a key; it is printed once and cannot be shown again')
+  .requiredOption('--name <name>', 'who or what uses the key')
+  .requiredOption(
+    '--roles <roles>',
+    'comma-separated roles (admin, prover, verifier, attester, relayer, ...)',
+  )
+  .action(async (options: { name: string; roles: string }) => {
+    const { createApiKey } = await import('../producers/gateway/api-keys.ts')
+    const roles = options.roles
+      .split(',')
+      .map((role) => role.trim())
+      .filter(Boolean)
+    const { key, record } = await withPool((pool) => createApiKey(pool, { name: options.name, roles }))
+    process.stderr.write(
+      `veridis: API key ${record.keyId} (${record.roles.join(', ')}); store it now, it is not kept\n`,
+    )
+    process.stdout.write(`${key}\n`)
+  })
+apikey
+  .command('revoke')
+  .description('revoke a key by its id (or the key itself)')
+  .argument('<id>', 'key id as listed')
+  .action(async (id: string) => {
+    const { revokeApiKey } = await import('../producers/gateway/api-keys.ts')
+    if (!(await withPool((pool) => revokeApiKey(pool, id)))) {
+      process.stderr.write('veridis: no live key with that id\n')
+      process.exitCode = 1
+    } else process.stderr.write('veridis: revoked (every gateway refuses it within 5 s)\n')
+  })
+apikey
+  .command('list')
+  .description('list keys: id, name, roles, created, revoked (never the secret)')
+  .action(async () => {
+    const { listApiKeys } = await import('../producers/gateway/api-keys.ts')
+    for (const key of await withPool((pool) => listApiKeys(pool))) {
+      process.stdout.write(
+        `${key.keyId}  ${key.revokedAt ? 'revoked' : 'active '}  ${key.createdAt.toISOString()}  [${key.roles.join(',')}]  ${key.name}\n`,
+      )
+    }
+  })
+
 program
   .command('lag')
   .description('run the consumer-lag monitor: /metrics, /api/v1/lag and the dashboard at /')
@@ -195,15 +325,26 @@ program
 program
   .command('bench')
   .description('run a benchmark against the local stack (see bench/)')
-  .argument('<name>', 'pipeline | lag')
+  .argument('<name>', 'pipeline | lag | gateway | zk | evm')
   .addOption(new Option('--events <n>', 'pipeline: how many events').argParser(Number))
   .addOption(new Option('--groups <n>', 'lag: consumer groups').argParser(Number))
   .addOption(new Option('--partitions <n>', 'lag: partitions per group').argParser(Number))
   .addOption(new Option('--rounds <n>', 'rounds to take the median of').argParser(Number))
+  .addOption(new Option('--duration <s>', 'gateway: seconds per load run').argParser(Number))
+  .addOption(new Option('--connections <n>', 'gateway: concurrent connections').argParser(Number))
+  .addOption(new Option('--batch <n>', 'zk: proofs per verification batch').argParser(Number))
   .action(
     async (
       name: string,
-      options: { events?: number; rounds?: number; groups?: number; partitions?: number },
+      options: {
+        events?: number
+        rounds?: number
+        groups?: number
+        partitions?: number
+        duration?: number
+        connections?: number
+        batch?: number
+      },
     ) => {
       await runBench(name, options)
       process.exit(0)

@@ -24,6 +24,8 @@ export async function runTests(vitestArgs: readonly string[]): Promise<number> {
   const cli = [path.join(PROJECT_ROOT, 'bin', 'veridis')]
   const checks: [string, string, string[]][] = [
     ['generated Avro types are current', cli[0]!, ['schemas', 'check']],
+    ['circuit artifacts match their sources', cli[0]!, ['circuits', 'check']],
+    ['contract artifacts are current', cli[0]!, ['contracts', 'check']],
     ['lint and format (biome)', bin('biome'), ['ci', '.']],
     ['types (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json']],
   ]

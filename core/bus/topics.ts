@@ -82,6 +82,14 @@ export const TOPICS = {
     valueSchemaFile: 'veridis.audit.v1.avsc',
     doc: 'hash-chained compliance audit, replayable',
   },
+  auditIntake: {
+    name: 'veridis.audit.intake.v1',
+    key: 'actor id',
+    retentionMs: 30 * DAY_MS,
+    cleanupPolicy: 'delete',
+    valueSchemaFile: 'veridis.audit.intake.v1.avsc',
+    doc: 'unchained audit facts from the gateway; the audit consumer chains them into veridis.audit.v1',
+  },
   deadLetter: {
     name: 'veridis.dlq.v1',
     key: 'original key',

@@ -2,6 +2,7 @@ import type {
   Alert,
   AttestationEvent,
   AuditEvent,
+  AuditFact,
   BridgeEvent,
   Command,
   DeadLetter,
@@ -21,6 +22,7 @@ export interface TopicValues {
   propagation: NullifierPropagation
   alert: Alert
   audit: AuditEvent
+  auditIntake: AuditFact
   deadLetter: DeadLetter
 }
 
@@ -31,6 +33,7 @@ export type {
   Alert,
   AttestationEvent,
   AuditEvent,
+  AuditFact,
   BridgeEvent,
   Command,
   DeadLetter,

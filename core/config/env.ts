@@ -20,6 +20,7 @@ const SECRET_VARIABLES = new Set([
   'VERIDIS_DATABASE_URL',
   'VERIDIS_KAFKA_SASL_PASSWORD',
   'VERIDIS_SCHEMA_REGISTRY_PASSWORD',
+  'VERIDIS_GATEWAY_JWT_HS256_SECRET',
 ])
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port')
@@ -102,6 +103,36 @@ const environmentSchema = z.object({
     .optional(),
   VERIDIS_DEDUPE_RETENTION_DAYS: integer(1, 3650).default(30),
   VERIDIS_SHUTDOWN_GRACE_MS: integer(1_000, 600_000).default(15_000),
+  // Zero knowledge (consumers/prover, consumers/verifier, docs/zk.md).
+  VERIDIS_PROVER_CONCURRENCY: integer(1, 64).default(2),
+  VERIDIS_PROVER_CACHE_SIZE: integer(0, 1_000_000).default(1_000),
+  VERIDIS_SEMAPHORE_DEPTH: integer(1, 32).default(20),
+  VERIDIS_VERIFIER_BATCH_SIZE: integer(1, 4_096).default(64),
+  // The HTTP gateway (producers/gateway, docs/gateway.md).
+  VERIDIS_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  VERIDIS_GATEWAY_PORT: integer(0, 65535).default(18088),
+  VERIDIS_GATEWAY_JWT_ISSUER: z.string().min(1).optional(),
+  VERIDIS_GATEWAY_JWT_AUDIENCE: z.string().min(1).default('veridis-gateway'),
+  VERIDIS_GATEWAY_JWT_HS256_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  VERIDIS_GATEWAY_JWT_RS256_PUBLIC_KEY: z
+    .string()
+    .regex(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, 'must be a PEM SPKI public key')
+    .optional(),
+  VERIDIS_GATEWAY_RATE_LIMIT: integer(1, 10_000_000).default(600),
+  VERIDIS_GATEWAY_RATE_WINDOW_MS: integer(100, 3_600_000).default(60_000),
+  VERIDIS_GATEWAY_BODY_LIMIT_BYTES: integer(1_024, 16 * 1024 * 1024).default(64 * 1024),
+  VERIDIS_GATEWAY_CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(httpUrl))
+    .optional(),
+  VERIDIS_GATEWAY_PUBLISH_TIMEOUT_MS: integer(100, 120_000).default(5_000),
+  VERIDIS_GATEWAY_LISTENER_STALE_MS: integer(1_000, 86_400_000).default(60_000),
 })
 
 export type Environment = z.infer<typeof environmentSchema>
@@ -145,6 +176,14 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   }
   if (number('VERIDIS_CONSUMER_BACKOFF_MAX_MS', 10_000) < number('VERIDIS_CONSUMER_BACKOFF_MS', 200)) {
     problems.push('VERIDIS_CONSUMER_BACKOFF_MAX_MS: cannot be below VERIDIS_CONSUMER_BACKOFF_MS')
+  }
+  // A token anyone could mint is no authentication: production names who issues them.
+  if (
+    raw.VERIDIS_ENV === 'production' &&
+    (raw.VERIDIS_GATEWAY_JWT_HS256_SECRET || raw.VERIDIS_GATEWAY_JWT_RS256_PUBLIC_KEY) &&
+    !raw.VERIDIS_GATEWAY_JWT_ISSUER
+  ) {
+    problems.push('VERIDIS_GATEWAY_JWT_ISSUER: required in production when JWT keys are set')
   }
   return problems
 }
@@ -197,7 +236,39 @@ export interface Config {
     /** Only groups whose id matches are watched. */
     readonly groupFilter: RegExp | undefined
   }
+  readonly gateway: {
+    readonly host: string
+    readonly port: number
+    readonly jwt: {
+      readonly issuer: string | undefined
+      readonly audience: string
+      /** HS256 shared secret; never logged. */
+      readonly hs256Secret: string | undefined
+      /** RS256 public key (PEM, SPKI). */
+      readonly rs256PublicKey: string | undefined
+    }
+    /** Requests per caller per window. */
+    readonly rateLimit: number
+    readonly rateWindowMs: number
+    readonly bodyLimitBytes: number
+    /** Origins allowed to call from a browser; none when empty. */
+    readonly corsOrigins: readonly string[]
+    /** How long a request waits for Kafka to acknowledge its command before answering 503. */
+    readonly publishTimeoutMs: number
+    /** A listener whose state row is older than this is reported stale. */
+    readonly listenerStaleMs: number
+  }
   readonly shutdownGraceMs: number
+  readonly zk: {
+    /** Proofs computed at once by one prover process (the witness of one overlaps the MSMs of another). */
+    readonly proverConcurrency: number
+    /** Proof results remembered per prover process; 0 disables the cache. */
+    readonly proofCacheSize: number
+    /** Tree depth of the Semaphore artifacts used for IDENTITY_MEMBERSHIP. */
+    readonly semaphoreDepth: number
+    /** Most proofs verified in one random-linear-combination batch. */
+    readonly verifyBatchSize: number
+  }
 }
 
 export class ConfigError extends NonRetryableError {
@@ -288,7 +359,29 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       groupFilter:
         env.VERIDIS_LAG_GROUP_FILTER === undefined ? undefined : new RegExp(env.VERIDIS_LAG_GROUP_FILTER),
     },
+    gateway: {
+      host: env.VERIDIS_GATEWAY_HOST,
+      port: env.VERIDIS_GATEWAY_PORT,
+      jwt: {
+        issuer: env.VERIDIS_GATEWAY_JWT_ISSUER,
+        audience: env.VERIDIS_GATEWAY_JWT_AUDIENCE,
+        hs256Secret: env.VERIDIS_GATEWAY_JWT_HS256_SECRET,
+        rs256PublicKey: env.VERIDIS_GATEWAY_JWT_RS256_PUBLIC_KEY,
+      },
+      rateLimit: env.VERIDIS_GATEWAY_RATE_LIMIT,
+      rateWindowMs: env.VERIDIS_GATEWAY_RATE_WINDOW_MS,
+      bodyLimitBytes: env.VERIDIS_GATEWAY_BODY_LIMIT_BYTES,
+      corsOrigins: env.VERIDIS_GATEWAY_CORS_ORIGINS ?? [],
+      publishTimeoutMs: env.VERIDIS_GATEWAY_PUBLISH_TIMEOUT_MS,
+      listenerStaleMs: env.VERIDIS_GATEWAY_LISTENER_STALE_MS,
+    },
     shutdownGraceMs: env.VERIDIS_SHUTDOWN_GRACE_MS,
+    zk: {
+      proverConcurrency: env.VERIDIS_PROVER_CONCURRENCY,
+      proofCacheSize: env.VERIDIS_PROVER_CACHE_SIZE,
+      semaphoreDepth: env.VERIDIS_SEMAPHORE_DEPTH,
+      verifyBatchSize: env.VERIDIS_VERIFIER_BATCH_SIZE,
+    },
   }
 }
 

@@ -17,6 +17,7 @@ export interface PipelineProcess {
 }
 
 export const LAG_MONITOR_PORT = 9480
+export const GATEWAY_PORT = 18088
 
 export const PIPELINE_PROCESSES: readonly PipelineProcess[] = [
   ...Object.entries(CONSUMERS).map(([name, entry]) => ({
@@ -25,6 +26,10 @@ export const PIPELINE_PROCESSES: readonly PipelineProcess[] = [
     opsPort: entry.opsPort,
   })),
   { name: 'lag-monitor', args: ['lag'], opsPort: LAG_MONITOR_PORT },
+  // The HTTP command gateway serves its API and ops endpoints on one port (docs/gateway.md).
+  { name: 'gateway', args: ['gateway'], opsPort: GATEWAY_PORT },
+  // Every configured EVM chain (the local anvils by default); ops port = LISTENER_EVM_OPS_PORT.
+  { name: 'listener-evm', args: ['listen', 'evm'], opsPort: 9472 },
 ]
 
 const proc = (context: StackContext, process: PipelineProcess) =>

@@ -1,8 +1,10 @@
+import { ensureDeployed } from '../../contracts/evm/deploy.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import type { Config } from '../../core/config/env.ts'
 import { migrate } from '../../core/db/migrate.ts'
 import { createPool } from '../../core/db/pool.ts'
 import type { Logger } from '../../core/logging/logger.ts'
+import { ANVIL_SERVICES, anvilRpcUrl, LOCAL_ANVILS } from './anvil.ts'
 import { kafkaService } from './kafka.ts'
 import { stackLayout } from './layout.ts'
 import { ensureRoleAndDatabase, postgresService } from './postgres.ts'
@@ -10,8 +12,13 @@ import { tailLog } from './process.ts'
 import { registryService } from './registry.ts'
 import type { Progress, StackContext, StackService } from './service.ts'
 
-/** In start order: the registry keeps its schemas in Postgres. */
-export const STACK_SERVICES: readonly StackService[] = [postgresService, kafkaService, registryService]
+/** In start order: the registry keeps its schemas in Postgres; the local anvil chains last. */
+export const STACK_SERVICES: readonly StackService[] = [
+  postgresService,
+  kafkaService,
+  registryService,
+  ...ANVIL_SERVICES,
+]
 
 export function stackContext(config: Config, progress: Progress): StackContext {
   return { config, layout: stackLayout(config), progress }
@@ -54,8 +61,20 @@ export async function stackInstall(context: StackContext) {
  */
 export async function stackUp(context: StackContext, logger: Logger): Promise<void> {
   await stackInstall(context)
-  // Postgres and Kafka do not depend on each other: start both, then wait.
-  await Promise.all([startAndWait(context, postgresService), startAndWait(context, kafkaService)])
+  // Postgres, Kafka and the anvils do not depend on each other: start them all, then wait.
+  await Promise.all([
+    startAndWait(context, postgresService),
+    startAndWait(context, kafkaService),
+    ...ANVIL_SERVICES.map((service) => startAndWait(context, service)),
+  ])
+  // Contracts go on each local chain once; the record in .veridis/deployments says where.
+  for (const chain of LOCAL_ANVILS) {
+    const { deployment, outcome } = await ensureDeployed({
+      rpcUrl: anvilRpcUrl(chain.port),
+      home: context.config.home,
+    })
+    context.progress(`${chain.name}: contracts ${outcome} (${deployment.chain}, record in deployments/)`)
+  }
   const url = new URL(context.config.database.url)
   await ensureRoleAndDatabase(context, {
     user: decodeURIComponent(url.username),

@@ -1,5 +1,6 @@
 // Generated from schemas/*.avsc by `veridis schemas generate`. Do not edit.
 export type { Alert } from './veridis.alert.v1.ts'
+export type { AuditFact } from './veridis.audit.intake.v1.ts'
 export type { AuditEvent } from './veridis.audit.v1.ts'
 export type { AttestationEvent } from './veridis.chain.attestation.v1.ts'
 export type { BridgeEvent } from './veridis.chain.bridge.v1.ts'

@@ -17,8 +17,9 @@ describe('local stack', () => {
   test('behavior: stack up is idempotent and status reports every service healthy', () => {
     const up = veridis('stack', 'up')
     expect(up.status).toBe(0)
-    for (const service of ['postgres', 'kafka', 'registry'])
+    for (const service of ['postgres', 'kafka', 'registry', 'anvil-a', 'anvil-b'])
       expect(up.stderr).toContain(`${service}: already running`)
+    expect(up.stderr).toContain('anvil-a: contracts already deployed')
     const status = veridis('stack', 'status')
     expect(status.status).toBe(0)
     const lines = status.stdout.trim().split('\n')
@@ -26,6 +27,8 @@ describe('local stack', () => {
       ['postgres', 'healthy'],
       ['kafka', 'healthy'],
       ['registry', 'healthy'],
+      ['anvil-a', 'healthy'],
+      ['anvil-b', 'healthy'],
     ])
   })
 

@@ -164,6 +164,18 @@ export const SAMPLE_RECORDS: { [K in keyof TopicValues]: (n: number) => TopicVal
     details: {},
     occurredAt: Date.now(),
   }),
+  auditIntake: (n) => ({
+    factId: randomUUID(),
+    action: n % 2 === 0 ? 'command.accepted' : 'command.refused',
+    actor: { kind: 'API_KEY', id: `key${n}` },
+    status: n % 2 === 0 ? 202 : 403,
+    commandType: 'ProveCommand',
+    commandId: n % 2 === 0 ? randomUUID() : null,
+    idempotencyKey: null,
+    reason: n % 2 === 0 ? null : 'role may not send ProveCommand',
+    requestId: `req-${n}`,
+    occurredAt: Date.now(),
+  }),
   deadLetter: (n) => ({
     topic: 'veridis.command.v1',
     partition: 0,

@@ -1,0 +1,169 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type { Command } from '../../core/bus/types.ts'
+import type { Pool } from '../../core/db/pool.ts'
+import type { Caller } from './auth.ts'
+import type { BatchingPublisher } from './batching.ts'
+import { type CommandRoute, payloadFor } from './contract.ts'
+import { HttpError, kafkaUnavailable } from './errors.ts'
+import { type DependencyHealth, withTimeout } from './kafka-health.ts'
+
+export interface Acceptance {
+  readonly commandId: string
+  /** The command's key on the topic. */
+  readonly idempotencyKey: string
+  /** True when an earlier request with the same Idempotency-Key already created it. */
+  readonly replayed: boolean
+}
+
+/** JSON with object keys sorted, so equal requests hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
+
+interface IdempotencyRow {
+  command_id: string
+  request_sha256: string
+  issued_at: Date
+  published_at: Date | null
+  created_at: Date
+  fresh: boolean
+}
+
+/**
+ * Turns a validated request into a command on veridis.command.v1. With an Idempotency-Key,
+ * Postgres decides (unique on caller + key), so a retry gets the original command id from
+ * any gateway instance, before or after a restart. The command's key on the topic is a
+ * hash of caller and key: two callers choosing the same key never share one.
+ */
+export function createCommandAcceptor(options: {
+  pool: Pool
+  publisher: BatchingPublisher
+  health: DependencyHealth
+  topic: string
+  publishTimeoutMs: number
+}) {
+  const { pool, publisher, health } = options
+
+  const publish = async (command: Command, traceparent: string | undefined) => {
+    try {
+      await withTimeout(
+        publisher.publish(options.topic, {
+          key: command.idempotencyKey,
+          value: command,
+          eventId: command.commandId,
+          ...(traceparent ? { traceparent } : {}),
+        }),
+        options.publishTimeoutMs,
+        'Kafka acknowledgement',
+      )
+    } catch (error) {
+      health.markKafkaDown()
+      throw kafkaUnavailable('the command was not acknowledged', error)
+    }
+  }
+
+  const reserve = async (
+    caller: Caller,
+    clientKey: string,
+    route: CommandRoute,
+    requestHash: string,
+    commandId: string,
+    issuedAt: number,
+  ): Promise<IdempotencyRow> => {
+    const { rows } = await pool.query<IdempotencyRow>(
+      `INSERT INTO gateway_idempotency (caller, idempotency_key, command_id, command_type, request_sha256, issued_at)
+       VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0))
+       ON CONFLICT (caller, idempotency_key) DO NOTHING
+       RETURNING command_id, request_sha256, issued_at, published_at, created_at, true AS fresh`,
+      [caller.key, clientKey, commandId, route.record, requestHash, issuedAt],
+    )
+    if (rows[0]) return rows[0]
+    // Taken: read the original (a separate statement sees a concurrent winner's row).
+    const existing = await pool.query<IdempotencyRow>(
+      `SELECT command_id, request_sha256, issued_at, published_at, created_at, false AS fresh
+       FROM gateway_idempotency WHERE caller = $1 AND idempotency_key = $2`,
+      [caller.key, clientKey],
+    )
+    if (!existing.rows[0]) throw new Error('idempotency row vanished between insert and select')
+    return existing.rows[0]
+  }
+
+  return {
+    async accept(request: {
+      caller: Caller
+      route: CommandRoute
+      body: Record<string, unknown>
+      idempotencyKey: string | undefined
+      traceparent: string | undefined
+    }): Promise<Acceptance> {
+      const { caller, route, body, idempotencyKey: clientKey } = request
+      if (!health.canPublish()) throw kafkaUnavailable('not connected')
+      let commandId: string = randomUUID()
+      let issuedAt = Date.now()
+      let replayed = false
+      const topicKey = clientKey ? sha256(`${caller.key}\u0000${clientKey}`) : commandId
+
+      if (clientKey) {
+        const requestHash = sha256(`${route.url}\u0000${canonicalJson(body)}`)
+        const row = await reserve(caller, clientKey, route, requestHash, commandId, issuedAt)
+        if (!row.fresh) {
+          if (row.request_sha256 !== requestHash) {
+            throw new HttpError(
+              422,
+              'idempotency_key_reused',
+              'Idempotency-Key was already used for a different request',
+              { field: 'headers.idempotency-key' },
+            )
+          }
+          if (row.published_at) return { commandId: row.command_id, idempotencyKey: topicKey, replayed: true }
+          if (Date.now() - row.created_at.getTime() < options.publishTimeoutMs + 1_000) {
+            throw new HttpError(
+              409,
+              'request_in_progress',
+              'a request with this Idempotency-Key is still in progress; retry shortly',
+              { field: 'headers.idempotency-key', retryAfterSeconds: 1 },
+            )
+          }
+          // The first attempt was never acknowledged: publish the same command again.
+          commandId = row.command_id
+          issuedAt = row.issued_at.getTime()
+          replayed = true
+        }
+      }
+
+      const command: Command = {
+        commandId,
+        idempotencyKey: topicKey,
+        issuedAt,
+        actor: caller.actor,
+        payload: payloadFor(route, body) as unknown as Command['payload'],
+      }
+      await publish(command, request.traceparent)
+      if (clientKey) {
+        await pool.query(
+          'UPDATE gateway_idempotency SET published_at = now() WHERE caller = $1 AND idempotency_key = $2',
+          [caller.key, clientKey],
+        )
+      }
+      return { commandId, idempotencyKey: topicKey, replayed }
+    },
+  }
+}
+
+export type CommandAcceptor = ReturnType<typeof createCommandAcceptor>
+
+/** Forgets idempotency decisions older than the command topic keeps commands. */
+export async function pruneIdempotency(pool: Pool, olderThanMs: number): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM gateway_idempotency WHERE created_at < now() - make_interval(secs => $1 / 1000.0)`,
+    [olderThanMs],
+  )
+  return rowCount ?? 0
+}

@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify'
+import type { Kafka } from 'kafkajs'
+import { type Bus, connectBus } from '../../core/bus/connect.ts'
+import { createBusProducer } from '../../core/bus/producer.ts'
+import type { Common } from '../../core/context.ts'
+import { createPool } from '../../core/db/pool.ts'
+import { describeError } from '../../core/errors.ts'
+import { createCommandAcceptor, pruneIdempotency } from './accept.ts'
+import { buildGatewayApp } from './app.ts'
+import { createAuditWriter } from './audit-facts.ts'
+import { createAuthenticator } from './auth.ts'
+import { createBatchingPublisher } from './batching.ts'
+import { createDependencyHealth } from './kafka-health.ts'
+
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000
+
+export interface Gateway {
+  readonly app: FastifyInstance
+  readonly bus: Bus
+  /** Listens on the configured (or given) port; resolves to the port. */
+  listen(port?: number): Promise<number>
+  /** Stops taking requests, publishes queued audit facts, disconnects. */
+  close(): Promise<void>
+}
+
+/**
+ * The gateway's parts wired together. `kafka` replaces the client built from the
+ * configuration (tests route it through a fault-injecting proxy); `apiKeyCacheMs` bounds
+ * how long a revoked key keeps working.
+ */
+export async function createGateway(
+  common: Common,
+  options: { kafka?: Kafka; apiKeyCacheMs?: number; healthIntervalMs?: number } = {},
+): Promise<Gateway> {
+  const defaultBus = connectBus(common)
+  const bus: Bus = options.kafka ? { ...defaultBus, kafka: options.kafka } : defaultBus
+  const pool = createPool(common.config.database, common.logger, 'veridis-gateway')
+  const producer = createBusProducer(common, {
+    kafka: bus.kafka,
+    codec: bus.codec,
+    producerName: 'gateway',
+    topics: [bus.topics.command.name, bus.topics.auditIntake.name],
+  })
+  const health = createDependencyHealth(common, {
+    bus,
+    producer,
+    pool,
+    ...(options.healthIntervalMs ? { intervalMs: options.healthIntervalMs } : {}),
+  })
+  const publisher = createBatchingPublisher(producer)
+  const audit = createAuditWriter(common, { publisher, topic: bus.topics.auditIntake.name, health })
+  const acceptor = createCommandAcceptor({
+    pool,
+    publisher,
+    health,
+    topic: bus.topics.command.name,
+    publishTimeoutMs: common.config.gateway.publishTimeoutMs,
+  })
+  const authenticator = await createAuthenticator(common.config.gateway, pool, {
+    ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),
+  })
+  const app = await buildGatewayApp({ common, pool, health, authenticator, acceptor, audit })
+  await app.ready()
+  // The first probe round connects the producer when Kafka is there; the gateway starts
+  // either way and reports 503 on /ready and on commands until it is.
+  await health.start()
+
+  const prune = setInterval(async () => {
+    try {
+      const removed = await pruneIdempotency(pool, bus.topics.command.retentionMs ?? 7 * 86_400_000)
+      if (removed > 0) common.logger.info({ removed }, 'pruned idempotency keys older than the command topic')
+    } catch (error) {
+      common.logger.warn({ err: describeError(error) }, 'pruning idempotency keys failed; will retry')
+    }
+  }, PRUNE_INTERVAL_MS)
+  prune.unref()
+
+  let closed: Promise<void> | undefined
+  return {
+    app,
+    bus,
+    async listen(port = common.config.gateway.port) {
+      await app.listen({ port, host: common.config.gateway.host })
+      const address = app.server.address()
+      return typeof address === 'object' && address ? address.port : port
+    },
+    close() {
+      closed ??= (async () => {
+        clearInterval(prune)
+        await app.close()
+        await audit.drain(Math.min(5_000, common.config.shutdownGraceMs / 2))
+        await health.stop()
+        await producer.disconnect().catch(() => undefined)
+        await pool.end()
+      })()
+      return closed
+    },
+  }
+}
+
+/** `veridis gateway`: the gateway as a process, stopped in order on SIGTERM/SIGINT. */
+export async function runGateway(common: Common, options: { port?: number } = {}) {
+  const gateway = await createGateway(common)
+  common.shutdown.onShutdown('gateway', () => gateway.close())
+  const port = await gateway.listen(options.port)
+  common.logger.info(
+    { url: `http://${common.config.gateway.host}:${port}`, openapi: '/docs/openapi.json' },
+    'gateway listening (API under /api/v1, /health, /ready, /metrics)',
+  )
+  return gateway
+}

@@ -1,0 +1,262 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { Contract, type InterfaceAbi, JsonRpcProvider, NonceManager } from 'ethers'
+import { DEV_ACCOUNT, devWallet } from '../../contracts/evm/accounts.ts'
+import { loadArtifact } from '../../contracts/evm/build.ts'
+import { type Deployment, ensureDeployed } from '../../contracts/evm/deploy.ts'
+import { HEADER } from '../../core/bus/producer.ts'
+import { PROJECT_ROOT } from '../../core/paths.ts'
+import { startAnvil } from '../../infra/stack/anvil.ts'
+import { cliCommand } from '../../infra/stack/pipeline.ts'
+import type { EvmChainEntry } from '../../producers/chains/evm/config.ts'
+import { type TestBus, testEnv } from '../support/harness.ts'
+
+/**
+ * Real chains and a real listener process for the EVM tests. Every test chain is an anvil
+ * of its own (random port, unusual chain id) with the contracts freshly deployed, so tests
+ * can reorg, mine and break it without touching the stack's shared anvils.
+ */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export interface TestChain {
+  readonly chain: string
+  readonly chainId: number
+  readonly url: string
+  readonly wsUrl: string
+  readonly deployment: Deployment
+  readonly provider: JsonRpcProvider
+  signer(index: number): NonceManager
+  contract(
+    name: 'AttestationRegistry' | 'NullifierRegistry' | 'BridgeGateway' | 'BridgeToken',
+    signerIndex?: number,
+  ): Contract
+  rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>
+  mine(blocks?: number): Promise<void>
+  restart(): Promise<void>
+  blockNumber(): Promise<number>
+  stop(): Promise<void>
+}
+
+export async function startTestChain(
+  options: { blockTime?: number; gasLimit?: bigint; persistState?: boolean } = {},
+): Promise<TestChain> {
+  const port = await freePort()
+  const chainId = randomInt(900_000, 999_999)
+  const home = mkdtempSync(path.join(os.tmpdir(), 'veridis-evm-'))
+  const anvilOptions = {
+    chainId,
+    port,
+    blockTime: options.blockTime,
+    gasLimit: options.gasLimit,
+    stateFile: options.persistState ? path.join(home, 'anvil-state.json') : undefined,
+  }
+  let anvil = await startAnvil(anvilOptions)
+  const { deployment } = await ensureDeployed({ rpcUrl: anvil.url, home })
+  const provider = new JsonRpcProvider(anvil.url, chainId, { staticNetwork: true, polling: true })
+  provider.pollingInterval = 50
+  const signers = new Map<number, NonceManager>()
+  const signer = (index: number) => {
+    let existing = signers.get(index)
+    if (!existing) {
+      existing = new NonceManager(devWallet(index, provider))
+      signers.set(index, existing)
+    }
+    return existing
+  }
+  return {
+    chain: `eip155:${chainId}`,
+    chainId,
+    url: anvil.url,
+    wsUrl: anvil.wsUrl,
+    deployment,
+    provider,
+    signer,
+    contract(name, signerIndex = DEV_ACCOUNT.protocol) {
+      return new Contract(
+        deployment.contracts[name],
+        loadArtifact(name).abi as InterfaceAbi,
+        signer(signerIndex),
+      )
+    },
+    rpc: (method, params = []) => provider.send(method, params),
+    async mine(blocks = 1) {
+      await provider.send('anvil_mine', [`0x${blocks.toString(16)}`])
+    },
+    blockNumber: () => provider.getBlockNumber(),
+    /** Stops anvil (SIGTERM: it dumps its state) and starts it again on the same port and state. */
+    async restart() {
+      await anvil.stop()
+      anvil = await startAnvil(anvilOptions)
+      for (const existing of signers.values()) existing.reset()
+    },
+    async stop() {
+      provider.destroy()
+      await anvil.stop()
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A listener configuration entry for a test chain. */
+export function chainEntry(chain: TestChain, overrides: Partial<EvmChainEntry> = {}): EvmChainEntry {
+  return {
+    chain: chain.chain,
+    rpcUrls: [chain.url],
+    finality: { rule: 'confirmations', confirmations: 3 },
+    contracts: {
+      attestationRegistry: chain.deployment.contracts.AttestationRegistry,
+      nullifierRegistry: chain.deployment.contracts.NullifierRegistry,
+      bridgeGateway: chain.deployment.contracts.BridgeGateway,
+    },
+    startBlock: chain.deployment.startBlock,
+    pollIntervalMs: 100,
+    requestTimeoutMs: 2_000,
+    maxHeadBatch: 50,
+    ...overrides,
+  }
+}
+
+const configDirs: string[] = []
+// Configuration files live as long as the test process; listeners read them at start.
+process.once('exit', () => {
+  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+export function writeEvmConfig(entries: readonly EvmChainEntry[]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'veridis-evm-config-'))
+  configDirs.push(dir)
+  const file = path.join(dir, 'chains.json')
+  writeFileSync(file, JSON.stringify(entries, null, 2))
+  return file
+}
+
+export interface ListenerProcess {
+  readonly child: ChildProcess
+  readonly opsPort: number
+  /** Everything the process wrote so far (JSON log lines). */
+  output(): string
+  kill(signal?: NodeJS.Signals): Promise<void>
+  metrics(): Promise<string>
+  ready(): Promise<boolean>
+}
+
+/** `veridis listen evm` as a real child process, in the test's namespace. */
+export async function startListener(options: {
+  namespace: string
+  configFile: string
+  chains: readonly string[]
+  env?: NodeJS.ProcessEnv
+}): Promise<ListenerProcess> {
+  const opsPort = await freePort()
+  const command = cliCommand(['listen', 'evm', '--ops-port', String(opsPort), '--chain', ...options.chains])
+  const child = spawn(command.command, command.args, {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...testEnv(options.namespace),
+      VERIDIS_LOG_LEVEL: 'info',
+      VERIDIS_EVM_CONFIG: options.configFile,
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return {
+    child,
+    opsPort,
+    output: () => output,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill(signal)
+      await exited
+    },
+    async metrics() {
+      return (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
+    },
+    async ready() {
+      try {
+        return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok
+      } catch {
+        return false
+      }
+    },
+  }
+}
+
+export interface SeenEvent {
+  readonly topic: 'attestation' | 'nullifier' | 'bridge'
+  readonly key: string
+  readonly headerEventId: string
+  readonly value: {
+    envelope: {
+      eventId: string
+      chain: string
+      blockNumber: number
+      blockHash: string
+      txHash: string
+      logIndex: number
+      emitter: string
+      finality: string
+      observedAt: number
+    }
+    [field: string]: unknown
+  }
+}
+
+/** Reads the namespace's three chain-event topics from the beginning, Avro-decoded. */
+export async function collectChainEvents(testBus: TestBus) {
+  const { bus } = testBus
+  const topicKeys = {
+    [bus.topics.attestation.name]: 'attestation',
+    [bus.topics.nullifier.name]: 'nullifier',
+    [bus.topics.bridge.name]: 'bridge',
+  } as const
+  const consumer = bus.kafka.consumer({ groupId: `${testBus.namespace}.collector-${randomInt(1e9)}` })
+  await consumer.connect()
+  await consumer.subscribe({ topics: Object.keys(topicKeys), fromBeginning: true })
+  const events: SeenEvent[] = []
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      events.push({
+        topic: topicKeys[topic]!,
+        key: (await bus.codec.decodeKey(message.key)) ?? '',
+        headerEventId: message.headers?.[HEADER.eventId]?.toString() ?? '',
+        value: (await bus.codec.decodeValue(topic, message.value)) as SeenEvent['value'],
+      })
+    },
+  })
+  return {
+    events,
+    of: (chain: string) => events.filter((event) => event.value.envelope.chain === chain),
+    stop: () => consumer.disconnect(),
+  }
+}
+
+/** Removes what a test listener wrote to the shared tables. */
+export async function cleanListenerRows(testBus: TestBus, chains: readonly string[]) {
+  for (const table of ['evm_listener_events', 'evm_listener_blocks', 'evm_listener_cursor']) {
+    await testBus.pool.query(`DELETE FROM ${table} WHERE listener = $1`, [testBus.namespace])
+  }
+  await testBus.pool.query('DELETE FROM chain_listener_state WHERE chain = ANY($1)', [chains])
+}
+
+export { DEV_ACCOUNT, devWallet }

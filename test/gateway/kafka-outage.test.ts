@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto'
+import net from 'node:net'
+import { Kafka, logLevel } from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { AuditFact, Command } from '../../core/bus/types.ts'
+import type { Gateway } from '../../producers/gateway/index.ts'
+import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { bearer, cleanReadModels, startTestGateway, VALID_BODIES } from './support.ts'
+import { startTcpProxy } from './tcp-proxy.ts'
+import { readTopic } from './topic-reader.ts'
+
+let testBus: TestBus
+const opened: Gateway[] = []
+
+beforeAll(async () => {
+  testBus = await openTestBus()
+})
+
+afterAll(async () => {
+  for (const gateway of opened) await gateway.close().catch(() => undefined)
+  if (testBus) {
+    await cleanReadModels(testBus, ['USER:alice'])
+    await testBus.close()
+  }
+})
+
+const URL_ = '/api/v1/analysis/transaction'
+const BODY = VALID_BODIES[URL_]!
+
+describe('Kafka unavailable', () => {
+  test('error: a gateway pointed at an unreachable broker is not ready and answers 503, never 202 or 500', async () => {
+    const gateway = await startTestGateway(testBus, { VERIDIS_KAFKA_BROKERS: '127.0.0.1:1' })
+    opened.push(gateway)
+    const ready = await gateway.app.inject({ url: '/ready' })
+    expect(ready.statusCode).toBe(503)
+    expect(ready.json()).toMatchObject({
+      ready: false,
+      checks: { kafka: false, registry: true, database: true },
+    })
+    const response = await gateway.app.inject({
+      method: 'POST',
+      url: URL_,
+      payload: BODY,
+      headers: await bearer('alice', ['analyst']),
+    })
+    expect(response.statusCode).toBe(503)
+    expect(response.json()).toMatchObject({ error: 'kafka_unavailable' })
+    expect((response.json() as { message: string }).message).toMatch(
+      /Kafka is unavailable.*not accepted.*Idempotency-Key/,
+    )
+    expect(response.headers['retry-after']).toBe('1')
+  })
+
+  test('behavior: Kafka goes away and returns — 503 meanwhile, recovery without restart, no request lost', async () => {
+    const proxy = await startTcpProxy({
+      host: '127.0.0.1',
+      port: Number(testBus.common.config.kafka.brokers[0]!.split(':')[1]),
+    })
+    // Every broker connection of this client goes through the proxy, whatever address the
+    // cluster metadata advertises.
+    const kafka = new Kafka({
+      clientId: 'gateway-outage-test',
+      brokers: [`127.0.0.1:${proxy.port}`],
+      connectionTimeout: 1_000,
+      requestTimeout: 5_000,
+      retry: { initialRetryTime: 100, retries: 3 },
+      logLevel: logLevel.NOTHING,
+      socketFactory: ({ onConnect }) => net.connect({ host: '127.0.0.1', port: proxy.port }, onConnect),
+    })
+    const gateway = await startTestGateway(testBus, { VERIDIS_GATEWAY_PUBLISH_TIMEOUT_MS: '2000' }, { kafka })
+    opened.push(gateway)
+    try {
+      const headers = await bearer('alice', ['analyst'])
+      const send = (extra: Record<string, string> = {}) =>
+        gateway.app.inject({ method: 'POST', url: URL_, payload: BODY, headers: { ...headers, ...extra } })
+      await eventually(async () =>
+        (await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined,
+      )
+      expect((await send()).statusCode).toBe(202)
+
+      await proxy.cut()
+      const key = `outage-${randomUUID()}`
+      const started = Date.now()
+      const during = await send({ 'idempotency-key': key })
+      expect(during.statusCode).toBe(503)
+      expect(during.json()).toMatchObject({ error: 'kafka_unavailable' })
+      expect(Date.now() - started).toBeLessThan(8_000)
+      const refusedRequestId = during.headers['x-request-id'] as string
+      // Once the failure is known, further requests are refused at once.
+      const fast = Date.now()
+      expect((await send()).statusCode).toBe(503)
+      expect(Date.now() - fast).toBeLessThan(500)
+      await eventually(async () =>
+        (await gateway.app.inject({ url: '/ready' })).statusCode === 503 ? true : undefined,
+      )
+
+      await proxy.restore()
+      // Recovers by itself: ready again and accepting commands.
+      await eventually(
+        async () => ((await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
+        60_000,
+        'ready after outage',
+      )
+      const retried = await eventually(
+        async () => {
+          const response = await send({ 'idempotency-key': key })
+          return response.statusCode === 202 ? response : undefined
+        },
+        60_000,
+        'the retried request to be accepted',
+      )
+      const commandId = (retried.json() as { commandId: string }).commandId
+
+      // The command is on the topic exactly once; the refusal's audit fact was kept and published.
+      const commands = await readTopic(testBus, testBus.bus.topics.command.name, 2, 20_000, (read) =>
+        read.some((record) => (record.decoded as Command).commandId === commandId),
+      )
+      expect(commands.filter((record) => (record.decoded as Command).commandId === commandId)).toHaveLength(1)
+      const facts = await readTopic(testBus, testBus.bus.topics.auditIntake.name, 1, 30_000, (read) =>
+        read.some((record) => (record.decoded as AuditFact).requestId === refusedRequestId),
+      )
+      const refused = facts.find((record) => (record.decoded as AuditFact).requestId === refusedRequestId)!
+      expect(refused.decoded).toMatchObject({ action: 'command.refused', status: 503 })
+    } finally {
+      await proxy.close()
+    }
+  })
+})

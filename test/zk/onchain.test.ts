@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto'
+import { type BaseContract, ContractFactory, JsonRpcProvider, NonceManager } from 'ethers'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { circuitSpecs } from '../../circuits/catalog.ts'
+import { terminateCurves } from '../../circuits/curve.ts'
+import { type CircuitInputs, loadHashers } from '../../circuits/inputs.ts'
+import { proverConsumer } from '../../consumers/prover/index.ts'
+import { solidityVerifierArgs } from '../../consumers/verifier/solidity.ts'
+import { DEV_ACCOUNT, devWallet } from '../../contracts/evm/accounts.ts'
+import { loadArtifact } from '../../contracts/evm/build.ts'
+import { createConsumerRunner } from '../../core/bus/consumer.ts'
+import type { BusProducer } from '../../core/bus/producer.ts'
+import { runConsumerProcess } from '../../core/service/consumer-process.ts'
+import type { Command } from '../../schemas/generated/veridis.command.v1.ts'
+import type { ProofResult } from '../../schemas/generated/veridis.proof.v1.ts'
+import { eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
+import { disclosureCase, erasureCase, semaphoreCase } from './fixtures.ts'
+
+/**
+ * The snarkjs-exported Solidity verifiers, deployed on the local anvil chain (eip155:31337)
+ * from dev account 9 (reserved for this work), accept proofs made by the prover consumer
+ * and refuse tampered ones.
+ */
+const RPC_URL = 'http://127.0.0.1:18545'
+const specs = circuitSpecs(20)
+let testBus: TestBus
+let producer: BusProducer
+let provider: JsonRpcProvider
+const stops: (() => Promise<void>)[] = []
+const results: ProofResult[] = []
+
+type VerifierContract = BaseContract & {
+  verifyProof(...args: ReturnType<typeof solidityVerifierArgs>): Promise<boolean>
+}
+
+beforeAll(async () => {
+  provider = new JsonRpcProvider(RPC_URL, 31337, { staticNetwork: true })
+  await provider.getBlockNumber().catch((cause: unknown) => {
+    throw new Error(`anvil is not reachable at ${RPC_URL}; start it with bin/veridis stack up`, { cause })
+  })
+  testBus = await openTestBus()
+  producer = await testProducer(testBus)
+  const running = await runConsumerProcess(testBus.common, proverConsumer as never, { opsPort: 0 })
+  stops.push(() => running.runner.stop())
+  const reader = createConsumerRunner(testBus.common, {
+    bus: testBus.bus,
+    producer,
+    definition: {
+      name: 'zk-onchain-reader',
+      topics: [testBus.bus.topics.proof.name],
+      handle: async (messages) => {
+        for (const message of messages) results.push(message.value as ProofResult)
+      },
+    },
+  })
+  await reader.start()
+  stops.push(() => reader.stop())
+})
+
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop()
+  await producer?.disconnect()
+  await testBus?.close()
+  provider?.destroy()
+  await terminateCurves()
+})
+
+async function proveOverBus(circuit: ProofResult['circuit'], inputs: CircuitInputs): Promise<ProofResult> {
+  const id = randomUUID()
+  const value: Command = {
+    commandId: id,
+    idempotencyKey: id,
+    issuedAt: Date.now(),
+    actor: { kind: 'SERVICE', id: 'zk-onchain-test' },
+    payload: { 'io.veridis.command.ProveCommand': { circuit, inputs } },
+  }
+  await producer.publish(testBus.bus.topics.command.name, [{ key: id, value, eventId: id }])
+  const result = await eventually(async () => results.find((candidate) => candidate.commandId === id), 90_000)
+  if (result.status !== 'GENERATED') throw new Error(`prove command rejected: ${result.reason}`)
+  return result
+}
+
+describe('on-chain Groth16 verifiers', () => {
+  test('behavior: proofs from the prover consumer are accepted on-chain; tampered ones are refused', async () => {
+    const hashers = await loadHashers()
+    const signer = new NonceManager(devWallet(DEV_ACCOUNT.zk, provider))
+    const cases = [
+      { circuit: 'ERASURE' as const, inputs: erasureCase(hashers, 'onchain').inputs },
+      { circuit: 'ATTESTATION_DISCLOSURE' as const, inputs: disclosureCase(hashers, 'onchain').inputs },
+      { circuit: 'IDENTITY_MEMBERSHIP' as const, inputs: semaphoreCase(1, 5n, 6n).inputs },
+    ]
+    const proofs = await Promise.all(cases.map(({ circuit, inputs }) => proveOverBus(circuit, inputs)))
+    for (const [index, { circuit }] of cases.entries()) {
+      const artifact = loadArtifact(specs[circuit].solidityContract)
+      const factory = new ContractFactory(artifact.abi as never, artifact.bytecode, signer)
+      const contract = (await (await factory.deploy()).waitForDeployment()) as unknown as VerifierContract
+      const proved = proofs[index]!
+      const args = solidityVerifierArgs(proved.proof!, proved.publicSignals)
+      expect(await contract.verifyProof(...args), `${circuit} genuine`).toBe(true)
+
+      const [pA, pB, pC, signals] = args
+      const bumped = signals.map((signal, position) => (position === 0 ? signal + 1n : signal))
+      expect(await contract.verifyProof(pA, pB, pC, bumped), `${circuit} tampered signal`).toBe(false)
+      const swapped = [pC, pB, pA, signals] as unknown as typeof args
+      expect(await contract.verifyProof(...swapped), `${circuit} swapped points`).toBe(false)
+    }
+  })
+})
