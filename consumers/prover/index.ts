@@ -63,7 +63,7 @@ export const proverConsumer: ConsumerModule<Command> = {
     return {
       name: 'prover',
       topics: [bus.topics.command.name],
-      handle: async (messages: readonly ConsumedMessage<Command>[], { logger }) => {
+      handle: async (messages: readonly ConsumedMessage<Command>[], { logger, heartbeat }) => {
         const requests = messages.filter((message) => PROVE in message.value.payload)
         const records = await Promise.all(
           requests.map(async (message): Promise<OutgoingRecord<ProofResult>> => {
@@ -74,6 +74,8 @@ export const proverConsumer: ConsumerModule<Command> = {
               }
             )[PROVE]
             const outcome = await prover.prove(circuit, inputs)
+            // A chunk of proofs can take longer than the group's session timeout.
+            await heartbeat()
             if (outcome.status === 'REJECTED') {
               // The reason names signals and templates only, never input values.
               logger.info(

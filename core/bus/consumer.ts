@@ -26,6 +26,12 @@ export interface HandlerContext {
   readonly logger: Logger
   /** Aborted when the process is shutting down. */
   readonly signal: AbortSignal
+  /**
+   * Keeps this member in its group during long work (a chunk of proofs can outlast the
+   * session timeout): call it between units of work. Throws when the process is stopping
+   * or the partition was taken away, so the rest of the chunk is not worked on in vain.
+   */
+  readonly heartbeat: () => Promise<void>
 }
 
 /**
@@ -159,6 +165,11 @@ export function createConsumerRunner<T>(
       if (signal.aborted || !controls.isRunning() || controls.isStale()) throw new AbandonBatch()
     }
 
+    const handlerHeartbeat = async () => {
+      abandonIfStopping()
+      await controls.heartbeat()
+    }
+
     const waitWithHeartbeat = async (ms: number) => {
       for (let left = ms; left > 0; left -= HEARTBEAT_SLICE_MS) {
         abandonIfStopping()
@@ -176,7 +187,7 @@ export function createConsumerRunner<T>(
       for (;;) {
         const timer = metrics.handlerDuration.startTimer({ group, topic })
         try {
-          await definition.handle(messages, { logger, signal })
+          await definition.handle(messages, { logger, signal, heartbeat: handlerHeartbeat })
           timer()
           return undefined
         } catch (error) {
