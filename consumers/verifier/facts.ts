@@ -30,12 +30,15 @@ const FINALITY_UPDATE = `finality = CASE WHEN {t}.finality = 'FINALIZED' THEN 'F
 
 /**
  * Records the roots and nullifiers that chain events publish. Idempotent per event id, so
- * redelivery after a crash changes nothing.
+ * redelivery after a crash changes nothing. `rejectedProofs`: events whose carried proof the
+ * verifier refused; the chain still recorded their nullifier as used, but a root vouched for
+ * only by a bad proof is not recorded as known.
  */
 export async function recordChainFacts(
   pool: Pool,
   logger: Logger,
   messages: readonly ConsumedMessage<AttestationEvent | NullifierEvent>[],
+  rejectedProofs: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   const roots: RootRow[] = []
   const nullifiers: NullifierRow[] = []
@@ -47,7 +50,10 @@ export async function recordChainFacts(
       if (nullifier && scope) nullifiers.push({ eventId, chain, scope, nullifier, finality })
       else
         logger.warn({ eventId, chain }, 'nullifier event with a value that is not a field element; ignored')
-      const root = value.merkleTreeRoot === null ? undefined : canonicalElement(value.merkleTreeRoot)
+      const root =
+        value.merkleTreeRoot === null || rejectedProofs.has(eventId)
+          ? undefined
+          : canonicalElement(value.merkleTreeRoot)
       if (root) roots.push({ eventId, chain, root, kind: 'group', finality })
       continue
     }

@@ -9,6 +9,7 @@ import type { NullifierEvent } from '../../schemas/generated/veridis.chain.nulli
 import type { Command, IoVeridisCommand } from '../../schemas/generated/veridis.command.v1.ts'
 import type { ProofResult } from '../../schemas/generated/veridis.proof.v1.ts'
 import { checkAgainstChains } from './chain-checks.ts'
+import { createChainProofVerifier } from './chain-proofs.ts'
 import { recordChainFacts } from './facts.ts'
 import { createVerifier } from './verifier.ts'
 
@@ -20,9 +21,10 @@ export const verifyResultId = (command: Command) => `verify:${command.idempotenc
 
 /**
  * The verifier: verdicts for verify commands on veridis.proof.v1 (VERIFIED, or REJECTED
- * with the reason), verified in batches per verification key; and, from the chain
- * events, the roots and nullifiers each chain has published, which proofs naming an
- * expected chain are checked against.
+ * with the reason), verified in batches per verification key; verdicts for the proofs
+ * chain events carry (a nullifier used with a Semaphore proof), keyed by the event id;
+ * and, from the chain events, the roots and nullifiers each chain has published, which
+ * proofs naming an expected chain are checked against.
  */
 export const verifierConsumer: ConsumerModule<VerifierInput> = {
   name: 'verifier',
@@ -34,6 +36,15 @@ export const verifierConsumer: ConsumerModule<VerifierInput> = {
     common.shutdown.onShutdown('zk curve workers', terminateCurves)
     // The protocol rules read status="rejected" as "the verifier refused a proof".
     const metrics = zkMetrics(common.metrics.registry)
+    // Chains verify depth-20 proofs today (SemaphoreDepth20Verifier); events are checked
+    // against the configured depth's key, so the two must agree (docs/zk.md).
+    const chainProofs = createChainProofVerifier({
+      pool,
+      spec: specs.IDENTITY_MEMBERSHIP,
+      verifier,
+      publish: (records) => producer.publish(bus.topics.proof.name, records),
+      onRejected: (result) => metrics.proofs.inc({ circuit_type: result.circuit, status: 'rejected' }),
+    })
 
     const handleCommands = async (messages: readonly ConsumedMessage<Command>[]) => {
       const requests = messages.flatMap((message) => {
@@ -101,6 +112,11 @@ export const verifierConsumer: ConsumerModule<VerifierInput> = {
         const topic = messages[0]?.topic
         if (topic === bus.topics.command.name) {
           await handleCommands(messages as readonly ConsumedMessage<Command>[])
+        } else if (topic === bus.topics.nullifier.name) {
+          // Verdicts first: a root vouched for only by a rejected proof is not recorded.
+          const nullifierEvents = messages as readonly ConsumedMessage<NullifierEvent>[]
+          const rejectedProofs = await chainProofs.handle(nullifierEvents)
+          await recordChainFacts(pool, logger, nullifierEvents, rejectedProofs)
         } else {
           await recordChainFacts(
             pool,

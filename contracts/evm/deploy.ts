@@ -16,6 +16,8 @@ export const DEPLOYED_CONTRACTS = [
   'NullifierRegistry',
   'BridgeGateway',
   'BridgeToken',
+  // Verifies the Semaphore v4 proofs of NullifierRegistry.useNullifierWithProof.
+  'SemaphoreDepth20Verifier',
 ] as const
 export type DeployedContract = (typeof DEPLOYED_CONTRACTS)[number]
 
@@ -117,11 +119,17 @@ export async function deployAll(
     return new ContractFactory(artifact.abi as InterfaceAbi, artifact.bytecode, deployer)
   }
   // Sent back to back (the nonce manager numbers them), then awaited together: one block.
+  // The verifier's address is known once its deployment is sent, before it is mined.
+  const membershipVerifier = await factory('SemaphoreDepth20Verifier').deploy()
   const attestation = await factory('AttestationRegistry').deploy(admin)
-  const nullifier = await factory('NullifierRegistry').deploy(admin)
+  const nullifier = await factory('NullifierRegistry').deploy(admin, await membershipVerifier.getAddress())
   const token = await factory('BridgeToken').deploy('Veridis Bridged Token', 'vBRG', admin)
   const gateway = await factory('BridgeGateway').deploy(admin, guardians, threshold)
-  await Promise.all([attestation, nullifier, token, gateway].map((contract) => contract.waitForDeployment()))
+  await Promise.all(
+    [membershipVerifier, attestation, nullifier, token, gateway].map((contract) =>
+      contract.waitForDeployment(),
+    ),
+  )
 
   const call = async (contract: typeof attestation, method: string, ...args: unknown[]) => {
     const fn = contract.getFunction(method)
@@ -157,6 +165,7 @@ export async function deployAll(
       NullifierRegistry: await nullifier.getAddress(),
       BridgeGateway: gatewayAddress,
       BridgeToken: await token.getAddress(),
+      SemaphoreDepth20Verifier: await membershipVerifier.getAddress(),
     },
     roles: { admin, protocol, relayer, guardians, threshold },
   }

@@ -54,6 +54,22 @@ describe('NullifierRegistry', () => {
     // A relayed use blocks a local one too: the nullifier is spent on this chain now.
     await reverts(asProtocol.getFunction('recordUse').staticCall(4n, 5n, 6n), 'NullifierAlreadyUsed')
   })
+
+  test('error: useNullifierWithProof needs no role but a proof that verifies', async () => {
+    // Valid proofs (and a tampered one) on-chain: test/zk/chain-proofs.test.ts.
+    const asUser = c.contract('NullifierRegistry', DEV_ACCOUNT.user)
+    const zeros = Array.from({ length: 8 }, () => 0n)
+    await reverts(
+      asUser.getFunction('useNullifierWithProof').staticCall(1n, 2n, 3n, 4n, zeros),
+      'InvalidProof',
+    )
+    // A nullifier already spent in the scope is refused before its proof is even checked.
+    await (await c.contract('NullifierRegistry').getFunction('recordUse')(4n, 12n, 1n)).wait()
+    await reverts(
+      asUser.getFunction('useNullifierWithProof').staticCall(1n, 12n, 3n, 4n, zeros),
+      'NullifierAlreadyUsed',
+    )
+  })
 })
 
 describe('AttestationRegistry', () => {
@@ -259,6 +275,7 @@ describe('local stack chains', () => {
           [
             'function hasRole(bytes32,address) view returns (bool)',
             'function RELAYER() view returns (bytes32)',
+            'function membershipVerifier() view returns (address)',
           ] as InterfaceAbi,
           provider,
         )
@@ -266,6 +283,10 @@ describe('local stack chains', () => {
         expect(
           await registry.getFunction('hasRole')(relayerRole, devWallet(DEV_ACCOUNT.relayer).address),
         ).toBe(true)
+        // useNullifierWithProof verifies with the recorded Semaphore verifier.
+        expect(await registry.getFunction('membershipVerifier')()).toBe(
+          deployment!.contracts.SemaphoreDepth20Verifier,
+        )
       } finally {
         provider.destroy()
       }

@@ -55,6 +55,9 @@ export function sampleNullifier(n: number, run = ''): TopicValues['nullifier'] {
     merkleTreeRoot: field(`tree${n % 7}`),
     source: 'PROOF',
     originChain: null,
+    proof: null,
+    publicSignals: [],
+    message: null,
   }
 }
 

@@ -53,6 +53,9 @@ function nullifierEvent(n: number, nullifier: string, finality: Finality): Nulli
     merkleTreeRoot: '0x2a',
     source: 'PROOF',
     originChain: null,
+    proof: null,
+    publicSignals: [],
+    message: null,
   }
 }
 

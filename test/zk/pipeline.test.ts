@@ -231,6 +231,9 @@ describe('prover and verifier consumers', () => {
         merkleTreeRoot: null,
         source: 'PROOF',
         originChain: null,
+        proof: null,
+        publicSignals: [],
+        message: null,
       },
       `${scope}:${nullifier}`,
     )

@@ -164,7 +164,9 @@ export function createChainListener(deps: ChainListenerDeps) {
         ? name.slice(name.lastIndexOf('.') + 1)
         : (event.value as { source?: string }).source === 'RELAYER'
           ? 'NullifierRelayed'
-          : 'NullifierUsed'
+          : (event.value as { proof?: unknown }).proof
+            ? 'NullifierUsedWithProof'
+            : 'NullifierUsed'
       metrics.eventsPublished.inc({ chain, type })
     }
   }

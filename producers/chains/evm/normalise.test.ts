@@ -69,8 +69,65 @@ describe('normalise', () => {
         merkleTreeRoot: '9',
         source: 'PROOF',
         originChain: null,
+        proof: null,
+        publicSignals: [],
+        message: null,
       },
     })
+  })
+
+  test('behavior: a NullifierUsedWithProof log carries the proof in snarkjs form, its message and signals', () => {
+    const topic0 = abi.interfaces.nullifierRegistry.getEvent('NullifierUsedWithProof')!.topicHash
+    // Packed the Semaphore way: pA, pB pairs as (imaginary, real), pC.
+    const points = [11n, 12n, 22n, 21n, 24n, 23n, 31n, 32n]
+    const signals = [9n, 2n ** 253n + 5n, 1234n, 5678n]
+    const log = rawLog(
+      REGISTRY,
+      [topic0, word(77n), word(2n ** 253n + 5n), word(SENDER)],
+      coder.encode(
+        ['uint256', 'uint256', 'uint256[8]', 'uint256[4]'],
+        [9n, 2n ** 255n + 1n, points, signals],
+      ),
+    )
+    const event = normaliseLog(context, log, 'FINALIZED')
+    expect(event?.topic).toBe('nullifier')
+    expect(event?.value).toEqual({
+      envelope: expect.objectContaining({ finality: 'FINALIZED', logIndex: 3 }),
+      registry: getAddress(REGISTRY),
+      scope: '77',
+      nullifier: (2n ** 253n + 5n).toString(),
+      merkleTreeRoot: '9',
+      source: 'PROOF',
+      originChain: null,
+      proof: {
+        piA: ['11', '12', '1'],
+        piB: [
+          ['21', '22'],
+          ['23', '24'],
+          ['1', '0'],
+        ],
+        piC: ['31', '32', '1'],
+        protocol: 'groth16',
+        curve: 'bn128',
+      },
+      publicSignals: signals.map(String),
+      message: (2n ** 255n + 1n).toString(),
+    })
+  })
+
+  test('error: a NullifierUsedWithProof log cut short is refused', () => {
+    const topic0 = abi.interfaces.nullifierRegistry.getEvent('NullifierUsedWithProof')!.topicHash
+    const data = coder.encode(
+      ['uint256', 'uint256', 'uint256[8]', 'uint256[4]'],
+      [1n, 2n, Array(8).fill(3n), Array(4).fill(4n)],
+    )
+    expect(() =>
+      normaliseLog(
+        context,
+        rawLog(REGISTRY, [topic0, word(1n), word(2n), word(SENDER)], data.slice(0, -64)),
+        'PENDING',
+      ),
+    ).toThrow(/malformed NullifierUsedWithProof log: 4 topics, 416 data bytes/)
   })
 
   test('behavior: a NullifierRelayed log (dynamic string) keeps its origin chain', () => {
@@ -120,19 +177,21 @@ describe('normalise', () => {
       for (const name of WATCHED_EVENTS[role]) {
         const fragment = iface.getEvent(name)!
         const sample = (type: string, i: number): unknown =>
-          type === 'address'
-            ? getAddress(`0x${(i + 1).toString(16).padStart(40, 'a')}`)
-            : type === 'bool'
-              ? true
-              : type === 'string'
-                ? `text-${i}`
-                : type === 'bytes32'
-                  ? word(BigInt(i + 7))
-                  : type === 'address[]'
-                    ? [SENDER, getAddress(`0x${'bb'.repeat(20)}`)]
-                    : type === 'uint8'
-                      ? 1n
-                      : BigInt(i) * 10n ** 70n + 3n
+          /^uint256\[\d+\]$/.test(type)
+            ? Array.from({ length: Number(type.slice(8, -1)) }, (_, j) => BigInt(i + j) * 10n ** 70n + 1n)
+            : type === 'address'
+              ? getAddress(`0x${(i + 1).toString(16).padStart(40, 'a')}`)
+              : type === 'bool'
+                ? true
+                : type === 'string'
+                  ? `text-${i}`
+                  : type === 'bytes32'
+                    ? word(BigInt(i + 7))
+                    : type === 'address[]'
+                      ? [SENDER, getAddress(`0x${'bb'.repeat(20)}`)]
+                      : type === 'uint8'
+                        ? 1n
+                        : BigInt(i) * 10n ** 70n + 3n
         const values = fragment.inputs.map((input, i) => sample(input.type, i))
         const encoded = iface.encodeEventLog(fragment, values)
         const decoded = abi.parse(role, {

@@ -7,7 +7,7 @@ import { loadArtifact } from '../../../../contracts/evm/build.ts'
  */
 export const WATCHED_EVENTS = {
   attestationRegistry: ['AttestationIssued', 'AttestationRevoked', 'AttestationRootUpdated'],
-  nullifierRegistry: ['NullifierUsed', 'NullifierRelayed'],
+  nullifierRegistry: ['NullifierUsed', 'NullifierRelayed', 'NullifierUsedWithProof'],
   bridgeGateway: [
     'BridgeLocked',
     'BridgeReleased',
@@ -86,11 +86,26 @@ function staticWord(type: ParamType, word: string): unknown {
 
 const STATIC = new Set(['uint256', 'uint8', 'address', 'bytes32', 'bool'])
 
+/**
+ * How many 32-byte words a parameter takes when it can be read word by word: a static
+ * scalar (1), or a non-indexed fixed-size array of static scalars (its length, encoded
+ * in place, e.g. a proof's uint256[8]); undefined otherwise.
+ */
+function staticWords(input: ParamType): number | undefined {
+  if (STATIC.has(input.baseType) && input.type === input.baseType) return 1
+  const child = input.arrayChildren
+  const length = input.arrayLength ?? -1
+  if (input.baseType === 'array' && !input.indexed && length > 0 && child) {
+    return STATIC.has(child.baseType) && child.type === child.baseType ? length : undefined
+  }
+  return undefined
+}
+
 function decoderOf(
   iface: Interface,
   event: EventFragment,
 ): (log: { topics: readonly string[]; data: string }) => DecodedLog {
-  const fast = event.inputs.every((input) => STATIC.has(input.baseType) && input.type === input.baseType)
+  const fast = event.inputs.every((input) => staticWords(input) !== undefined)
   if (!fast) {
     return (log) => {
       const result = iface.decodeEventLog(event, log.data, [...log.topics])
@@ -101,7 +116,7 @@ function decoderOf(
     }
   }
   const indexedCount = event.inputs.filter((input) => input.indexed).length
-  const dataWords = event.inputs.length - indexedCount
+  const dataWords = event.inputs.reduce((sum, input) => sum + (input.indexed ? 0 : staticWords(input)!), 0)
   return (log) => {
     if (log.topics.length !== indexedCount + 1 || log.data.length !== 2 + dataWords * 64) {
       throw new Error(
@@ -112,6 +127,13 @@ function decoderOf(
     let topic = 1
     let word = 0
     for (const input of event.inputs) {
+      if (input.baseType === 'array') {
+        const child = input.arrayChildren!
+        args[input.name] = Array.from({ length: input.arrayLength ?? 0 }, () =>
+          staticWord(child, log.data.slice(2 + 64 * word, 2 + 64 * ++word)),
+        )
+        continue
+      }
       const raw = input.indexed
         ? log.topics[topic++]!.slice(2)
         : log.data.slice(2 + 64 * word, 2 + 64 * ++word)

@@ -145,14 +145,48 @@ function attestationEvent(envelope: ChainEventEnvelope, registry: string, log: D
 function nullifierEvent(envelope: ChainEventEnvelope, registry: string, log: DecodedLog): NullifierEvent {
   const a = log.args
   const relayed = log.name === 'NullifierRelayed'
+  const withProof = log.name === 'NullifierUsedWithProof'
   return {
     envelope,
     registry,
     scope: decimal(a.scope),
     nullifier: decimal(a.nullifier),
-    merkleTreeRoot: nonZeroDecimal(a.merkleTreeRoot),
+    merkleTreeRoot: withProof ? decimal(a.merkleTreeRoot) : nonZeroDecimal(a.merkleTreeRoot),
     source: relayed ? 'RELAYER' : 'PROOF',
     originChain: relayed ? (a.originChain as string) : null,
+    proof: withProof ? unpackSemaphorePoints(a.points as readonly bigint[]) : null,
+    // As the chain verified them, not recomputed: the verifier checks they match the fields.
+    publicSignals: withProof ? (a.publicSignals as readonly bigint[]).map(decimal) : [],
+    message: withProof ? decimal(a.message) : null,
+  }
+}
+
+/**
+ * Semaphore's packed proof (pA, pB with each pair as imaginary, real — the EVM precompile's
+ * order — then pC) back into snarkjs form, as the prover writes proofs.
+ */
+export function unpackSemaphorePoints(points: readonly bigint[]): NonNullable<NullifierEvent['proof']> {
+  if (points.length !== 8) throw new NonRetryableError(`a packed proof has 8 points, got ${points.length}`)
+  const [ax, ay, bx1, bx0, by1, by0, cx, cy] = points.map(decimal) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ]
+  return {
+    piA: [ax, ay, '1'],
+    piB: [
+      [bx0, bx1],
+      [by0, by1],
+      ['1', '0'],
+    ],
+    piC: [cx, cy, '1'],
+    protocol: 'groth16',
+    curve: 'bn128',
   }
 }
 
