@@ -3,13 +3,12 @@ import { terminateCurves } from '../../circuits/curve.ts'
 import { projectorConsumer } from '../../consumers/projector/index.ts'
 import { proverConsumer } from '../../consumers/prover/index.ts'
 import { verifierConsumer } from '../../consumers/verifier/index.ts'
-import { createConsumerRunner } from '../../core/bus/consumer.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import type { ProofResult } from '../../core/bus/types.ts'
 import { runConsumerProcess } from '../../core/service/consumer-process.ts'
 import type { Gateway } from '../../producers/gateway/index.ts'
 import { bearer, cleanReadModels, startTestGateway } from '../gateway/support.ts'
-import { eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
+import { collectTopic, eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
 import { semaphoreCase } from '../zk/fixtures.ts'
 
 /**
@@ -35,22 +34,15 @@ beforeAll(async () => {
     const running = await runConsumerProcess(testBus.common, module as never, { opsPort: 0 })
     stops.push(() => running.runner.stop())
   }
-  const reader = createConsumerRunner(testBus.common, {
-    bus: testBus.bus,
-    producer,
-    definition: {
+  stops.push(
+    await collectTopic<ProofResult>(testBus, producer, {
+      topic: testBus.bus.topics.proof.name,
       name: 'e2e-proof-reader',
-      topics: [testBus.bus.topics.proof.name],
-      handle: async (messages) => {
-        for (const message of messages) {
-          const result = message.value as ProofResult
-          if (result.commandId) proofs.set(result.commandId, result)
-        }
+      onMessage: ({ value }) => {
+        if (value.commandId) proofs.set(value.commandId, value)
       },
-    },
-  })
-  await reader.start()
-  stops.push(() => reader.stop())
+    }),
+  )
   gateway = await startTestGateway(testBus)
   await eventually(
     async () => ((await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),

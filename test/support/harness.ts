@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Bus, connectBus } from '../../core/bus/connect.ts'
-import { createBusProducer } from '../../core/bus/producer.ts'
+import { type ConsumedMessage, createConsumerRunner } from '../../core/bus/consumer.ts'
+import { type BusProducer, createBusProducer } from '../../core/bus/producer.ts'
 import { prepareBus } from '../../core/bus/setup.ts'
 import { loadConfig } from '../../core/config/env.ts'
 import { type Common, createCommon } from '../../core/context.ts'
@@ -99,4 +100,28 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`)
+}
+
+/**
+ * Reads a topic from the beginning with a real consumer runner (its own group), handing
+ * every decoded message to `onMessage`. Returns the stop function.
+ */
+export async function collectTopic<T>(
+  testBus: TestBus,
+  producer: BusProducer,
+  options: { topic: string; name: string; onMessage: (message: ConsumedMessage<T>) => void },
+): Promise<() => Promise<void>> {
+  const runner = createConsumerRunner(testBus.common, {
+    bus: testBus.bus,
+    producer,
+    definition: {
+      name: options.name,
+      topics: [options.topic],
+      handle: async (messages: readonly ConsumedMessage<T>[]) => {
+        for (const message of messages) options.onMessage(message)
+      },
+    },
+  })
+  await runner.start()
+  return () => runner.stop()
 }

@@ -8,7 +8,6 @@ import { semaphoreHash } from '../../circuits/inputs.ts'
 import { PAIRING_FAILED } from '../../consumers/verifier/batch.ts'
 import { chainProofResultId } from '../../consumers/verifier/chain-proofs.ts'
 import { verifierConsumer } from '../../consumers/verifier/index.ts'
-import { createConsumerRunner } from '../../core/bus/consumer.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import { runConsumerProcess } from '../../core/service/consumer-process.ts'
 import { chainEventId } from '../../producers/chains/common/event-id.ts'
@@ -26,7 +25,7 @@ import {
   type TestChain,
   writeEvmConfig,
 } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
+import { collectTopic, eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
 import { sampleEnvelope } from '../support/records.ts'
 import { semaphoreCase } from './fixtures.ts'
 
@@ -66,20 +65,13 @@ beforeAll(async () => {
   producer = await testProducer(testBus)
   const running = await runConsumerProcess(testBus.common, verifierConsumer as never, { opsPort: 0 })
   stops.push(() => running.runner.stop())
-  const reader = createConsumerRunner(testBus.common, {
-    bus: testBus.bus,
-    producer,
-    definition: {
+  stops.push(
+    await collectTopic<ProofResult>(testBus, producer, {
+      topic: testBus.bus.topics.proof.name,
       name: 'zk-chain-proof-reader',
-      topics: [testBus.bus.topics.proof.name],
-      handle: async (messages) => {
-        for (const message of messages)
-          results.push({ key: message.key, value: message.value as ProofResult })
-      },
-    },
-  })
-  await reader.start()
-  stops.push(() => reader.stop())
+      onMessage: ({ key, value }) => results.push({ key, value }),
+    }),
+  )
   // A fresh scope per run: the nullifier is then fresh too.
   const { identity, group } = semaphoreCase(1, 0n, 0n, DEPTH)
   const scope = BigInt(`0x${randomBytes(31).toString('hex')}`)

@@ -8,12 +8,11 @@ import { proverConsumer } from '../../consumers/prover/index.ts'
 import { solidityVerifierArgs } from '../../consumers/verifier/solidity.ts'
 import { DEV_ACCOUNT, devWallet } from '../../contracts/evm/accounts.ts'
 import { loadArtifact } from '../../contracts/evm/build.ts'
-import { createConsumerRunner } from '../../core/bus/consumer.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import { runConsumerProcess } from '../../core/service/consumer-process.ts'
 import type { Command } from '../../schemas/generated/veridis.command.v1.ts'
 import type { ProofResult } from '../../schemas/generated/veridis.proof.v1.ts'
-import { eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
+import { collectTopic, eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
 import { disclosureCase, erasureCase, semaphoreCase } from './fixtures.ts'
 
 /**
@@ -42,19 +41,13 @@ beforeAll(async () => {
   producer = await testProducer(testBus)
   const running = await runConsumerProcess(testBus.common, proverConsumer as never, { opsPort: 0 })
   stops.push(() => running.runner.stop())
-  const reader = createConsumerRunner(testBus.common, {
-    bus: testBus.bus,
-    producer,
-    definition: {
+  stops.push(
+    await collectTopic<ProofResult>(testBus, producer, {
+      topic: testBus.bus.topics.proof.name,
       name: 'zk-onchain-reader',
-      topics: [testBus.bus.topics.proof.name],
-      handle: async (messages) => {
-        for (const message of messages) results.push(message.value as ProofResult)
-      },
-    },
-  })
-  await reader.start()
-  stops.push(() => reader.stop())
+      onMessage: (message) => results.push(message.value),
+    }),
+  )
 })
 
 afterAll(async () => {

@@ -6,14 +6,13 @@ import { type CircuitInputs, loadHashers } from '../../circuits/inputs.ts'
 import { proverConsumer } from '../../consumers/prover/index.ts'
 import { PAIRING_FAILED } from '../../consumers/verifier/batch.ts'
 import { verifierConsumer } from '../../consumers/verifier/index.ts'
-import { createConsumerRunner } from '../../core/bus/consumer.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import { runConsumerProcess } from '../../core/service/consumer-process.ts'
 import type { AttestationEvent } from '../../schemas/generated/veridis.chain.attestation.v1.ts'
 import type { NullifierEvent } from '../../schemas/generated/veridis.chain.nullifier.v1.ts'
 import type { Command } from '../../schemas/generated/veridis.command.v1.ts'
 import type { ProofResult } from '../../schemas/generated/veridis.proof.v1.ts'
-import { eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
+import { collectTopic, eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
 import { sampleEnvelope } from '../support/records.ts'
 import { disclosureCase, erasureCase } from './fixtures.ts'
 
@@ -36,19 +35,13 @@ beforeAll(async () => {
     const running = await runConsumerProcess(testBus.common, module as never, { opsPort: 0 })
     stops.push(() => running.runner.stop())
   }
-  const reader = createConsumerRunner(testBus.common, {
-    bus: testBus.bus,
-    producer,
-    definition: {
+  stops.push(
+    await collectTopic<ProofResult>(testBus, producer, {
+      topic: testBus.bus.topics.proof.name,
       name: 'zk-test-reader',
-      topics: [testBus.bus.topics.proof.name],
-      handle: async (messages) => {
-        for (const message of messages) results.push(message.value as ProofResult)
-      },
-    },
-  })
-  await reader.start()
-  stops.push(() => reader.stop())
+      onMessage: (message) => results.push(message.value),
+    }),
+  )
 })
 
 afterAll(async () => {
