@@ -92,6 +92,11 @@ export function createConsumerRunner<T>(
     group,
     metrics: metrics.deadLetters,
     topic: bus.topics.deadLetter.name,
+    secretTopics: new Set(
+      Object.values(bus.topics)
+        .filter((topic) => topic.carriesSecrets)
+        .map((topic) => topic.name),
+    ),
   })
   const consumer: Consumer = bus.kafka.consumer({
     groupId: group,

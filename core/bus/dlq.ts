@@ -25,6 +25,8 @@ export function createDeadLetterQueue(options: {
   group: string
   metrics: Counter<'group' | 'topic' | 'reason'>
   topic: string
+  /** Topics whose values are never copied into a dead letter (see TopicDeclaration). */
+  secretTopics?: ReadonlySet<string>
 }) {
   const dlqTopic = options.topic
   return {
@@ -53,9 +55,11 @@ export function createDeadLetterQueue(options: {
       }
       const described = describeError(failure.error)
       const originalValue = message.value ?? null
-      const omitted = originalValue !== null && originalValue.length > MAX_ORIGINAL_VALUE_BYTES
+      const secret = options.secretTopics?.has(failure.topic) ?? false
+      const omitted = originalValue !== null && (secret || originalValue.length > MAX_ORIGINAL_VALUE_BYTES)
+      const why = secret ? 'it may hold secrets' : `${originalValue?.length} bytes`
       const errorMessage = omitted
-        ? `${described.message.slice(0, MAX_ERROR_MESSAGE)} [original value of ${originalValue.length} bytes omitted; read it at ${failure.topic}/${failure.partition}/${message.offset}]`
+        ? `${described.message.slice(0, MAX_ERROR_MESSAGE)} [original value omitted (${why}); read it at ${failure.topic}/${failure.partition}/${message.offset}]`
         : described.message.slice(0, MAX_ERROR_MESSAGE)
       const eventId =
         headers[HEADER.eventId]?.toString('utf8') ?? `${failure.topic}/${failure.partition}/${message.offset}`

@@ -14,6 +14,11 @@ export interface TopicDeclaration {
   /** File under schemas/topics/ holding the value schema. */
   readonly valueSchemaFile: string
   readonly doc: string
+  /**
+   * Values may hold secrets (a prove command's private inputs): a dead letter then points at
+   * the original by topic, partition and offset instead of copying it onto the DLQ.
+   */
+  readonly carriesSecrets?: boolean
 }
 
 export const TOPICS = {
@@ -48,6 +53,7 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     valueSchemaFile: 'veridis.command.v1.avsc',
     doc: 'commands from the gateway and upstream systems',
+    carriesSecrets: true,
   },
   proof: {
     name: 'veridis.proof.v1',

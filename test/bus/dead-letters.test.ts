@@ -2,10 +2,10 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type ConsumedMessage, createConsumerRunner } from '../../core/bus/consumer.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
-import type { DeadLetter, NullifierEvent } from '../../core/bus/types.ts'
+import type { Command, DeadLetter, NullifierEvent } from '../../core/bus/types.ts'
 import { NonRetryableError, RetryableError } from '../../core/errors.ts'
 import { eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
-import { sampleNullifier } from '../support/records.ts'
+import { sampleCommand, sampleNullifier } from '../support/records.ts'
 
 let testBus: TestBus
 let producer: BusProducer
@@ -190,7 +190,64 @@ describe('poison messages', () => {
       await reader.stop()
     }
     expect(letters[0]!.value).toBeNull()
-    expect(letters[0]!.errorMessage).toMatch(/original value of \d+ bytes omitted; read it at .+\/1\/\d+/)
+    expect(letters[0]!.errorMessage).toMatch(/original value omitted \(\d+ bytes\); read it at .+\/1\/\d+/)
     expect(letters[0]!.headers.eventId!.toString()).toBe(big.envelope.eventId)
+  })
+
+  test('behavior: a failing command is dead-lettered without its value, which may hold private proof inputs', async () => {
+    const topic = testBus.bus.topics.command.name
+    const secret = '987654321987654321987654321'
+    const command: Command = {
+      ...sampleCommand(1),
+      payload: {
+        'io.veridis.command.ProveCommand': { circuit: 'IDENTITY_MEMBERSHIP', inputs: { secret: [secret] } },
+      },
+    }
+    await producer.publish(topic, [
+      { key: command.idempotencyKey, value: command, eventId: command.commandId, partition: 2 },
+    ])
+    const runner = createConsumerRunner(testBus.common, {
+      bus: testBus.bus,
+      producer,
+      definition: {
+        name: 'dlq-secret',
+        topics: [topic],
+        handle: async () => {
+          throw new NonRetryableError('prover artifacts missing')
+        },
+      },
+    })
+    const letters: DeadLetter[] = []
+    const reader = createConsumerRunner(testBus.common, {
+      bus: testBus.bus,
+      producer,
+      definition: {
+        name: 'dlq-secret-reader',
+        topics: [testBus.bus.topics.deadLetter.name],
+        handle: async (messages: readonly ConsumedMessage<DeadLetter>[]) => {
+          letters.push(
+            ...messages
+              .map((message) => message.value)
+              .filter((letter) => letter.consumerGroup.endsWith('dlq-secret')),
+          )
+        },
+      },
+    })
+    await runner.start()
+    await reader.start()
+    try {
+      await eventually(async () => (letters.length === 1 ? true : undefined), 45_000, 'dead letter')
+    } finally {
+      await runner.stop()
+      await reader.stop()
+    }
+    const [letter] = letters as [DeadLetter]
+    expect(letter.value).toBeNull()
+    expect(letter.reason).toBe('NON_RETRYABLE')
+    expect(letter.errorMessage).toMatch(
+      /original value omitted \(it may hold secrets\); read it at .+\/2\/\d+/,
+    )
+    expect(letter.headers.eventId!.toString()).toBe(command.commandId)
+    expect(JSON.stringify(letter)).not.toContain(secret)
   })
 })
