@@ -56,7 +56,18 @@ export async function runBench(
       printEvmListenerBench(await benchEvmListener(options.events ?? 10_000, options.rounds ?? 3))
       return
     }
+    case 'audit': {
+      const { benchAudit, printAuditBench } = await import('./audit.ts')
+      const count = options.events ?? 10_000
+      printAuditBench(count, await benchAudit(count, options.rounds ?? 3))
+      return
+    }
+    case 'nullifiers': {
+      const { benchNullifiers, printNullifiersBench } = await import('./nullifiers.ts')
+      printNullifiersBench(await benchNullifiers(options.events ?? 40))
+      return
+    }
     default:
-      throw new Error(`unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm`)
+      throw new Error(`unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers`)
   }
 }

@@ -21,6 +21,9 @@ const SECRET_VARIABLES = new Set([
   'VERIDIS_KAFKA_SASL_PASSWORD',
   'VERIDIS_SCHEMA_REGISTRY_PASSWORD',
   'VERIDIS_GATEWAY_JWT_HS256_SECRET',
+  'VERIDIS_RELAYER_EVM_PRIVATE_KEY',
+  'VERIDIS_AUDIT_HMAC_KEY',
+  'VERIDIS_AUDIT_MASTER_KEY',
 ])
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port')
@@ -133,6 +136,29 @@ const environmentSchema = z.object({
     .optional(),
   VERIDIS_GATEWAY_PUBLISH_TIMEOUT_MS: integer(100, 120_000).default(5_000),
   VERIDIS_GATEWAY_LISTENER_STALE_MS: integer(1_000, 86_400_000).default(60_000),
+  // Nullifier propagation (consumers/nullifiers, docs/nullifiers.md).
+  VERIDIS_RELAYER_EVM_PRIVATE_KEY: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key')
+    .optional(),
+  VERIDIS_RELAYER_CHAINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().refine(isCaip2, 'must be CAIP-2 chain ids (e.g. eip155:1)')))
+    .optional(),
+  VERIDIS_RELAYER_MAX_ATTEMPTS: integer(1, 100).default(5),
+  VERIDIS_RELAYER_RECEIPT_TIMEOUT_MS: integer(1_000, 3_600_000).default(60_000),
+  VERIDIS_RELAYER_FAULT: z.enum(['kill-after-sign', 'kill-after-broadcast']).optional(),
+  // The compliance-audit service (consumers/audit, docs/audit.md).
+  VERIDIS_AUDIT_HMAC_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  VERIDIS_AUDIT_MASTER_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  VERIDIS_AUDIT_DATA_RETENTION_DAYS: integer(1, 36_500).default(365),
+  VERIDIS_AUDIT_RETENTION_INTERVAL_MS: integer(1_000, 86_400_000).default(3_600_000),
 })
 
 export type Environment = z.infer<typeof environmentSchema>
@@ -177,6 +203,9 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   if (number('VERIDIS_CONSUMER_BACKOFF_MAX_MS', 10_000) < number('VERIDIS_CONSUMER_BACKOFF_MS', 200)) {
     problems.push('VERIDIS_CONSUMER_BACKOFF_MAX_MS: cannot be below VERIDIS_CONSUMER_BACKOFF_MS')
   }
+  if (raw.VERIDIS_ENV === 'production' && raw.VERIDIS_RELAYER_FAULT) {
+    problems.push('VERIDIS_RELAYER_FAULT: a test-only fault hook, refused in production')
+  }
   // A token anyone could mint is no authentication: production names who issues them.
   if (
     raw.VERIDIS_ENV === 'production' &&
@@ -184,6 +213,11 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
     !raw.VERIDIS_GATEWAY_JWT_ISSUER
   ) {
     problems.push('VERIDIS_GATEWAY_JWT_ISSUER: required in production when JWT keys are set')
+  }
+  for (const name of ['VERIDIS_AUDIT_HMAC_KEY', 'VERIDIS_AUDIT_MASTER_KEY']) {
+    if (raw.VERIDIS_ENV === 'production' && !raw[name]) {
+      problems.push(`${name}: required in production (the local default is a file in VERIDIS_HOME)`)
+    }
   }
   return problems
 }
@@ -259,6 +293,28 @@ export interface Config {
     readonly listenerStaleMs: number
   }
   readonly shutdownGraceMs: number
+  readonly relayer: {
+    /** Signs propagation writes on EVM chains; a secret, never logged. Unset: anvil dev account 8 (development only). */
+    readonly evmPrivateKey: string | undefined
+    /** Chains nullifier uses are propagated between; unset: every configured chain with a NullifierRegistry. */
+    readonly chains: readonly string[] | undefined
+    /** Failed tries of one propagation (before anything was sent) before it is reported FAILED. */
+    readonly maxAttempts: number
+    /** A sent propagation transaction not mined after this is reported in the log (it is still followed). */
+    readonly receiptTimeoutMs: number
+    /** Test-only crash point: the process kills itself there (tests of crash recovery). */
+    readonly fault: 'kill-after-sign' | 'kill-after-broadcast' | undefined
+  }
+  readonly audit: {
+    /** Keys subject hashes (HMAC-SHA256); never logged. Unset: a local secret under VERIDIS_HOME. */
+    readonly hmacKey: string | undefined
+    /** Wraps the per-subject data keys; never logged. Unset: a local secret under VERIDIS_HOME. */
+    readonly masterKey: string | undefined
+    /** How long personal data is kept before the retention job purges it. */
+    readonly dataRetentionDays: number
+    /** How often the retention job runs. */
+    readonly retentionIntervalMs: number
+  }
   readonly zk: {
     /** Proofs computed at once by one prover process (the witness of one overlaps the MSMs of another). */
     readonly proverConcurrency: number
@@ -376,6 +432,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       listenerStaleMs: env.VERIDIS_GATEWAY_LISTENER_STALE_MS,
     },
     shutdownGraceMs: env.VERIDIS_SHUTDOWN_GRACE_MS,
+    relayer: {
+      evmPrivateKey: env.VERIDIS_RELAYER_EVM_PRIVATE_KEY,
+      chains: env.VERIDIS_RELAYER_CHAINS,
+      maxAttempts: env.VERIDIS_RELAYER_MAX_ATTEMPTS,
+      receiptTimeoutMs: env.VERIDIS_RELAYER_RECEIPT_TIMEOUT_MS,
+      fault: env.VERIDIS_RELAYER_FAULT,
+    },
+    audit: {
+      hmacKey: env.VERIDIS_AUDIT_HMAC_KEY,
+      masterKey: env.VERIDIS_AUDIT_MASTER_KEY,
+      dataRetentionDays: env.VERIDIS_AUDIT_DATA_RETENTION_DAYS,
+      retentionIntervalMs: env.VERIDIS_AUDIT_RETENTION_INTERVAL_MS,
+    },
     zk: {
       proverConcurrency: env.VERIDIS_PROVER_CONCURRENCY,
       proofCacheSize: env.VERIDIS_PROVER_CACHE_SIZE,

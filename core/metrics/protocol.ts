@@ -53,6 +53,22 @@ export const bridgeMetrics = (registry: Registry) => ({
   ] as const),
 })
 
+export const nullifierMetrics = (registry: Registry) => ({
+  propagationLatency: histogram(
+    registry,
+    'veridis_nullifier_propagation_latency_seconds',
+    'From a nullifier use being observed on its chain to its registration confirmed on another chain.',
+    ['source_chain', 'target_chain'] as const,
+    [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300],
+  ),
+  propagations: counter(
+    registry,
+    'veridis_nullifier_propagations_total',
+    'Propagation outcomes per source and target chain (PROPAGATED, ALREADY_PRESENT, FAILED).',
+    ['source_chain', 'target_chain', 'outcome'] as const,
+  ),
+})
+
 export const securityMetrics = (registry: Registry) => ({
   events: counter(registry, 'security_events_total', 'Security findings raised, by kind and severity.', [
     'kind',
@@ -78,6 +94,7 @@ export function protocolMetricNames(): string[] {
   zkMetrics(registry)
   chainMetrics(registry)
   bridgeMetrics(registry)
+  nullifierMetrics(registry)
   securityMetrics(registry)
   complianceMetrics(registry)
   return registry.getMetricsAsArray().map((metric) => metric.name)

@@ -1,0 +1,234 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+import { Contract, type InterfaceAbi } from 'ethers'
+import { loadArtifact } from '../../contracts/evm/build.ts'
+import { HEADER } from '../../core/bus/producer.ts'
+import { PROJECT_ROOT } from '../../core/paths.ts'
+import { cliCommand } from '../../infra/stack/pipeline.ts'
+import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
+import type { NullifierPropagation } from '../../schemas/generated/veridis.nullifier.propagation.v1.ts'
+import {
+  chainEntry,
+  cleanListenerRows,
+  DEV_ACCOUNT,
+  devWallet,
+  freePort,
+  type ListenerProcess,
+  startListener,
+  startTestChain,
+  type TestChain,
+  writeEvmConfig,
+} from '../evm/support.ts'
+import { eventually, openTestBus, type TestBus, testEnv } from '../support/harness.ts'
+
+/**
+ * Two real anvil chains of the test file's own (so reorgs and kills never touch the stack's
+ * chains, and the relayer account has one writer per chain), a real listener and a real
+ * `veridis consume nullifiers` child process in the file's namespace.
+ */
+export const RELAYER = devWallet(DEV_ACCOUNT.relayer).address
+
+export interface ConsumerProcess {
+  readonly child: ChildProcess
+  readonly opsPort: number
+  output(): string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  kill(signal?: NodeJS.Signals): Promise<void>
+  metrics(): Promise<string>
+}
+
+export interface NullifierWorld {
+  readonly testBus: TestBus
+  readonly a: TestChain
+  readonly b: TestChain
+  readonly listener: ListenerProcess
+  readonly configFile: string
+  /** A scope of this file's own, so rows of concurrent files never meet. */
+  readonly scope: bigint
+  startConsumer(env?: NodeJS.ProcessEnv): Promise<ConsumerProcess>
+  readonly alerts: Collected<Alert>
+  readonly outcomes: Collected<NullifierPropagation>
+  /** The registry of `chain` as the PROTOCOL account (dev account 1, this file's chains only). */
+  protocolRegistry(chain: TestChain): Contract
+  close(): Promise<void>
+}
+
+export interface Collected<T> {
+  readonly records: { key: string; eventId: string; value: T }[]
+  stop(): Promise<void>
+}
+
+async function collect<T>(testBus: TestBus, topic: string): Promise<Collected<T>> {
+  const { bus } = testBus
+  const consumer = bus.kafka.consumer({ groupId: `${testBus.namespace}.collector-${randomInt(1e9)}` })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  const records: Collected<T>['records'] = []
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      records.push({
+        key: (await bus.codec.decodeKey(message.key)) ?? '',
+        eventId: message.headers?.[HEADER.eventId]?.toString() ?? '',
+        value: (await bus.codec.decodeValue(topic, message.value)) as T,
+      })
+    },
+  })
+  return { records, stop: () => consumer.disconnect() }
+}
+
+export async function startNullifierWorld(options: { blockTime?: number } = {}): Promise<NullifierWorld> {
+  const testBus = await openTestBus()
+  const chainOptions = options.blockTime === undefined ? {} : { blockTime: options.blockTime }
+  const [a, b] = await Promise.all([startTestChain(chainOptions), startTestChain(chainOptions)])
+  // With timed blocks, new heads arrive over the websocket instead of waiting for a poll.
+  const entry = (chain: TestChain) =>
+    chainEntry(chain, options.blockTime === undefined ? {} : { wsUrl: chain.wsUrl })
+  const configFile = writeEvmConfig([entry(a), entry(b)])
+  const listener = await startListener({
+    namespace: testBus.namespace,
+    configFile,
+    chains: [a.chain, b.chain],
+  })
+  await eventually(async () => ((await listener.ready()) ? true : undefined), 60_000, 'listener ready')
+  const alerts = await collect<Alert>(testBus, testBus.bus.topics.alert.name)
+  const outcomes = await collect<NullifierPropagation>(testBus, testBus.bus.topics.propagation.name)
+  const consumers: ConsumerProcess[] = []
+  const scope = BigInt(randomInt(1, 2 ** 47))
+
+  async function startConsumer(env: NodeJS.ProcessEnv = {}): Promise<ConsumerProcess> {
+    const opsPort = await freePort()
+    const command = cliCommand(['consume', 'nullifiers', '--ops-port', String(opsPort)])
+    const child = spawn(command.command, command.args, {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...testEnv(testBus.namespace),
+        VERIDIS_LOG_LEVEL: 'info',
+        VERIDIS_EVM_CONFIG: configFile,
+        VERIDIS_RELAYER_CHAINS: `${a.chain},${b.chain}`,
+        // A killed member's partitions move to its successor after this, not after 30 s.
+        VERIDIS_CONSUMER_SESSION_TIMEOUT_MS: '6000',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    )
+    const consumer: ConsumerProcess = {
+      child,
+      opsPort,
+      output: () => output,
+      exited,
+      async kill(signal = 'SIGTERM') {
+        if (child.exitCode !== null || child.signalCode !== null) return
+        child.kill(signal)
+        await exited
+      },
+      metrics: async () => (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text(),
+    }
+    consumers.push(consumer)
+    await eventually(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return true
+        try {
+          return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok ? true : undefined
+        } catch {
+          return undefined
+        }
+      },
+      60_000,
+      'nullifier consumer ready',
+    )
+    return consumer
+  }
+
+  return {
+    testBus,
+    a,
+    b,
+    listener,
+    configFile,
+    scope,
+    startConsumer,
+    alerts,
+    outcomes,
+    protocolRegistry: (chain) =>
+      new Contract(
+        chain.deployment.contracts.NullifierRegistry,
+        loadArtifact('NullifierRegistry').abi as InterfaceAbi,
+        chain.signer(DEV_ACCOUNT.protocol),
+      ),
+    async close() {
+      for (const consumer of consumers) await consumer.kill('SIGKILL')
+      await listener.kill('SIGKILL')
+      await alerts.stop()
+      await outcomes.stop()
+      await Promise.all([a.stop(), b.stop()])
+      const { pool } = testBus
+      await pool.query('DELETE FROM nullifier_propagations WHERE scope = $1', [scope.toString()])
+      await pool.query('DELETE FROM nullifier_alerts WHERE scope = $1', [scope.toString()])
+      await pool.query('DELETE FROM nullifier_status WHERE scope = $1', [scope.toString()])
+      await pool.query('DELETE FROM nullifier_uses WHERE scope = $1', [scope.toString()])
+      await cleanListenerRows(testBus, [a.chain, b.chain])
+      await testBus.close()
+    },
+  }
+}
+
+/** Rows of the projection tables for one nullifier of the world's scope. */
+export async function projection(world: NullifierWorld, nullifier: bigint) {
+  const params = [world.scope.toString(), nullifier.toString()]
+  const { pool } = world.testBus
+  const [uses, status, propagations, alerts] = await Promise.all([
+    pool.query<{ event_id: string; chain: string; source: string; finality: string }>(
+      'SELECT event_id, chain, source, finality FROM nullifier_uses WHERE scope = $1 AND nullifier = $2 ORDER BY arrival',
+      params,
+    ),
+    pool.query<{ status: string; first_event_id: string | null; first_chain: string | null }>(
+      'SELECT status, first_event_id, first_chain FROM nullifier_status WHERE scope = $1 AND nullifier = $2',
+      params,
+    ),
+    pool.query<{
+      source_event_id: string
+      source_chain: string
+      target_chain: string
+      state: string
+      outcome: string | null
+      tx_hash: string | null
+      nonce: string | null
+      reason: string | null
+      source_retracted: boolean
+      dropped_tx_hashes: string[]
+      published: boolean
+    }>(
+      `SELECT source_event_id, source_chain, target_chain, state, outcome, tx_hash, nonce::text AS nonce, reason,
+         source_retracted, dropped_tx_hashes, published_at IS NOT NULL AS published
+       FROM nullifier_propagations WHERE scope = $1 AND nullifier = $2 ORDER BY created_at`,
+      params,
+    ),
+    pool.query<{ alert_id: string }>(
+      'SELECT alert_id FROM nullifier_alerts WHERE scope = $1 AND nullifier = $2',
+      params,
+    ),
+  ])
+  return { uses: uses.rows, status: status.rows[0], propagations: propagations.rows, alerts: alerts.rows }
+}
+
+/** NullifierRelayed logs of one nullifier on a chain's registry. */
+export async function relayedLogs(chain: TestChain, scope: bigint, nullifier: bigint) {
+  const registry = new Contract(
+    chain.deployment.contracts.NullifierRegistry,
+    loadArtifact('NullifierRegistry').abi as InterfaceAbi,
+    chain.provider,
+  )
+  return registry.queryFilter(registry.filters.NullifierRelayed!(scope, nullifier), 0, 'latest')
+}
+
+export { DEV_ACCOUNT, eventually }
