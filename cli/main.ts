@@ -46,7 +46,7 @@ function printTable(
   for (const row of rows) {
     const state = row.pid === undefined ? 'stopped' : row.healthy ? 'healthy' : 'unhealthy'
     process.stdout.write(
-      `${row.name.padEnd(18)} ${state.padEnd(10)} ${String(row.pid ?? '-').padEnd(8)} ${row.detail}\n`,
+      `${row.name.padEnd(20)} ${state.padEnd(10)} ${String(row.pid ?? '-').padEnd(8)} ${row.detail}\n`,
     )
   }
 }
@@ -71,6 +71,8 @@ async function bringUp() {
       `Kafka       ${config.kafka.brokers.join(',')}`,
       `Registry    ${config.schemaRegistry.url}`,
       `Postgres    ${redactUrl(config.database.url)}`,
+      `Gateway     http://${config.gateway.host}:${config.gateway.port}/api/v1/ (OpenAPI: /docs/openapi.json; keys: bin/veridis apikey create)`,
+      `Chains      ${config.chains.join(', ')} (anvil, contracts in ${context.layout.home}/deployments/)`,
       `Lag         http://127.0.0.1:${LAG_MONITOR_PORT}/ (dashboard), /api/v1/lag, /metrics`,
       `Prometheus  http://127.0.0.1:${PROMETHEUS_PORT} (rules: infra/prometheus/rules)`,
       `Logs        ${context.layout.logDir}`,

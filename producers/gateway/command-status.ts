@@ -53,7 +53,11 @@ export function commandLife(facts: CommandFacts, connectedChains: readonly strin
     { status: 'accepted', at: command.issued_at.toISOString() },
   ]
   let terminal: { status: 'done' | 'failed'; at: Date } | undefined
-  const progressTimes: Date[] = facts.audit.map((record) => record.occurred_at)
+  // `command.*` records (received, accepted, replayed) say the command arrived, not that
+  // any consumer works on it: only the others mark it processing.
+  const progressTimes: Date[] = facts.audit
+    .filter((record) => !record.action.startsWith('command.'))
+    .map((record) => record.occurred_at)
   let result: Record<string, unknown> | null = null
 
   if (command.command_type === 'ProveCommand' || command.command_type === 'VerifyCommand') {
