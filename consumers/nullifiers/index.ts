@@ -5,7 +5,9 @@ import { nullifierMetrics, securityMetrics } from '../../core/metrics/protocol.t
 import type { ConsumerModule } from '../../core/service/consumer-process.ts'
 import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
 import type { NullifierEvent } from '../../schemas/generated/veridis.chain.nullifier.v1.ts'
+import type { Command } from '../../schemas/generated/veridis.command.v1.ts'
 import type { NullifierPropagation } from '../../schemas/generated/veridis.nullifier.propagation.v1.ts'
+import { answerCommand, commandMessageId, planCommands, propagateRequests } from './command.ts'
 import { startFollower } from './follow.ts'
 import { createPropagationDriver, type PropagationRow, plannedPropagations } from './propagate.ts'
 import { nullifierMessageId, recordUses } from './record.ts'
@@ -44,8 +46,11 @@ export const propagationId = (
  * on redelivery (its work is recorded step by step), so a crash anywhere resumes it. Sent
  * transactions are followed to their outcome by a follower loop (./follow.ts) that picks up
  * whatever any process sent, so the handler never waits for a block.
+ *
+ * It also acts on PropagateNullifierCommands from veridis.command.v1 (./command.ts), once
+ * per idempotency key: outcomes for every requested target, re-planning FAILED ones.
  */
-export const nullifiersConsumer: ConsumerModule<NullifierEvent> = {
+export const nullifiersConsumer: ConsumerModule<NullifierEvent | Command> = {
   name: 'nullifiers',
   description: 'records nullifier uses, alerts on double use, propagates first uses to every other chain',
   produces: ['alert', 'propagation'],
@@ -158,7 +163,9 @@ export const nullifiersConsumer: ConsumerModule<NullifierEvent> = {
 
     /** Signs and sends the chunk's planned propagations; the follower takes them from there. */
     const propagate = async (keys: ReturnType<typeof keysOf>, context: HandlerContext) => {
-      const planned = await plannedPropagations(pool, keys)
+      await drive(await plannedPropagations(pool, keys), context)
+    }
+    const drive = async (planned: readonly PropagationRow[], context: HandlerContext) => {
       let next = 0
       const workers = Array.from({ length: Math.min(DRIVE_CONCURRENCY, planned.length) }, async () => {
         while (next < planned.length) await driver.advance(planned[next++]!, context)
@@ -168,12 +175,79 @@ export const nullifiersConsumer: ConsumerModule<NullifierEvent> = {
       if (failure) throw failure.reason
     }
 
+    const planForCommands = exactlyOnce<Command>({
+      pool,
+      group,
+      idOf: commandMessageId,
+      effect: async (messages, client) => {
+        await planCommands(
+          client,
+          propagateRequests(messages).map(({ request }) => request),
+          targets,
+        )
+      },
+      duplicates: common.metrics.bus.duplicatesSkipped,
+    })
+
+    /**
+     * PropagateNullifierCommands: re-plans and plans once per command (in the exactly-once
+     * transaction), then — on every delivery, so a crash in between is resumed — publishes the
+     * refusals and the finished outcomes again and drives what is planned.
+     */
+    const handleCommands = async (messages: readonly ConsumedMessage<Command>[], context: HandlerContext) => {
+      const requests = propagateRequests(messages)
+      if (requests.length === 0) return
+      await planForCommands(
+        requests.map(({ message }) => message),
+        context,
+      )
+      for (const { message, request } of requests) {
+        const answer = await answerCommand(pool, request, targets)
+        if (answer.refusals.length > 0) {
+          await producer.publish(
+            bus.topics.propagation.name,
+            answer.refusals.map(
+              (refusal): OutgoingRecord<NullifierPropagation> => ({
+                key: `${request.scope}:${request.nullifier}`,
+                eventId: refusal.eventId,
+                value: refusal.value,
+                ...(message.traceparent ? { traceparent: message.traceparent } : {}),
+              }),
+            ),
+          )
+          // Not counted in veridis_nullifier_propagations_total: a refused target chain is any
+          // string a caller wrote, and would be a label value of its choosing.
+          logger.info(
+            {
+              commandId: request.command.commandId,
+              scope: request.scope,
+              nullifier: request.nullifier,
+              source: request.sourceChain,
+              refused: answer.refusals.map(({ value }) => ({
+                target: value.targetChain,
+                reason: value.reason,
+              })),
+            },
+            'propagate command: targets refused',
+          )
+        }
+        if (answer.done.length > 0) await publishOutcomes(answer.done)
+        await drive(answer.planned, context)
+      }
+    }
+
     return {
       name: 'nullifiers',
-      topics: [bus.topics.nullifier.name],
+      topics: [bus.topics.nullifier.name, bus.topics.command.name],
       handle: async (messages, context) => {
-        await record(messages, context)
-        const keys = keysOf(messages)
+        // A chunk holds messages of one partition of one topic.
+        if (messages[0]?.topic === bus.topics.command.name) {
+          await handleCommands(messages as readonly ConsumedMessage<Command>[], context)
+          return
+        }
+        const events = messages as readonly ConsumedMessage<NullifierEvent>[]
+        await record(events, context)
+        const keys = keysOf(events)
         await publishAlerts(keys)
         await propagate(keys, context)
       },
