@@ -37,7 +37,7 @@ export async function runAuditReplay(options: {
       )
       for (const chain of report.chains.sort((a, b) => a.partition - b.partition)) {
         process.stdout.write(
-          `  partition ${chain.partition}: ${chain.records} records, ${chain.verified} verified, next sequence ${chain.nextSequence}\n`,
+          `  partition ${chain.partition}: offsets ${chain.fromOffset}–${chain.endOffset}, ${chain.records} records, ${chain.verified} verified, next sequence ${chain.nextSequence}\n`,
         )
       }
       for (const problem of report.problems)

@@ -21,7 +21,15 @@ export interface ReplayReport {
   readonly topic: string
   readonly fromStart: boolean
   readonly records: number
-  readonly chains: { partition: number; records: number; verified: number; nextSequence: number }[]
+  readonly chains: {
+    partition: number
+    /** The offsets read: from `fromOffset` up to (not including) `endOffset`, the partition's end when the replay began. */
+    fromOffset: string
+    endOffset: string
+    records: number
+    verified: number
+    nextSequence: number
+  }[]
   readonly problems: ChainProblem[]
   readonly ok: boolean
 }
@@ -60,7 +68,7 @@ export async function replayAudit(bus: Bus, pool: Pool, options: ReplayOptions =
   }
   let firstOffsets: Map<number, string> | undefined
   const position = { fromTime: options.fromTime, fromOffset: options.fromOffset }
-  await readTopicToEnd(bus.kafka, topic, position, async (partition, message) => {
+  const read = await readTopicToEnd(bus.kafka, topic, position, async (partition, message) => {
     if (!firstOffsets) firstOffsets = new Map()
     if (!firstOffsets.has(partition)) {
       firstOffsets.set(partition, message.offset)
@@ -123,6 +131,8 @@ export async function replayAudit(bus: Bus, pool: Pool, options: ReplayOptions =
     records,
     chains: [...verifier.chains].map(([partition, state]) => ({
       partition,
+      fromOffset: read.find((coverage) => coverage.partition === partition)?.start ?? '0',
+      endOffset: read.find((coverage) => coverage.partition === partition)?.end ?? '0',
       records: counts.get(partition) ?? 0,
       verified: state.verified,
       nextSequence: state.nextSequence,

@@ -6,7 +6,7 @@ import type { AuditFact, Command } from '../../core/bus/types.ts'
 import type { Gateway } from '../../producers/gateway/index.ts'
 import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
 import { bearer, cleanReadModels, startTestGateway, VALID_BODIES } from './support.ts'
-import { startTcpProxy } from './tcp-proxy.ts'
+import { startTcpProxy } from '../support/tcp-proxy.ts'
 import { readTopic } from './topic-reader.ts'
 
 let testBus: TestBus

@@ -1,7 +1,7 @@
 import net from 'node:net'
 
 /**
- * A TCP proxy in front of the shared Kafka broker, as a fault injector: `cut()` drops every
+ * A TCP proxy in front of the shared Kafka broker, as a fault injector for tests: `cut()` drops every
  * connection and refuses new ones, `restore()` accepts again on the same port. Only the
  * client routed through it sees the outage; the broker and every other client carry on.
  */
