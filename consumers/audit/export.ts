@@ -1,4 +1,4 @@
-import type { Pool } from '../../core/db/pool.ts'
+import { inTransaction, type Pool } from '../../core/db/pool.ts'
 import { appendToChains, type ChainPlacement } from './chain.ts'
 import { type AuditKeys, subjectHashOf, UndecryptableError } from './keys.ts'
 import { type DecryptedItem, readSubjectData } from './subjects.ts'
@@ -82,11 +82,9 @@ export async function exportSubject(
      FROM audit_records WHERE scope = $1 AND subject_hash = $2 ORDER BY occurred_at, chain_id, sequence`,
     [scope, subjectHash],
   )
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
-    const generatedAt = Date.now()
-    await appendToChains(client, options.placement, [
+  const generatedAt = Date.now()
+  await inTransaction(pool, (client) =>
+    appendToChains(client, options.placement, [
       {
         auditId: `export:${subjectHash}:${generatedAt}`,
         action: 'subject.access.exported',
@@ -99,17 +97,11 @@ export async function exportSubject(
         details: { state, auditRecords: String(trail.rows.length) },
         occurredAt: generatedAt,
       },
-    ])
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
-  } finally {
-    client.release()
-  }
+    ]),
+  )
   return {
     subjectHash,
-    generatedAt: new Date().toISOString(),
+    generatedAt: new Date(generatedAt).toISOString(),
     state,
     personalData,
     erasures: erasures.rows.map((row) => ({

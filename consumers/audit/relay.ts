@@ -4,7 +4,7 @@ import { HEADER } from '../../core/bus/producer.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import type { AuditEvent } from '../../core/bus/types.ts'
 import type { Common } from '../../core/context.ts'
-import type { Pool, PoolClient } from '../../core/db/pool.ts'
+import { inTransaction, type Pool, type PoolClient } from '../../core/db/pool.ts'
 import { describeError, NonRetryableError } from '../../core/errors.ts'
 import { projectRecords } from './projection.ts'
 import { readTopicToEnd } from './reader.ts'
@@ -71,6 +71,24 @@ export function createAuditRelay(
     return undefined
   }
 
+  /** Records on the topic, at their offsets, enter the projection and leave the outbox. */
+  async function projectPublished(
+    client: PoolClient,
+    records: readonly { partition: number; offset: string; record: AuditEvent }[],
+  ) {
+    await projectRecords(client, topic, records)
+    await client.query(
+      `DELETE FROM audit_outbox o USING jsonb_to_recordset($2::jsonb) AS f(chain_id text, sequence bigint)
+       WHERE o.scope = $1 AND o.chain_id = f.chain_id AND o.sequence = f.sequence`,
+      [
+        topic,
+        JSON.stringify(
+          records.map(({ record }) => ({ chain_id: record.chainId, sequence: record.sequence })),
+        ),
+      ],
+    )
+  }
+
   /** Projects what is on the topic beyond the projection, removing it from the outbox. */
   async function reconcile() {
     const { rows } = await pool.query<{ kafka_partition: number; next: string }>(
@@ -85,9 +103,7 @@ export function createAuditRelay(
       found.push({ partition, offset: message.offset, record })
     })
     if (found.length === 0) return
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
+    await inTransaction(pool, async (client) => {
       for (const { record } of found) {
         const { rows: queued } = await client.query<{ record: AuditEvent }>(
           'SELECT record FROM audit_outbox WHERE scope = $1 AND chain_id = $2 AND sequence = $3',
@@ -100,25 +116,9 @@ export function createAuditRelay(
           )
         }
       }
-      await projectRecords(client, topic, found)
-      await client.query(
-        `DELETE FROM audit_outbox o USING jsonb_to_recordset($2::jsonb) AS f(chain_id text, sequence bigint)
-         WHERE o.scope = $1 AND o.chain_id = f.chain_id AND o.sequence = f.sequence`,
-        [
-          topic,
-          JSON.stringify(
-            found.map(({ record }) => ({ chain_id: record.chainId, sequence: record.sequence })),
-          ),
-        ],
-      )
-      await client.query('COMMIT')
-      logger.info({ records: found.length }, 'reconciled records a previous relay had published')
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw error
-    } finally {
-      client.release()
-    }
+      await projectPublished(client, found)
+    })
+    logger.info({ records: found.length }, 'reconciled records a previous relay had published')
   }
 
   async function publishBatch(producer: Producer): Promise<number> {
@@ -175,25 +175,7 @@ export function createAuditRelay(
         throw new Error(`no offset returned for partition ${row.kafka_partition}`)
       return { partition: row.kafka_partition, offset: (start + index).toString(), record: row.record }
     })
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
-      await projectRecords(client, topic, placed)
-      await client.query(
-        `DELETE FROM audit_outbox o USING jsonb_to_recordset($2::jsonb) AS f(chain_id text, sequence bigint)
-         WHERE o.scope = $1 AND o.chain_id = f.chain_id AND o.sequence = f.sequence`,
-        [
-          topic,
-          JSON.stringify(rows.map(({ record }) => ({ chain_id: record.chainId, sequence: record.sequence }))),
-        ],
-      )
-      await client.query('COMMIT')
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw error
-    } finally {
-      client.release()
-    }
+    await inTransaction(pool, (client) => projectPublished(client, placed))
     published += rows.length
     options.onPublished?.(rows.map((row) => row.record))
     return rows.length

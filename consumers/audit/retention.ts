@@ -1,4 +1,4 @@
-import type { Pool } from '../../core/db/pool.ts'
+import { inTransaction, type Pool } from '../../core/db/pool.ts'
 import { appendToChains, type ChainPlacement } from './chain.ts'
 import type { AuditFactDraft } from './record.ts'
 
@@ -21,9 +21,7 @@ export async function countOverdue(pool: Pool, scope: string, now = new Date()):
 export async function purgeExpired(pool: Pool, placement: ChainPlacement, now = new Date()): Promise<number> {
   let purged = 0
   for (;;) {
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
+    const slice = await inTransaction(pool, async (client) => {
       const { rows } = await client.query<{
         subject_hash: string
         kind: string
@@ -49,14 +47,9 @@ export async function purgeExpired(pool: Pool, placement: ChainPlacement, now = 
         occurredAt: now.getTime(),
       }))
       await appendToChains(client, placement, drafts)
-      await client.query('COMMIT')
-      purged += rows.length
-      if (rows.length < PURGE_SLICE) return purged
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw error
-    } finally {
-      client.release()
-    }
+      return rows.length
+    })
+    purged += slice
+    if (slice < PURGE_SLICE) return purged
   }
 }

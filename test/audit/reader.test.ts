@@ -1,9 +1,8 @@
-import net from 'node:net'
-import { type Admin, Kafka, type KafkaMessage, logLevel } from 'kafkajs'
+import type { Admin, KafkaMessage } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { readTopicToEnd } from '../../consumers/audit/reader.ts'
 import { openTestBus, type TestBus } from '../support/harness.ts'
-import { startTcpProxy } from '../support/tcp-proxy.ts'
+import { kafkaThrough, startTcpProxy } from '../support/tcp-proxy.ts'
 
 /**
  * readTopicToEnd on a transactional topic: the audit relay writes in Kafka transactions, so
@@ -116,15 +115,7 @@ describe('readTopicToEnd', () => {
       host: '127.0.0.1',
       port: Number(testBus.common.config.kafka.brokers[0]!.split(':')[1]),
     })
-    const kafka = new Kafka({
-      clientId: 'reader-stall-test',
-      brokers: [`127.0.0.1:${proxy.port}`],
-      connectionTimeout: 1_000,
-      requestTimeout: 3_000,
-      retry: { initialRetryTime: 100, retries: 2 },
-      logLevel: logLevel.NOTHING,
-      socketFactory: ({ onConnect }) => net.connect({ host: '127.0.0.1', port: proxy.port }, onConnect),
-    })
+    const kafka = kafkaThrough(proxy, 'reader-stall-test', 3_000)
     let handed = 0
     try {
       const reading = readTopicToEnd(

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import net from 'node:net'
-import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { AuditFact, Command } from '../../core/bus/types.ts'
 import type { Gateway } from '../../producers/gateway/index.ts'
 import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { kafkaThrough, startTcpProxy } from '../support/tcp-proxy.ts'
 import { bearer, cleanReadModels, startTestGateway, VALID_BODIES } from './support.ts'
-import { startTcpProxy } from '../support/tcp-proxy.ts'
 import { readTopic } from './topic-reader.ts'
 
 let testBus: TestBus
@@ -56,17 +54,7 @@ describe('Kafka unavailable', () => {
       host: '127.0.0.1',
       port: Number(testBus.common.config.kafka.brokers[0]!.split(':')[1]),
     })
-    // Every broker connection of this client goes through the proxy, whatever address the
-    // cluster metadata advertises.
-    const kafka = new Kafka({
-      clientId: 'gateway-outage-test',
-      brokers: [`127.0.0.1:${proxy.port}`],
-      connectionTimeout: 1_000,
-      requestTimeout: 5_000,
-      retry: { initialRetryTime: 100, retries: 3 },
-      logLevel: logLevel.NOTHING,
-      socketFactory: ({ onConnect }) => net.connect({ host: '127.0.0.1', port: proxy.port }, onConnect),
-    })
+    const kafka = kafkaThrough(proxy, 'gateway-outage-test')
     const gateway = await startTestGateway(testBus, { VERIDIS_GATEWAY_PUBLISH_TIMEOUT_MS: '2000' }, { kafka })
     opened.push(gateway)
     try {

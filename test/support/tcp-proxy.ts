@@ -1,4 +1,5 @@
 import net from 'node:net'
+import { Kafka, logLevel } from 'kafkajs'
 
 /**
  * A TCP proxy in front of the shared Kafka broker, as a fault injector for tests: `cut()` drops every
@@ -54,4 +55,20 @@ export async function startTcpProxy(target: { host: string; port: number }) {
       await this.cut()
     },
   }
+}
+
+/**
+ * A kafkajs client whose every broker connection goes through the proxy, whatever address
+ * the cluster metadata advertises; quick to give up, so a cut shows within seconds.
+ */
+export function kafkaThrough(proxy: { readonly port: number }, clientId: string, requestTimeout = 5_000) {
+  return new Kafka({
+    clientId,
+    brokers: [`127.0.0.1:${proxy.port}`],
+    connectionTimeout: 1_000,
+    requestTimeout,
+    retry: { initialRetryTime: 100, retries: 3 },
+    logLevel: logLevel.NOTHING,
+    socketFactory: ({ onConnect }) => net.connect({ host: '127.0.0.1', port: proxy.port }, onConnect),
+  })
 }
