@@ -188,6 +188,31 @@ export async function answerCommand(
      WHERE source_event_id = $1 AND target_chain = ANY($2) ORDER BY target_chain`,
     [use.event_id, valid],
   )
+  // A target without a row for this use was not planned because another use's propagation
+  // of the nullifier to it was open (a double use, or a retracted use and a new one). Its
+  // outcomes name the other use's source, so they would never resolve this command: it is
+  // refused with the reason instead, and may be sent again once that one has finished.
+  const planned = new Set(rows.map((row) => row.target_chain))
+  const unplanned = valid.filter((chain) => !planned.has(chain))
+  if (unplanned.length > 0) {
+    const { rows: others } = await pool.query<{ target_chain: string; source_chain: string; state: string }>(
+      `SELECT DISTINCT ON (target_chain) target_chain, source_chain, state FROM nullifier_propagations
+       WHERE scope = $1 AND nullifier = $2 AND target_chain = ANY($3) AND source_event_id <> $4
+       ORDER BY target_chain, created_at DESC`,
+      [request.scope, request.nullifier, unplanned, use.event_id],
+    )
+    for (const chain of unplanned) {
+      const other = others.find((row) => row.target_chain === chain)
+      refusals.push(
+        refuse(
+          chain,
+          other
+            ? `another use of this nullifier (on ${other.source_chain}) ${other.state === 'DONE' ? 'was' : 'is being'} propagated to ${chain}; send the command again once that has finished`
+            : `nothing was planned for ${chain}; send the command again`,
+        ),
+      )
+    }
+  }
   return {
     refusals,
     done: rows.filter((row) => row.state === 'DONE'),
