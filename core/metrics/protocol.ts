@@ -69,6 +69,21 @@ export const nullifierMetrics = (registry: Registry) => ({
   ),
 })
 
+export const gatewayMetrics = (registry: Registry) => ({
+  commandRequests: counter(
+    registry,
+    'veridis_gateway_command_requests_total',
+    'Command requests answered by the gateway, by command type and status code.',
+    ['type', 'status_code'] as const,
+  ),
+  auditFacts: counter(
+    registry,
+    'veridis_gateway_audit_facts_total',
+    'Audit facts about command requests, by action and outcome (published, dropped).',
+    ['action', 'outcome'] as const,
+  ),
+})
+
 export const securityMetrics = (registry: Registry) => ({
   events: counter(registry, 'security_events_total', 'Security findings raised, by kind and severity.', [
     'kind',
@@ -95,6 +110,7 @@ export function protocolMetricNames(): string[] {
   chainMetrics(registry)
   bridgeMetrics(registry)
   nullifierMetrics(registry)
+  gatewayMetrics(registry)
   securityMetrics(registry)
   complianceMetrics(registry)
   return registry.getMetricsAsArray().map((metric) => metric.name)

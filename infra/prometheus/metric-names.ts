@@ -50,6 +50,10 @@ export const PROTOCOL_METRICS = {
   veridis_chain_reorgs_total: MetricType.counter,
   veridis_chain_rpc_errors_total: MetricType.counter,
   veridis_chain_events_published_total: MetricType.counter,
+  veridis_nullifier_propagation_latency_seconds: MetricType.histogram,
+  veridis_nullifier_propagations_total: MetricType.counter,
+  veridis_gateway_command_requests_total: MetricType.counter,
+  veridis_gateway_audit_facts_total: MetricType.counter,
 } as const
 
 /** Series Prometheus writes itself for every target. */

@@ -8,7 +8,7 @@ import { parseTraceparent } from '../../core/bus/trace.ts'
 import type { Common } from '../../core/context.ts'
 import type { Pool } from '../../core/db/pool.ts'
 import { describeError, isTransient } from '../../core/errors.ts'
-import { counter } from '../../core/metrics/define.ts'
+import { gatewayMetrics } from '../../core/metrics/protocol.ts'
 import { instrumentHttp } from '../../core/ops/server.ts'
 import type { CommandAcceptor } from './accept.ts'
 import type { AuditWriter } from './audit-facts.ts'
@@ -204,12 +204,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
   app.decorateRequest('caller', null)
   app.decorateRequest('auditNote', null)
   instrumentHttp(app, common.metrics.registry)
-  const commandsTotal = counter(
-    common.metrics.registry,
-    'veridis_gateway_command_requests_total',
-    'Command requests answered by the gateway, by command type and status code.',
-    ['type', 'status_code'],
-  )
+  const commandsTotal = gatewayMetrics(common.metrics.registry).commandRequests
 
   await app.register(helmet, { global: true })
   await app.register(cors, {

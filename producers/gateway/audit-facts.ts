@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { AuditFact } from '../../core/bus/types.ts'
 import type { Common } from '../../core/context.ts'
 import { describeError } from '../../core/errors.ts'
-import { counter } from '../../core/metrics/define.ts'
+import { gatewayMetrics } from '../../core/metrics/protocol.ts'
 import type { BatchingPublisher } from './batching.ts'
 import type { DependencyHealth } from './kafka-health.ts'
 
@@ -23,12 +23,7 @@ export function createAuditWriter(
   options: { publisher: BatchingPublisher; topic: string; health: DependencyHealth },
 ) {
   const logger = common.logger.child({ component: 'audit-intake' })
-  const written = counter(
-    common.metrics.registry,
-    'veridis_gateway_audit_facts_total',
-    'Audit facts about command requests, by action and outcome (published, dropped).',
-    ['action', 'outcome'],
-  )
+  const written = gatewayMetrics(common.metrics.registry).auditFacts
   let queue: AuditFact[] = []
   let flushing = false
   let retryTimer: NodeJS.Timeout | undefined

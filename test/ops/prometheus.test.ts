@@ -58,6 +58,11 @@ const ALERTS = [
   'BridgeSecurityAlert',
   'BridgeSecurityFindingsMedium',
   'BridgeMessagesFlagged',
+  'NullifierDoubleUse',
+  'NullifierPropagationFailed',
+  'NullifierPropagationSlow',
+  'GatewayAuditFactsDropped',
+  'GatewayCommandsUnavailable',
   'GdprRetentionViolation',
   'VeridisHttpErrors',
 ] as const
