@@ -23,6 +23,8 @@ export interface PartitionCoverage {
 
 /** With nothing arriving for this long before the end, the read fails instead of returning short. */
 const STALL_MS = 30_000
+/** Joining the throwaway group takes a few seconds; not within this long, the read fails. */
+const JOIN_MS = 60_000
 
 /**
  * Reads a topic from a position to its end as it was when the read began, read_committed
@@ -44,6 +46,7 @@ export async function readTopicToEnd(
   options: { stallMs?: number } = {},
 ): Promise<PartitionCoverage[]> {
   const stallMs = options.stallMs ?? STALL_MS
+  const joinMs = Math.max(stallMs, JOIN_MS)
   const admin = kafka.admin()
   await admin.connect()
   const group = `veridis.audit-reader.${randomUUID()}`
@@ -84,8 +87,9 @@ export async function readTopicToEnd(
       maxWaitTimeInMs: 250,
     })
     // Joining the group takes a few seconds; stalling only counts once joined.
+    const startedAt = Date.now()
     let joined = false
-    let lastActivity = Date.now()
+    let lastActivity = startedAt
     // A slow onMessage (a replay writing its projection) is work, not a stall.
     let handling = false
     let failure: unknown
@@ -117,6 +121,9 @@ export async function readTopicToEnd(
             failure = new Error(
               `reading ${topic} stalled: nothing arrived for ${Math.round(stallMs / 1000)} s before the end (${behind.join('; ')})`,
             )
+          }
+          if (!joined && !failure && Date.now() - startedAt > joinMs) {
+            failure = new Error(`reading ${topic}: could not join a consumer group within ${joinMs / 1000} s`)
           }
           if (pending.size === 0 || failure) {
             clearInterval(timer)
