@@ -9,7 +9,7 @@ import type { Command } from '../../schemas/generated/veridis.command.v1.ts'
 import type { NullifierPropagation } from '../../schemas/generated/veridis.nullifier.propagation.v1.ts'
 import { answerCommand, commandMessageId, planCommands, propagateRequests } from './command.ts'
 import { startFollower } from './follow.ts'
-import { createPropagationDriver, type PropagationRow, plannedPropagations } from './propagate.ts'
+import { advanceAll, createPropagationDriver, type PropagationRow, plannedPropagations } from './propagate.ts'
 import { nullifierMessageId, recordUses } from './record.ts'
 import { createSenderLock } from './sender-lock.ts'
 import { createWriters } from './writers/index.ts'
@@ -165,15 +165,8 @@ export const nullifiersConsumer: ConsumerModule<NullifierEvent | Command> = {
     const propagate = async (keys: ReturnType<typeof keysOf>, context: HandlerContext) => {
       await drive(await plannedPropagations(pool, keys), context)
     }
-    const drive = async (planned: readonly PropagationRow[], context: HandlerContext) => {
-      let next = 0
-      const workers = Array.from({ length: Math.min(DRIVE_CONCURRENCY, planned.length) }, async () => {
-        while (next < planned.length) await driver.advance(planned[next++]!, context)
-      })
-      const results = await Promise.allSettled(workers)
-      const failure = results.find((result) => result.status === 'rejected')
-      if (failure) throw failure.reason
-    }
+    const drive = (planned: readonly PropagationRow[], context: HandlerContext) =>
+      advanceAll(driver, planned, context, DRIVE_CONCURRENCY)
 
     const planForCommands = exactlyOnce<Command>({
       pool,

@@ -176,21 +176,20 @@ export function createPropagationDriver(options: {
 
   /**
    * One try at PLANNED → SENT (or DONE when there is nothing to send). False when another
-   * process signed it first: this write was never sent, and the row is that process's now.
+   * process got there first (signed it, or finished it): this write was never sent, and the
+   * row is that process's now.
    */
   async function send(row: PropagationRow, writer: NullifierWriter): Promise<boolean> {
     if (row.source_retracted) {
-      await complete(row, {
+      return complete(row, {
         outcome: 'FAILED',
         txHash: null,
         reason: 'source use retracted (reorg) before it was propagated',
         latencyMs: null,
       })
-      return true
     }
     if (await writer.isUsed(row.scope, row.nullifier)) {
-      await complete(row, { outcome: 'ALREADY_PRESENT', txHash: null, reason: null, latencyMs: null })
-      return true
+      return complete(row, { outcome: 'ALREADY_PRESENT', txHash: null, reason: null, latencyMs: null })
     }
     const use = {
       scope: row.scope,
@@ -209,8 +208,7 @@ export function createPropagationDriver(options: {
       })
     } catch (error) {
       if (error instanceof AlreadyPresentError) {
-        await complete(row, { outcome: 'ALREADY_PRESENT', txHash: null, reason: null, latencyMs: null })
-        return true
+        return complete(row, { outcome: 'ALREADY_PRESENT', txHash: null, reason: null, latencyMs: null })
       }
       throw error
     }
@@ -323,3 +321,28 @@ export function createPropagationDriver(options: {
 }
 
 export type PropagationDriver = ReturnType<typeof createPropagationDriver>
+
+/**
+ * Advances `planned` with up to `concurrency` at once, heartbeating before each: a chunk of
+ * hundreds of propagations can outlast the session timeout. A heartbeat that throws (the
+ * process is stopping, the partition was taken away) stops the rest; the first failure is
+ * rethrown once every propagation under way has settled.
+ */
+export async function advanceAll(
+  driver: Pick<PropagationDriver, 'advance'>,
+  planned: readonly PropagationRow[],
+  context: DriveContext,
+  concurrency: number,
+): Promise<void> {
+  let next = 0
+  const workers = Array.from({ length: Math.min(concurrency, planned.length) }, async () => {
+    while (next < planned.length) {
+      const row = planned[next++]!
+      await context.heartbeat()
+      await driver.advance(row, context)
+    }
+  })
+  const results = await Promise.allSettled(workers)
+  const failure = results.find((result) => result.status === 'rejected')
+  if (failure) throw failure.reason
+}

@@ -1,6 +1,7 @@
 import {
   Contract,
   type ErrorDescription,
+  FetchRequest,
   Interface,
   isError,
   JsonRpcProvider,
@@ -33,6 +34,7 @@ export interface EvmWriterOptions {
   readonly registry: string
   /** The relayer's key. Held by the Wallet only; never logged or put into errors. */
   readonly privateKey: string
+  /** Per RPC request; unset, ethers' own (5 minutes) applies. The sender lock is held meanwhile. */
   readonly requestTimeoutMs?: number
 }
 
@@ -56,9 +58,12 @@ function alreadyAccepted(error: unknown): boolean {
 
 export function createEvmWriter(options: EvmWriterOptions): NullifierWriter {
   const providers = options.rpcUrls.map((url) => {
+    // A hanging endpoint must fail over (and let go of the sender lock) in bounded time.
+    const request = new FetchRequest(url)
+    if (options.requestTimeoutMs !== undefined) request.timeout = options.requestTimeoutMs
     // cacheTimeout -1: ethers otherwise answers a repeated call (the pending nonce!) from a
     // 250 ms cache, and a second write would be signed with the first one's nonce.
-    const provider = new JsonRpcProvider(url, options.chainId, {
+    const provider = new JsonRpcProvider(request, options.chainId, {
       staticNetwork: true,
       batchMaxCount: 1,
       cacheTimeout: -1,
@@ -69,9 +74,10 @@ export function createEvmWriter(options: EvmWriterOptions): NullifierWriter {
   if (providers.length === 0) throw new Error(`no RPC URLs for ${options.chain}`)
   const wallet = new Wallet(options.privateKey)
   let active = 0
-  // The highest nonce this process has broadcast: a node that has not indexed a just-sent
-  // transaction yet must not hand its nonce out again. Only nonces of recorded, sent
-  // transactions count (the follower re-sends those until they land), so no gap can open.
+  // The highest nonce of a write this process has recorded: a node that has not indexed (or,
+  // after a failed broadcast, never received) such a transaction must not hand its nonce out
+  // again. Only nonces of recorded transactions count (the driver calls `broadcast` only for
+  // those, and the follower re-sends them until they land), so no gap can open.
   let lastSigned: bigint | undefined
 
   /**
@@ -155,13 +161,15 @@ export function createEvmWriter(options: EvmWriterOptions): NullifierWriter {
     },
 
     async broadcast(write) {
+      // Counted before sending: the write is recorded, so its nonce is taken even when this
+      // broadcast fails (the follower sends the same bytes again).
+      const nonce = BigInt(write.nonce)
+      if (lastSigned === undefined || nonce > lastSigned) lastSigned = nonce
       try {
         await rpc('broadcast', (provider) => provider.broadcastTransaction(write.signed))
       } catch (error) {
         if (!alreadyAccepted(error)) throw error
       }
-      const nonce = BigInt(write.nonce)
-      if (lastSigned === undefined || nonce > lastSigned) lastSigned = nonce
     },
 
     async status(write) {

@@ -51,6 +51,7 @@ export interface NullifierWriter {
   nextNonce(): Promise<bigint>
   /** Signs a registration of `use` with `nonce`; throws AlreadyPresentError when the registry would refuse it as used. */
   prepare(use: RelayedUse, nonce: bigint): Promise<PreparedWrite>
+  /** Sends a write the driver has recorded (only those): its nonce counts as taken from the call on. */
   broadcast(write: PreparedWrite): Promise<void>
   status(write: PreparedWrite): Promise<WriteStatus>
   close(): void
