@@ -1,6 +1,6 @@
 import { backoffDelay, sleep } from '../../../core/bus/retry.ts'
 import type { Common } from '../../../core/context.ts'
-import { describeError, isTransient, NonRetryableError } from '../../../core/errors.ts'
+import { describeError, isTransient, NonRetryableError, RetryableError } from '../../../core/errors.ts'
 import type { chainMetrics } from '../../../core/metrics/protocol.ts'
 import type { ChainEvent } from '../common/publisher.ts'
 import { type EvmChainConfig, FinalityRule } from './config.ts'
@@ -37,6 +37,15 @@ export class MisconfiguredChainError extends NonRetryableError {
 
 export class DeepReorgError extends NonRetryableError {
   override name = 'DeepReorgError'
+}
+
+/**
+ * The node answering lacks a block we have published (or its head is below our cursor): it
+ * is behind its peers (a failover, a load balancer), which says nothing about a reorg. The
+ * step is retried later; only a different hash at a height is a reorg.
+ */
+export class NodeBehindError extends RetryableError {
+  override name = 'NodeBehindError'
 }
 
 export interface ChainListenerDeps {
@@ -171,15 +180,31 @@ export function createChainListener(deps: ChainListenerDeps) {
     }
   }
 
+  /** The header of a height we published; null from the node means it is behind, not a reorg. */
+  async function publishedHeader(number: number): Promise<BlockHeader> {
+    const found = await header(number)
+    if (found) return found
+    throw new NodeBehindError(
+      `${chain}: RPC ${rpc.activeUrl()} does not serve block ${number}, which was published; the node is behind, retrying later`,
+      { details: { chain, block: number } },
+    )
+  }
+
   /** Step 1: is the last published block still canonical? If not, retract back to the fork. */
-  async function reconcile(cursor: Cursor): Promise<Cursor> {
+  async function reconcile(cursor: Cursor, head: number): Promise<Cursor> {
     if (cursor.cursorHash === null) return cursor
-    const canonical = await header(cursor.cursorBlock)
-    if (canonical?.hash === cursor.cursorHash) return cursor
+    if (head < cursor.cursorBlock) {
+      throw new NodeBehindError(
+        `${chain}: RPC ${rpc.activeUrl()} reports head ${head}, below published block ${cursor.cursorBlock}; the node is behind, retrying later (if the chain was reset instead, clear this chain's cursor: docs/evm.md)`,
+        { details: { chain, head, cursorBlock: cursor.cursorBlock } },
+      )
+    }
+    const canonical = await publishedHeader(cursor.cursorBlock)
+    if (canonical.hash === cursor.cursorHash) return cursor
     let fork: { block: number; hash: string | null } | undefined
     for (const block of await deps.store.unfinalizedBlocks(chain)) {
       if (block.number >= cursor.cursorBlock) continue
-      if ((await header(block.number))?.hash === block.hash) {
+      if ((await publishedHeader(block.number)).hash === block.hash) {
         fork = { block: block.number, hash: block.hash }
         break
       }
@@ -187,7 +212,7 @@ export function createChainListener(deps: ChainListenerDeps) {
     if (!fork) {
       if (
         cursor.finalizedHash !== null &&
-        (await header(cursor.finalizedBlock))?.hash !== cursor.finalizedHash
+        (await publishedHeader(cursor.finalizedBlock)).hash !== cursor.finalizedHash
       ) {
         throw new DeepReorgError(
           `${chain}: block ${cursor.finalizedBlock}, published FINALIZED, is no longer canonical (the chain was reset or its finality rule is too weak); refusing to guess — clear this chain's cursor to start over`,
@@ -240,7 +265,7 @@ export function createChainListener(deps: ChainListenerDeps) {
       finalizedBlock: initial,
       finalizedHash: null,
     }
-    cursor = await reconcile(cursor)
+    cursor = await reconcile(cursor, head)
     cursor = await finalize(cursor, target)
 
     const from = cursor.cursorBlock + 1

@@ -94,6 +94,56 @@ describe('EVM chain configuration', () => {
     )
   })
 
+  test('error: a ws URL with a #fragment is refused without echoing it', () => {
+    const messageOf = (run: () => unknown) => {
+      try {
+        run()
+      } catch (error) {
+        return (error as Error).message
+      }
+      return ''
+    }
+    const fromEnv = messageOf(() =>
+      loadEvmChains(home, { VERIDIS_EVM_WS_URL_1: 'wss://a.example/ws/SECRET-KEY#fragment' }),
+    )
+    expect(fromEnv).toMatch(/VERIDIS_EVM_WS_URL_1: must be a ws\(s\) URL without a #fragment/)
+    const fromFile = messageOf(() =>
+      loadEvmChains(home, {
+        VERIDIS_EVM_CONFIG: configFile([{ chain: 'eip155:1', wsUrl: 'wss://a.example/ws/SECRET-KEY#x' }]),
+      }),
+    )
+    expect(fromFile).toMatch(/VERIDIS_EVM_CONFIG: entry 0\.wsUrl: must be a ws\(s\) URL without a #fragment/)
+    for (const message of [fromEnv, fromFile]) {
+      expect(message).not.toContain('SECRET-KEY')
+      expect(message).not.toContain('a.example')
+    }
+  })
+
+  test('error: a malformed config file is reported by position, never quoting its text', () => {
+    const messageOf = (content: string) => {
+      try {
+        loadEvmChains(home, { VERIDIS_EVM_CONFIG: configFile(content) })
+      } catch (error) {
+        return (error as Error).message
+      }
+      return ''
+    }
+    // A trailing comma right after a URL holding a (fake) API key.
+    const trailing = messageOf(
+      '[\n  {\n    "chain": "eip155:1",\n    "rpcUrls": ["https://rpc.example/v2/FAKEKEY0123456789"],\n  }\n]\n',
+    )
+    expect(trailing).toMatch(/VERIDIS_EVM_CONFIG: not JSON \(line 5, column 3\)/)
+    // An unexpected token: V8 quotes the ~10 characters around it in its own message.
+    const unquoted = messageOf(
+      '[{"chain": "eip155:1", "rpcUrls": [https://rpc.example/v2/FAKEKEY0123456789]}]',
+    )
+    const stray = messageOf('[{"rpcUrls": ["https://rpc.example/v2/FAKEKEY0123456789"]}, x]')
+    for (const message of [trailing, unquoted, stray]) {
+      expect(message).toMatch(/VERIDIS_EVM_CONFIG: not JSON/)
+      expect(message).not.toMatch(/FAKEKEY|https|rpc|56789/)
+    }
+  })
+
   test('behavior: RPC URLs are redacted to their origin in logs and metrics', () => {
     expect(redactRpcUrl('https://eth-mainnet.g.alchemy.com/v2/abc123')).toBe(
       'https://eth-mainnet.g.alchemy.com/***',

@@ -27,7 +27,10 @@ export const FinalityRule = {
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address')
 const rpcUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-const wsUrl = z.url({ protocol: /^wss?$/, error: 'must be a ws(s) URL' })
+const wsUrl = z
+  .url({ protocol: /^wss?$/, error: 'must be a ws(s) URL' })
+  // The websocket library refuses a URL with a fragment outright.
+  .refine((url) => !url.includes('#'), 'must be a ws(s) URL without a #fragment')
 
 const contractsSchema = z.object({
   attestationRegistry: address.optional(),
@@ -144,6 +147,21 @@ function merge(base: EvmChainEntry | undefined, override: EvmChainEntry): EvmCha
 
 const referenceOf = (chain: string) => chain.slice(chain.indexOf(':') + 1)
 
+/**
+ * Where JSON.parse stopped, as " (line L, column C)", or nothing. Its message itself is
+ * never shown: it can quote the text around the error, and the file holds RPC URLs with
+ * API keys.
+ */
+function jsonErrorPosition(text: string, error: unknown): string {
+  const match = /at position (\d+)/.exec(error instanceof Error ? error.message : '')
+  if (!match) return ''
+  const position = Math.min(Number(match[1]), text.length)
+  const before = text.slice(0, position)
+  const line = before.split('\n').length
+  const column = position - before.lastIndexOf('\n')
+  return ` (line ${line}, column ${column})`
+}
+
 /** Every configured EVM chain, merged from the three sources; throws ConfigError listing every problem. */
 export function loadEvmChains(
   home: string,
@@ -158,10 +176,18 @@ export function loadEvmChains(
     if (!existsSync(file)) problems.push(`VERIDIS_EVM_CONFIG: no such file '${file}'`)
     else {
       let raw: unknown
+      let text: string | undefined
       try {
-        raw = JSON.parse(readFileSync(file, 'utf8'))
+        text = readFileSync(file, 'utf8')
       } catch (error) {
-        problems.push(`VERIDIS_EVM_CONFIG: not JSON (${(error as Error).message})`)
+        problems.push(
+          `VERIDIS_EVM_CONFIG: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        )
+      }
+      try {
+        if (text !== undefined) raw = JSON.parse(text)
+      } catch (error) {
+        problems.push(`VERIDIS_EVM_CONFIG: not JSON${jsonErrorPosition(text ?? '', error)}`)
       }
       const parsed = z.array(entrySchema).safeParse(raw)
       if (raw !== undefined && !parsed.success) {
