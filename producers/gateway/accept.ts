@@ -27,13 +27,17 @@ function canonicalJson(value: unknown): string {
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
 
+/** How much longer than the publish timeout a first attempt is taken to be still running. */
+const IN_PROGRESS_GRACE_MS = 1_000
+
 interface IdempotencyRow {
   command_id: string
   request_sha256: string
   issued_at: Date
   published_at: Date | null
-  created_at: Date
   fresh: boolean
+  /** Reserved less than the publish timeout (plus a second) ago, by Postgres's clock. */
+  in_progress: boolean
 }
 
 /**
@@ -52,18 +56,26 @@ export function createCommandAcceptor(options: {
   const { pool, publisher, health } = options
 
   const publish = async (command: Command, traceparent: string | undefined) => {
+    const withdraw = new AbortController()
     try {
       await withTimeout(
-        publisher.publish(options.topic, {
-          key: command.idempotencyKey,
-          value: command,
-          eventId: command.commandId,
-          ...(traceparent ? { traceparent } : {}),
-        }),
+        publisher.publish(
+          options.topic,
+          {
+            key: command.idempotencyKey,
+            value: command,
+            eventId: command.commandId,
+            ...(traceparent ? { traceparent } : {}),
+          },
+          withdraw.signal,
+        ),
         options.publishTimeoutMs,
         'Kafka acknowledgement',
       )
     } catch (error) {
+      // Not yet handed to the producer: it never will be, so the 503 below is exact. One
+      // already in flight cannot be withdrawn and may still be written.
+      withdraw.abort(error)
       health.markKafkaDown()
       throw kafkaUnavailable('the command was not acknowledged', error)
     }
@@ -81,15 +93,16 @@ export function createCommandAcceptor(options: {
       `INSERT INTO gateway_idempotency (caller, idempotency_key, command_id, command_type, request_sha256, issued_at)
        VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0))
        ON CONFLICT (caller, idempotency_key) DO NOTHING
-       RETURNING command_id, request_sha256, issued_at, published_at, created_at, true AS fresh`,
+       RETURNING command_id, request_sha256, issued_at, published_at, true AS fresh, true AS in_progress`,
       [caller.key, clientKey, commandId, route.record, requestHash, issuedAt],
     )
     if (rows[0]) return rows[0]
     // Taken: read the original (a separate statement sees a concurrent winner's row).
     const existing = await pool.query<IdempotencyRow>(
-      `SELECT command_id, request_sha256, issued_at, published_at, created_at, false AS fresh
+      `SELECT command_id, request_sha256, issued_at, published_at, false AS fresh,
+              now() - created_at < make_interval(secs => $3 / 1000.0) AS in_progress
        FROM gateway_idempotency WHERE caller = $1 AND idempotency_key = $2`,
-      [caller.key, clientKey],
+      [caller.key, clientKey, options.publishTimeoutMs + IN_PROGRESS_GRACE_MS],
     )
     if (!existing.rows[0]) throw new Error('idempotency row vanished between insert and select')
     return existing.rows[0]
@@ -123,7 +136,8 @@ export function createCommandAcceptor(options: {
             )
           }
           if (row.published_at) return { commandId: row.command_id, idempotencyKey: topicKey, replayed: true }
-          if (Date.now() - row.created_at.getTime() < options.publishTimeoutMs + 1_000) {
+          // Decided by Postgres alone: the gateway's clock may differ from the database's.
+          if (row.in_progress) {
             throw new HttpError(
               409,
               'request_in_progress',

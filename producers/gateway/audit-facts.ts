@@ -13,8 +13,9 @@ export type AuditFactInput = Omit<AuditFact, 'factId' | 'occurredAt'>
 
 /**
  * One audit fact per accepted or refused command request, onto veridis.audit.intake.v1
- * (keyed by actor id). Requests never wait for it: facts are queued and published in the
- * gateway's shared batches. While Kafka is away (the very time requests are refused with
+ * (keyed by actor id). Requests never wait for it: facts are queued and published in
+ * batches of their own (never sharing an outcome with commands); a failed batch is retried
+ * after RETRY_MS. While Kafka is away (the very time requests are refused with
  * 503) facts wait here and are published when it returns; only beyond MAX_QUEUED are the
  * oldest dropped, counted and logged, so an outage cannot exhaust memory.
  */
@@ -29,7 +30,8 @@ export function createAuditWriter(
   let retryTimer: NodeJS.Timeout | undefined
 
   const flush = async () => {
-    if (flushing || queue.length === 0) return
+    // After a failure, the retry timer decides when to try again (not every new fact).
+    if (flushing || retryTimer || queue.length === 0) return
     if (!options.health.canPublish()) {
       scheduleRetry()
       return
@@ -37,6 +39,7 @@ export function createAuditWriter(
     flushing = true
     const batch = queue
     queue = []
+    let failed = false
     try {
       await Promise.all(
         batch.map((fact) =>
@@ -52,11 +55,12 @@ export function createAuditWriter(
         { err: describeError(error), queued: queue.length },
         'audit facts not published; will retry',
       )
-      scheduleRetry()
+      failed = true
     } finally {
       flushing = false
     }
-    if (queue.length > 0) void flush()
+    if (failed) scheduleRetry()
+    else if (queue.length > 0) void flush()
   }
 
   const scheduleRetry = () => {
@@ -90,6 +94,7 @@ export function createAuditWriter(
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
       clearTimeout(retryTimer)
+      retryTimer = undefined
       if (queue.length > 0) logger.error({ lost: queue.length }, 'audit facts not published before shutdown')
     },
   }

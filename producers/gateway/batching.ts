@@ -1,10 +1,31 @@
 import type { BusProducer, OutgoingRecord } from '../../core/bus/producer.ts'
 
+/** The part of the bus producer a batching publisher uses. */
+export type PublishMany = BusProducer['publishMany']
+
 interface Pending {
   readonly topic: string
   readonly record: OutgoingRecord
   readonly resolve: () => void
   readonly reject: (error: unknown) => void
+  /** Handed to the producer: from here on it can no longer be withdrawn. */
+  taken: boolean
+  /** Withdrawn by its caller before it was taken: left out of every batch. */
+  withdrawn: boolean
+}
+
+/**
+ * Lets several batching publishers share one bus producer one request at a time, as the
+ * producer expects (it replaces its Kafka producer after a failed request, which would
+ * break a concurrent one). Each caller still gets only its own request's outcome.
+ */
+export function serialPublishes(publishMany: PublishMany): PublishMany {
+  let tail: Promise<unknown> = Promise.resolve()
+  return (batches) => {
+    const result = tail.then(() => publishMany(batches))
+    tail = result.catch(() => undefined)
+    return result
+  }
 }
 
 /**
@@ -12,25 +33,28 @@ interface Pending {
  * with Kafka, the next one collects. The bus producer keeps one request in flight (for
  * ordering under retries), so without this every HTTP request would wait for all the ones
  * before it; with it, throughput scales with the batch size and latency stays about one
- * broker round trip.
+ * broker round trip. A batch has one outcome for all its records, so the gateway keeps one
+ * publisher per topic: commands never share a fate with audit facts.
  */
-export function createBatchingPublisher(producer: BusProducer) {
+export function createBatchingPublisher(publishMany: PublishMany) {
   let queue: Pending[] = []
   let draining = false
 
   const drain = async () => {
     draining = true
     while (queue.length > 0) {
-      const batch = queue
+      const batch = queue.filter((item) => !item.withdrawn)
       queue = []
+      if (batch.length === 0) continue
       const byTopic = new Map<string, OutgoingRecord[]>()
       for (const item of batch) {
+        item.taken = true
         const records = byTopic.get(item.topic) ?? []
         records.push(item.record)
         byTopic.set(item.topic, records)
       }
       try {
-        await producer.publishMany([...byTopic].map(([topic, records]) => ({ topic, records })))
+        await publishMany([...byTopic].map(([topic, records]) => ({ topic, records })))
         for (const item of batch) item.resolve()
       } catch (error) {
         for (const item of batch) item.reject(error)
@@ -40,15 +64,45 @@ export function createBatchingPublisher(producer: BusProducer) {
   }
 
   return {
-    /** Resolves once Kafka acknowledged the record (acks=all); rejects when the publish failed. */
-    publish(topic: string, record: OutgoingRecord): Promise<void> {
+    /**
+     * Resolves once Kafka acknowledged the record (acks=all); rejects when the publish
+     * failed. Aborting `signal` withdraws the record if it is still waiting for a batch (the
+     * promise then rejects with the abort reason and the record is never published); once
+     * handed to the producer it can no longer be withdrawn and may still be written.
+     */
+    publish(topic: string, record: OutgoingRecord, signal?: AbortSignal): Promise<void> {
       return new Promise<void>((resolve, reject) => {
-        queue.push({ topic, record, resolve, reject })
+        if (signal?.aborted) {
+          reject(signal.reason)
+          return
+        }
+        const onAbort = () => {
+          if (item.taken || item.withdrawn) return
+          item.withdrawn = true
+          reject(signal?.reason)
+        }
+        const item: Pending = {
+          topic,
+          record,
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort)
+            resolve()
+          },
+          reject: (error) => {
+            signal?.removeEventListener('abort', onAbort)
+            reject(error)
+          },
+          taken: false,
+          withdrawn: false,
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        queue.push(item)
         if (!draining) void drain()
       })
     },
+    /** Records waiting for a batch (not counting withdrawn ones). */
     get pending() {
-      return queue.length
+      return queue.filter((item) => !item.withdrawn).length
     },
   }
 }

@@ -9,7 +9,7 @@ import { createCommandAcceptor, pruneIdempotency } from './accept.ts'
 import { buildGatewayApp } from './app.ts'
 import { createAuditWriter } from './audit-facts.ts'
 import { createAuthenticator } from './auth.ts'
-import { createBatchingPublisher } from './batching.ts'
+import { createBatchingPublisher, type PublishMany, serialPublishes } from './batching.ts'
 import { createDependencyHealth } from './kafka-health.ts'
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000
@@ -25,12 +25,18 @@ export interface Gateway {
 
 /**
  * The gateway's parts wired together. `kafka` replaces the client built from the
- * configuration (tests route it through a fault-injecting proxy); `apiKeyCacheMs` bounds
- * how long a revoked key keeps working.
+ * configuration (tests route it through a fault-injecting proxy); `publishThrough` wraps
+ * every publish to Kafka (tests fail one topic); `apiKeyCacheMs` bounds how long a revoked
+ * key keeps working.
  */
 export async function createGateway(
   common: Common,
-  options: { kafka?: Kafka; apiKeyCacheMs?: number; healthIntervalMs?: number } = {},
+  options: {
+    kafka?: Kafka
+    apiKeyCacheMs?: number
+    healthIntervalMs?: number
+    publishThrough?: (publishMany: PublishMany) => PublishMany
+  } = {},
 ): Promise<Gateway> {
   const defaultBus = connectBus(common)
   const bus: Bus = options.kafka ? { ...defaultBus, kafka: options.kafka } : defaultBus
@@ -47,11 +53,18 @@ export async function createGateway(
     pool,
     ...(options.healthIntervalMs ? { intervalMs: options.healthIntervalMs } : {}),
   })
-  const publisher = createBatchingPublisher(producer)
-  const audit = createAuditWriter(common, { publisher, topic: bus.topics.auditIntake.name, health })
+  // One producer, one request at a time, but a batching publisher per topic: a batch has
+  // one outcome, and a command's must not depend on an audit fact's (or the other way).
+  const direct: PublishMany = (batches) => producer.publishMany(batches)
+  const publishMany = serialPublishes(options.publishThrough ? options.publishThrough(direct) : direct)
+  const audit = createAuditWriter(common, {
+    publisher: createBatchingPublisher(publishMany),
+    topic: bus.topics.auditIntake.name,
+    health,
+  })
   const acceptor = createCommandAcceptor({
     pool,
-    publisher,
+    publisher: createBatchingPublisher(publishMany),
     health,
     topic: bus.topics.command.name,
     publishTimeoutMs: common.config.gateway.publishTimeoutMs,

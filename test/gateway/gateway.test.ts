@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { projectorConsumer } from '../../consumers/projector/index.ts'
 import { valueSubject } from '../../core/bus/codec.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
@@ -292,6 +292,41 @@ describe('idempotency', () => {
       error: 'idempotency_key_reused',
       field: 'headers.idempotency-key',
     })
+  })
+
+  test('behavior: whether a first attempt is still in progress is decided by Postgres, whatever the gateway clock says', async () => {
+    const key = `progress-${randomUUID()}`
+    const headers = { ...(await bearer('alice', ['analyst'])), 'idempotency-key': key }
+    const url = '/api/v1/analysis/bridge'
+    const body = VALID_BODIES[url]
+    const first = await post(url, body, headers)
+    expect(first.statusCode).toBe(202)
+    const id = (first.json() as { commandId: string }).commandId
+    const unpublished = (createdAt: string) =>
+      testBus.pool.query(
+        `UPDATE gateway_idempotency SET published_at = NULL, created_at = ${createdAt}
+         WHERE caller = 'USER:alice' AND idempotency_key = $1`,
+        [key],
+      )
+
+    // Reserved just now and not yet acknowledged: the retry is told to wait.
+    await unpublished('now()')
+    const waiting = await post(url, body, headers)
+    expect(waiting.statusCode).toBe(409)
+    expect(waiting.json()).toMatchObject({ error: 'request_in_progress' })
+
+    // Reserved an hour ago by the database's clock, with the gateway's clock an hour behind:
+    // the first attempt is over, so the retry publishes the same command again.
+    await unpublished("now() - interval '1 hour'")
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true })
+    try {
+      vi.setSystemTime(Date.now() - 3_600_000)
+      const retried = await post(url, body, headers)
+      expect(retried.statusCode).toBe(202)
+      expect(retried.json()).toMatchObject({ commandId: id, replayed: true })
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   test('behavior: two callers using the same key get two commands', async () => {

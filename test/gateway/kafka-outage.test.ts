@@ -113,4 +113,77 @@ describe('Kafka unavailable', () => {
       await proxy.close()
     }
   })
+
+  test('behavior: the audit-intake topic failing does not refuse commands; its facts wait and are retried', async () => {
+    const auditTopic = testBus.bus.topics.auditIntake.name
+    let auditDown = true
+    let auditAttempts = 0
+    const gateway = await startTestGateway(
+      testBus,
+      {},
+      {
+        // Kafka refuses only the audit topic (as with a leader away or a missing ACL).
+        publishThrough: (publishMany) => async (batches) => {
+          if (batches.some((batch) => batch.topic === auditTopic)) {
+            auditAttempts++
+            if (auditDown) throw new Error(`publishing to ${auditTopic} failed (test)`)
+          }
+          return publishMany(batches)
+        },
+      },
+    )
+    opened.push(gateway)
+    await eventually(
+      async () => ((await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
+      30_000,
+      'gateway ready',
+    )
+    const headers = await bearer('alice', ['analyst'])
+    const send = () => gateway.app.inject({ method: 'POST', url: URL_, payload: BODY, headers })
+
+    // A steady stream of concurrent requests for longer than the audit retry interval, so
+    // audit facts (written as each response goes out) are published while commands wait.
+    const responses: Awaited<ReturnType<typeof send>>[] = []
+    const until = Date.now() + 2_500
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (Date.now() < until) responses.push(await send())
+      }),
+    )
+    expect(responses.map((response) => response.statusCode)).toEqual(responses.map(() => 202))
+    expect(auditAttempts).toBeGreaterThan(0)
+    expect((await gateway.app.inject({ url: '/ready' })).statusCode).toBe(200)
+
+    // A failed audit batch waits for its retry timer instead of being re-sent at once.
+    const before = auditAttempts
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    expect(auditAttempts - before).toBeLessThanOrEqual(3)
+
+    const commandIds = responses.map((response) => (response.json() as { commandId: string }).commandId)
+    const missingCommands = new Set(commandIds)
+    const commands = await readTopic(testBus, testBus.bus.topics.command.name, 1, 30_000, (read) => {
+      missingCommands.delete((read.at(-1)!.decoded as Command).commandId)
+      return missingCommands.size === 0
+    })
+    const copies = new Map<string, number>()
+    for (const record of commands) {
+      const id = (record.decoded as Command).commandId
+      copies.set(id, (copies.get(id) ?? 0) + 1)
+    }
+    expect(commandIds.filter((id) => copies.get(id) !== 1)).toEqual([])
+
+    // The topic returns: the waiting facts are published.
+    auditDown = false
+    const requestIds = new Set(responses.map((response) => response.headers['x-request-id'] as string))
+    const missingFacts = new Set(requestIds)
+    const facts = await readTopic(testBus, auditTopic, 1, 30_000, (read) => {
+      missingFacts.delete((read.at(-1)!.decoded as AuditFact).requestId ?? '')
+      return missingFacts.size === 0
+    })
+    const ours = facts
+      .map((record) => record.decoded as AuditFact)
+      .filter((fact) => requestIds.has(fact.requestId ?? ''))
+    expect(ours.length).toBeGreaterThanOrEqual(requestIds.size)
+    for (const fact of ours) expect(fact).toMatchObject({ action: 'command.accepted', status: 202 })
+  })
 })

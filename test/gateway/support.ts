@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { SignJWT } from 'jose'
-import type { Kafka } from 'kafkajs'
 import { loadConfig } from '../../core/config/env.ts'
 import { createCommon } from '../../core/context.ts'
 import { createGateway, type Gateway } from '../../producers/gateway/index.ts'
@@ -26,7 +25,7 @@ export function gatewayEnv(namespace: string, overrides: NodeJS.ProcessEnv = {})
 export async function startTestGateway(
   testBus: TestBus,
   overrides: NodeJS.ProcessEnv = {},
-  options: { kafka?: Kafka; apiKeyCacheMs?: number } = {},
+  options: Parameters<typeof createGateway>[1] = {},
 ): Promise<Gateway> {
   const config = loadConfig(gatewayEnv(testBus.namespace, overrides))
   const common = createCommon('gateway-test', { config, exit: () => undefined })
