@@ -94,6 +94,7 @@ export async function replayAudit(bus: Bus, pool: Pool, options: ReplayOptions =
     if (pending.length >= SLICE) await flush()
   })
   await flush()
+  const covered = new Map(read.map((coverage) => [coverage.partition, coverage]))
 
   const problems = [...verifier.problems]
   if (fromStart && topic === bus.topics.audit.name) {
@@ -131,8 +132,8 @@ export async function replayAudit(bus: Bus, pool: Pool, options: ReplayOptions =
     records,
     chains: [...verifier.chains].map(([partition, state]) => ({
       partition,
-      fromOffset: read.find((coverage) => coverage.partition === partition)?.start ?? '0',
-      endOffset: read.find((coverage) => coverage.partition === partition)?.end ?? '0',
+      fromOffset: covered.get(partition)?.start ?? '0',
+      endOffset: covered.get(partition)?.end ?? '0',
       records: counts.get(partition) ?? 0,
       verified: state.verified,
       nextSequence: state.nextSequence,
