@@ -36,6 +36,11 @@ export interface AnvilOptions {
   /** Persist and reload chain state here. */
   readonly stateFile?: string | undefined
   readonly gasLimit?: bigint | undefined
+  /**
+   * A copy of another chain as it was at `blockNumber`, mining nothing: the same hashes up to
+   * there and no block after it, as a node that lags behind its peers answers (tests).
+   */
+  readonly forkOf?: { readonly url: string; readonly blockNumber: number } | undefined
 }
 
 /** Command-line arguments for one anvil; the mnemonic stays anvil's well-known default. */
@@ -47,6 +52,10 @@ export function anvilArgs(options: AnvilOptions): string[] {
     args.push('--state', options.stateFile, '--state-interval', '1')
   }
   if (options.gasLimit !== undefined) args.push('--gas-limit', options.gasLimit.toString())
+  if (options.forkOf !== undefined) {
+    args.push('--fork-url', options.forkOf.url, '--fork-block-number', String(options.forkOf.blockNumber))
+    args.push('--no-mining')
+  }
   // 20 dev accounts: 0–7 for the pipeline and its tests, 8 the propagation relayer, 9 the
   // zero-knowledge verifier deployments, the rest spare.
   args.push('--accounts', '20', '--silent')

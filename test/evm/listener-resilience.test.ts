@@ -1,6 +1,8 @@
 import type { TransactionReceipt, TransactionResponse } from 'ethers'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { startAnvil } from '../../infra/stack/anvil.ts'
 import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { startTcpProxy } from '../support/tcp-proxy.ts'
 import {
   chainEntry,
   cleanListenerRows,
@@ -306,6 +308,64 @@ describe('EVM listener: failing RPCs and bad configuration', () => {
     )
     expect(rows[0]?.active_rpc).toBe(c.url)
     await listener.kill()
+  })
+
+  test('behavior: a node that lags behind (no block at the cursor, its head below it) is waited for, not taken for a reorg', async () => {
+    const c = await chain()
+    const port = Number(new URL(c.url).port)
+    // The listener's only RPC URL is a proxy: first to the chain, then to a node that lags.
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port })
+    const listener = await listen([chainEntry(c, { rpcUrls: [`http://127.0.0.1:${proxy.port}`] })], [c.chain])
+    const lagging = await startAnvil({
+      chainId: c.chainId,
+      port: await freePort(),
+      forkOf: { url: c.url, blockNumber: await c.blockNumber() },
+    })
+    try {
+      await untilReady(listener)
+      const receipt = (await (
+        await c.contract('NullifierRegistry').getFunction('recordUse')(7n, 8n, 9n)
+      ).wait())!
+      await c.mine(1)
+      const ours = () =>
+        seen.of(c.chain).filter((e) => e.value.envelope.txHash === receipt.hash.toLowerCase())
+      await eventually(
+        async () => (ours().length > 0 ? true : undefined),
+        30_000,
+        'the use published PENDING',
+      )
+      expect(ours().map((e) => e.value.envelope.finality)).toEqual(['PENDING'])
+
+      // The lagging node is a copy of the chain from before the use: same hashes, no newer block.
+      proxy.retarget({ host: '127.0.0.1', port: Number(new URL(lagging.url).port) })
+      const retracted = () => seen.of(c.chain).filter((e) => e.value.envelope.finality === 'RETRACTED')
+      const behind = () => listener.output().match(/the node is behind/g)?.length ?? 0
+      await eventually(
+        async () => (behind() >= 2 || retracted().length > 0 ? true : undefined),
+        30_000,
+        'the listener saying the node is behind',
+      )
+      expect(retracted()).toEqual([])
+      expect(behind()).toBeGreaterThanOrEqual(2)
+      expect(await listener.metrics()).not.toMatch(
+        new RegExp(`veridis_chain_reorgs_total\\{[^}]*chain="${c.chain}"[^}]*\\} [1-9]`),
+      )
+
+      // Back on an up-to-date node, the confirmations pass: FINALIZED, never RETRACTED.
+      proxy.retarget({ host: '127.0.0.1', port })
+      await c.mine(3)
+      await eventually(
+        async () => (ours().some((e) => e.value.envelope.finality === 'FINALIZED') ? true : undefined),
+        30_000,
+        'the use FINALIZED',
+      )
+      expect(new Set(ours().map((e) => e.value.envelope.finality))).toEqual(new Set(['PENDING', 'FINALIZED']))
+      expect(retracted()).toEqual([])
+    } finally {
+      await lagging.stop()
+      await proxy.close()
+      await listener.kill()
+    }
   })
 
   test('error: a misconfigured chain gets a clear error of its own while the others go on', async () => {

@@ -114,6 +114,60 @@ describe('Kafka unavailable', () => {
     }
   })
 
+  test('behavior: commands that time out while waiting behind a hung request are withdrawn, never published after their 503', async () => {
+    const proxy = await startTcpProxy({
+      host: '127.0.0.1',
+      port: Number(testBus.common.config.kafka.brokers[0]!.split(':')[1]),
+    })
+    const gateway = await startTestGateway(
+      testBus,
+      { VERIDIS_GATEWAY_PUBLISH_TIMEOUT_MS: '2000' },
+      { kafka: kafkaThrough(proxy, 'gateway-withdraw-test', 15_000) },
+    )
+    opened.push(gateway)
+    try {
+      const headers = await bearer('alice', ['analyst'])
+      const send = (txHash: string) =>
+        gateway.app.inject({ method: 'POST', url: URL_, payload: { ...BODY, txHash }, headers })
+      const txHash = () => `0x${randomUUID().replace(/-/g, '').repeat(2)}`
+      await eventually(async () =>
+        (await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined,
+      )
+      expect((await send(txHash())).statusCode).toBe(202)
+
+      // Kafka hangs: the first command's request is with the producer, the next ones wait.
+      proxy.stall()
+      const inFlight = send(txHash())
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const waiting = [txHash(), txHash(), txHash()]
+      const answers = await Promise.all([inFlight, ...waiting.map((hash) => send(hash))])
+      expect(answers.map((answer) => answer.statusCode)).toEqual([503, 503, 503, 503])
+
+      proxy.unstall()
+      await eventually(
+        async () => ((await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
+        60_000,
+        'ready after the hang',
+      )
+      const marker = await eventually(
+        async () => {
+          const response = await send(txHash())
+          return response.statusCode === 202 ? response : undefined
+        },
+        60_000,
+        'a command accepted again',
+      )
+      const markerId = (marker.json() as { commandId: string }).commandId
+      const commands = await readTopic(testBus, testBus.bus.topics.command.name, 1, 30_000, (read) =>
+        read.some((record) => (record.decoded as Command).commandId === markerId),
+      )
+      const published = JSON.stringify(commands.map((record) => record.decoded))
+      expect(waiting.filter((hash) => published.includes(hash))).toEqual([])
+    } finally {
+      await proxy.close()
+    }
+  }, 120_000)
+
   test('behavior: the audit-intake topic failing does not refuse commands; its facts wait and are retried', async () => {
     const auditTopic = testBus.bus.topics.auditIntake.name
     let auditDown = true

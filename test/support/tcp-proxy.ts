@@ -2,18 +2,32 @@ import net from 'node:net'
 import { Kafka, logLevel } from 'kafkajs'
 
 /**
- * A TCP proxy in front of the shared Kafka broker, as a fault injector for tests: `cut()` drops every
- * connection and refuses new ones, `restore()` accepts again on the same port. Only the
- * client routed through it sees the outage; the broker and every other client carry on.
+ * A TCP proxy in front of a real service (the shared Kafka broker, an anvil), as a fault
+ * injector for tests: `cut()` drops every connection and refuses new ones, `restore()`
+ * accepts again on the same port, `stall()` accepts connections and swallows what they send
+ * (a hung server) until `unstall()`, `retarget()` sends every new connection to another
+ * server. Only the client routed through it sees the change; everyone else carries on.
  */
-export async function startTcpProxy(target: { host: string; port: number }) {
+export async function startTcpProxy(initialTarget: { host: string; port: number }) {
+  let target = initialTarget
   const sockets = new Set<net.Socket>()
   let server: net.Server | undefined
   let port = 0
+  let stalled = false
+  const dropAll = () => {
+    for (const socket of sockets) socket.destroy()
+    sockets.clear()
+  }
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const next = net.createServer((client) => {
+        if (stalled) {
+          sockets.add(client)
+          client.on('error', () => sockets.delete(client)).on('close', () => sockets.delete(client))
+          client.resume()
+          return
+        }
         const upstream = net.connect(target)
         sockets.add(client)
         sockets.add(upstream)
@@ -51,6 +65,21 @@ export async function startTcpProxy(target: { host: string; port: number }) {
       })
     },
     restore: listen,
+    /** From now on connections go to `next`; open ones are dropped (clients reconnect). */
+    retarget(next: { host: string; port: number }) {
+      target = next
+      dropAll()
+    },
+    /** Open connections are dropped; new ones are accepted and never answered. */
+    stall() {
+      stalled = true
+      dropAll()
+    },
+    /** The swallowed connections are dropped; clients reconnect to the target. */
+    unstall() {
+      stalled = false
+      dropAll()
+    },
     async close() {
       await this.cut()
     },
