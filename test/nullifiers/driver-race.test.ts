@@ -98,27 +98,28 @@ async function stored(row: PropagationRow) {
   return rows
 }
 
+/** The driver returns (a spinning one times the test out) having changed and published nothing. */
+async function advanceAndExpectNothing(subject: ReturnType<typeof driver>, row: PropagationRow) {
+  await subject.propagation.advance(row, context)
+  subject.writer.close()
+  expect(subject.published).toEqual([])
+  expect(subject.outcomes).toEqual([])
+  expect(await stored(row)).toEqual([{ state: 'DONE', outcome: 'PROPAGATED', tx_hash: '0xfeed' }])
+}
+
 describe('propagation driver: a row another driver already finished', () => {
-  test('behavior: the source use was retracted meanwhile → one guarded update, nothing published', async () => {
-    const { propagation, writer, published, outcomes } = driver()
+  test('behavior: the source use was retracted meanwhile → the driver stops, nothing published, the row untouched', async () => {
+    const subject = driver()
     const row = await finishedElsewhere('101', true)
-    await propagation.advance(row, context)
-    writer.close()
-    expect(published).toEqual([])
-    expect(outcomes).toEqual([])
-    expect(await stored(row)).toEqual([{ state: 'DONE', outcome: 'PROPAGATED', tx_hash: '0xfeed' }])
+    await advanceAndExpectNothing(subject, row)
   }, 15_000)
 
-  test('behavior: the target already holds the nullifier → one guarded update, nothing published', async () => {
-    const { propagation, writer, published, outcomes } = driver()
+  test('behavior: the target already holds the nullifier → the driver stops, nothing published, the row untouched', async () => {
+    const subject = driver()
     const row = await finishedElsewhere('102', false)
     // The other driver's transaction landed: the registry holds the nullifier.
     await (await chain.contract('NullifierRegistry').getFunction('recordUse')(BigInt(scope), 102n, 3n)).wait()
-    expect(await writer.isUsed(scope, '102')).toBe(true)
-    await propagation.advance(row, context)
-    writer.close()
-    expect(published).toEqual([])
-    expect(outcomes).toEqual([])
-    expect(await stored(row)).toEqual([{ state: 'DONE', outcome: 'PROPAGATED', tx_hash: '0xfeed' }])
+    expect(await subject.writer.isUsed(scope, '102')).toBe(true)
+    await advanceAndExpectNothing(subject, row)
   }, 15_000)
 })
