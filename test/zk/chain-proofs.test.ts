@@ -300,6 +300,20 @@ describe('proofs from chain events', () => {
     })
     expect(resultsFor(retractedOnly.envelope.eventId)).toEqual([])
 
+    // Verdicts, then roots, are recorded after the results are acknowledged: once the last
+    // event's root is there, every earlier one of the partition has been handled.
+    await eventually(
+      async () =>
+        (
+          await testBus.pool.query('SELECT 1 FROM zk_known_roots WHERE event_id = $1', [
+            genuineElsewhere.envelope.eventId,
+          ])
+        ).rowCount === 1
+          ? true
+          : undefined,
+      30_000,
+      'the root of the genuine use recorded',
+    )
     const { rows } = await testBus.pool.query<{ event_id: string }>(
       'SELECT event_id FROM zk_known_roots WHERE event_id = ANY($1) ORDER BY event_id',
       [[otherUse, mismatched, offCurve, genuineElsewhere].map((value) => value.envelope.eventId)],
