@@ -89,6 +89,50 @@ describe('ledger consumer', () => {
   })
 })
 
+describe('ledger kinds', () => {
+  test('behavior: a nullifier fact is named after its on-chain log: NullifierUsed, NullifierRelayed, NullifierUsedWithProof', async () => {
+    const publisher = createChainEventPublisher({ bus: testBus.bus, producer })
+    const [used, relayed, withProof] = [10, 11, 12].map((n) => sampleNullifier(n, testBus.namespace))
+    const relayedCopy = { ...relayed!, source: 'RELAYER' as const, originChain: 'eip155:31337' }
+    const usedWithProof = {
+      ...withProof!,
+      proof: {
+        piA: ['1', '2', '1'],
+        piB: [
+          ['1', '2'],
+          ['3', '4'],
+          ['1', '0'],
+        ],
+        piC: ['5', '6', '1'],
+        protocol: 'groth16',
+        curve: 'bn128',
+      },
+      publicSignals: ['1', '2', '3', '4'],
+      message: '7',
+    }
+    await publisher.publish(
+      [used!, relayedCopy, usedWithProof].map((value) => ({ topic: 'nullifier' as const, value })),
+    )
+    const ids = [used!, relayedCopy, usedWithProof].map((value) => value.envelope.eventId)
+    const kinds = await eventually(
+      async () => {
+        const { rows } = await testBus.pool.query<{ event_id: string; kind: string }>(
+          'SELECT event_id, kind FROM chain_events WHERE event_id = ANY($1)',
+          [ids],
+        )
+        return rows.length === 3 ? Object.fromEntries(rows.map((row) => [row.event_id, row.kind])) : undefined
+      },
+      30_000,
+      'ledger to apply the nullifier events',
+    )
+    expect(kinds).toEqual({
+      [ids[0]!]: 'NullifierUsed',
+      [ids[1]!]: 'NullifierRelayed',
+      [ids[2]!]: 'NullifierUsedWithProof',
+    })
+  })
+})
+
 describe('exactly-once bookkeeping', () => {
   test('behavior: ids older than the retention are pruned, recent ones kept', async () => {
     const group = `${testBus.namespace}.prune-test`

@@ -23,12 +23,20 @@ const RANK_ORDER = `ARRAY[${Object.entries(FINALITY_RANK)
   .map(([finality]) => `'${finality}'`)
   .join(',')}]`
 
-/** Name of the fact: the record name of the union branch, or the topic's own record. */
+/**
+ * Name of the fact: the record name of the union branch; for nullifier events, which have no
+ * union, the name of the on-chain log they came from (the same names the listener counts
+ * by), so a relayer's copy is not mistaken for a use.
+ */
 export function eventKind(topic: string, value: ChainEventValue): string {
   const branch = value.change ?? value.action
   const wrapped = branch ? Object.keys(branch)[0] : undefined
   if (wrapped) return wrapped.slice(wrapped.lastIndexOf('.') + 1)
-  if (topic.endsWith('veridis.chain.nullifier.v1')) return 'NullifierUsed'
+  if (topic.endsWith('veridis.chain.nullifier.v1')) {
+    const nullifier = value as { source?: string; proof?: unknown }
+    if (nullifier.source === 'RELAYER') return 'NullifierRelayed'
+    return nullifier.proof ? 'NullifierUsedWithProof' : 'NullifierUsed'
+  }
   throw new NonRetryableError(`cannot tell the kind of a chain event on ${topic}`)
 }
 
