@@ -6,11 +6,11 @@ import type { Common } from '../../core/context.ts'
 import { createPool } from '../../core/db/pool.ts'
 import { describeError } from '../../core/errors.ts'
 import { createCommandAcceptor, pruneIdempotency } from './accept.ts'
-import { buildGatewayApp } from './app.ts'
 import { createAuditWriter } from './audit-facts.ts'
 import { createAuthenticator } from './auth.ts'
 import { createBatchingPublisher, type PublishMany, serialPublishes } from './batching.ts'
 import { createDependencyHealth } from './kafka-health.ts'
+import { buildGatewayApp } from './setup.ts'
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000
 
