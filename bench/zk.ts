@@ -6,6 +6,7 @@ import * as snarkjs from 'snarkjs'
 import { type CircuitName, circuitSpecs, semaphoreSpec } from '../circuits/catalog.ts'
 import { sharedCurve, terminateCurves } from '../circuits/curve.ts'
 import { semaphoreInputs } from '../circuits/inputs.ts'
+import { fromSnarkjsProof, type SnarkjsProof, toSnarkjsProof } from '../circuits/points.ts'
 import { proverConsumer } from '../consumers/prover/index.ts'
 import {
   type BatchItem,
@@ -13,7 +14,6 @@ import {
   type VerificationKeyJson,
   verifyBatch,
 } from '../consumers/verifier/batch.ts'
-import { fromSnarkjsProof, type SnarkjsProof, toSnarkjsProof } from '../consumers/verifier/points.ts'
 import { createConsumerRunner } from '../core/bus/consumer.ts'
 import { runConsumerProcess } from '../core/service/consumer-process.ts'
 import type { Command } from '../schemas/generated/veridis.command.v1.ts'

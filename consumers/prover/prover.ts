@@ -1,7 +1,7 @@
 import * as snarkjs from 'snarkjs'
 import type { CircuitName, CircuitSpec } from '../../circuits/catalog.ts'
 import { sharedCurve } from '../../circuits/curve.ts'
-import { fromSnarkjsProof, type Groth16Proof, type SnarkjsProof } from '../verifier/points.ts'
+import { fromSnarkjsProof, type Groth16Proof, type SnarkjsProof } from '../../circuits/points.ts'
 import { ProofCache } from './cache.ts'
 import { checkInputs, InvalidInputsError, witnessFailureReason } from './inputs.ts'
 import { createLimiter } from './limit.ts'

@@ -8,7 +8,7 @@ import {
   parseG2,
   parseProof,
   parsePublicSignals,
-} from './points.ts'
+} from '../../circuits/points.ts'
 import { createG2SubgroupCheck } from './subgroup.ts'
 
 /** A verification key as snarkjs exports it (zkey export verificationkey). */

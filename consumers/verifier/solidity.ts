@@ -1,4 +1,4 @@
-import type { Groth16Proof } from './points.ts'
+import type { Groth16Proof } from '../../circuits/points.ts'
 
 /**
  * Arguments of the snarkjs-exported Solidity verifier's

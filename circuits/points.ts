@@ -1,6 +1,6 @@
 import type { Curve } from 'ffjavascript'
-import { SNARK_SCALAR_FIELD } from '../../circuits/catalog.ts'
-import type { IoVeridis } from '../../schemas/generated/veridis.proof.v1.ts'
+import type { IoVeridis } from '../schemas/generated/veridis.proof.v1.ts'
+import { SNARK_SCALAR_FIELD } from './catalog.ts'
 
 /** The BN254 base field: every point coordinate is below it. */
 export const BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n
@@ -70,8 +70,8 @@ export function parseG2(
   if (z[0] !== 1n || z[1] !== 0n) throw new MalformedProofError(`${what} is not in affine form (z must be 1)`)
   const parsed = curve.G2.fromObject([x, y, [1n, 0n]])
   if (!curve.G2.isValid(parsed)) throw new MalformedProofError(`${what} is not on the curve`)
-  // Batches check proof points with the faster endomorphism test (subgroup.ts); keys,
-  // parsed once, take the plain r·Q = 0.
+  // Batches check proof points with the faster endomorphism test
+  // (consumers/verifier/subgroup.ts); keys, parsed once, take the plain r·Q = 0.
   if (options.subgroup && !curve.G2.isZero(curve.G2.timesScalar(parsed, curve.r))) {
     throw new MalformedProofError(`${what} is not in the prime-order subgroup`)
   }
