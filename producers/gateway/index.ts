@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs'
 import { type Bus, connectBus } from '../../core/bus/connect.ts'
 import { createBusProducer } from '../../core/bus/producer.ts'
 import type { Common } from '../../core/context.ts'
-import { createPool } from '../../core/db/pool.ts'
+import { createPool, type Pool } from '../../core/db/pool.ts'
 import { describeError } from '../../core/errors.ts'
 import { createCommandAcceptor, pruneIdempotency } from './accept.ts'
 import { createAuditWriter } from './audit-facts.ts'
@@ -26,7 +26,7 @@ export interface Gateway {
 /**
  * The gateway's parts wired together. `kafka` replaces the client built from the
  * configuration (tests route it through a fault-injecting proxy); `publishThrough` wraps
- * every publish to Kafka (tests fail one topic); `apiKeyCacheMs` bounds how long a revoked
+ * every publish to Kafka (tests fail one topic); `poolThrough` the database pool; `apiKeyCacheMs` bounds how long a revoked
  * key keeps working.
  */
 export async function createGateway(
@@ -36,11 +36,14 @@ export async function createGateway(
     apiKeyCacheMs?: number
     healthIntervalMs?: number
     publishThrough?: (publishMany: PublishMany) => PublishMany
+    /** Wraps the database pool (tests count the queries a request costs). */
+    poolThrough?: (pool: Pool) => Pool
   } = {},
 ): Promise<Gateway> {
   const defaultBus = connectBus(common)
   const bus: Bus = options.kafka ? { ...defaultBus, kafka: options.kafka } : defaultBus
-  const pool = createPool(common.config.database, common.logger, 'veridis-gateway')
+  const ownPool = createPool(common.config.database, common.logger, 'veridis-gateway')
+  const pool = options.poolThrough ? options.poolThrough(ownPool) : ownPool
   const producer = createBusProducer(common, {
     kafka: bus.kafka,
     codec: bus.codec,
@@ -104,7 +107,7 @@ export async function createGateway(
         await audit.drain(Math.min(5_000, common.config.shutdownGraceMs / 2))
         await health.stop()
         await producer.disconnect().catch(() => undefined)
-        await pool.end()
+        await ownPool.end()
       })()
       return closed
     },
