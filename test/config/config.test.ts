@@ -57,6 +57,9 @@ describe('configuration', () => {
       'VERIDIS_KAFKA_BROKERS',
       'VERIDIS_SCHEMA_REGISTRY_URL',
       'VERIDIS_DATABASE_URL',
+      // An unauthenticated broker connection, and one in clear.
+      'VERIDIS_KAFKA_SASL_MECHANISM',
+      'VERIDIS_KAFKA_SSL',
       // The audit service's keys have local defaults under .veridis/secrets; production names them.
       'VERIDIS_AUDIT_HMAC_KEY',
       'VERIDIS_AUDIT_MASTER_KEY',

@@ -1,0 +1,37 @@
+import path from 'node:path'
+import { z } from 'zod'
+import { PROJECT_ROOT } from '../paths.ts'
+import { integer } from './fields.ts'
+
+/** What every process needs whatever it does: the profile, logging, where state lives, shutdown. */
+export const generalVariables = {
+  VERIDIS_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  VERIDIS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  VERIDIS_HOME: z.string().min(1).default(path.join(PROJECT_ROOT, '.veridis')),
+  VERIDIS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes (at most 40)')
+    .optional(),
+  VERIDIS_SHUTDOWN_GRACE_MS: integer(1_000, 600_000).default(15_000),
+}
+
+type GeneralEnvironment = z.infer<z.ZodObject<typeof generalVariables>>
+
+export interface GeneralConfig {
+  readonly env: GeneralEnvironment['VERIDIS_ENV']
+  readonly logLevel: GeneralEnvironment['VERIDIS_LOG_LEVEL']
+  readonly home: string
+  /** Prefix for topic names and consumer groups, so several pipelines (or test runs) share one cluster. */
+  readonly namespace: string | undefined
+  readonly shutdownGraceMs: number
+}
+
+export function generalConfig(env: GeneralEnvironment): GeneralConfig {
+  return {
+    env: env.VERIDIS_ENV,
+    logLevel: env.VERIDIS_LOG_LEVEL,
+    home: path.resolve(env.VERIDIS_HOME),
+    namespace: env.VERIDIS_NAMESPACE,
+    shutdownGraceMs: env.VERIDIS_SHUTDOWN_GRACE_MS,
+  }
+}
