@@ -4,6 +4,7 @@ import { type AvroSchema, KEY_SCHEMA, loadSharedTypes, loadTopicSchema } from '.
 import type { Config } from '../config/env.ts'
 import { isTransient, NonRetryableError, RetryableError } from '../errors.ts'
 import type { TopicDeclaration } from './topics.ts'
+import { findIllFormedUnicode, isWellFormedUnicode } from './well-formed.ts'
 
 /**
  * Avro in the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro
@@ -29,6 +30,15 @@ export class IncompatibleSchemaError extends NonRetryableError {
 export class SchemaMismatchError extends NonRetryableError {
   override name = 'SchemaMismatchError'
 }
+
+/** avsc would write a lone surrogate as bytes no UTF-8 decoder accepts (core/bus/well-formed.ts). */
+const illFormed = (topic: string, path: string) =>
+  new SchemaMismatchError(
+    `ill-formed Unicode (a lone surrogate) in ${path} for ${topic}: not encodable as UTF-8`,
+    {
+      details: { topic, path },
+    },
+  )
 
 type Resolver = ReturnType<avro.Type['createResolver']>
 
@@ -248,6 +258,7 @@ export function createAvroCodec(options: {
     encodeKey(topic: string, key: string): Buffer {
       const codec = codecFor(topic)
       if (codec.keyId === undefined) throw new NonRetryableError(`key schema id of ${topic} is not resolved`)
+      if (!isWellFormedUnicode(key)) throw illFormed(topic, 'key')
       return encodeWire(codec.keyId, keyType, key)
     },
 
@@ -255,6 +266,8 @@ export function createAvroCodec(options: {
       const codec = codecFor(topic)
       if (codec.valueId === undefined)
         throw new NonRetryableError(`value schema id of ${topic} is not resolved`)
+      const illFormedAt = findIllFormedUnicode(value, 'value')
+      if (illFormedAt) throw illFormed(topic, illFormedAt)
       try {
         return encodeWire(codec.valueId, codec.type, value)
       } catch (cause) {
