@@ -20,6 +20,11 @@ export const gatewayVariables = {
   VERIDIS_GATEWAY_CORS_ORIGINS: commaList.pipe(z.array(httpUrl)).optional(),
   VERIDIS_GATEWAY_PUBLISH_TIMEOUT_MS: integer(100, 120_000).default(5_000),
   VERIDIS_GATEWAY_LISTENER_STALE_MS: integer(1_000, 86_400_000).default(60_000),
+  // Abuse limits (issue 16): slow requests, connection floods, unauthenticated floods.
+  VERIDIS_GATEWAY_REQUEST_TIMEOUT_MS: integer(500, 600_000).default(10_000),
+  VERIDIS_GATEWAY_MAX_CONNECTIONS: integer(1, 1_000_000).default(2_048),
+  VERIDIS_GATEWAY_MAX_CONNECTIONS_PER_SOURCE: integer(1, 1_000_000).default(256),
+  VERIDIS_GATEWAY_SOURCE_RATE_LIMIT: integer(1, 100_000_000).default(6_000),
 }
 
 type GatewayEnvironment = z.infer<z.ZodObject<typeof gatewayVariables>>
@@ -45,6 +50,13 @@ export interface GatewayConfig {
   readonly publishTimeoutMs: number
   /** A listener whose state row is older than this is reported stale. */
   readonly listenerStaleMs: number
+  /** Headers and body must have arrived within this, or the answer is 408. */
+  readonly requestTimeoutMs: number
+  /** Open connections at once, in all and from one source address. */
+  readonly maxConnections: number
+  readonly maxConnectionsPerSource: number
+  /** Requests per source address per rate window, counted before authentication. */
+  readonly sourceRateLimit: number
 }
 
 export function gatewayProblems(raw: RawEnvironment): string[] {
@@ -75,5 +87,9 @@ export function gatewayConfig(env: GatewayEnvironment): GatewayConfig {
     corsOrigins: env.VERIDIS_GATEWAY_CORS_ORIGINS ?? [],
     publishTimeoutMs: env.VERIDIS_GATEWAY_PUBLISH_TIMEOUT_MS,
     listenerStaleMs: env.VERIDIS_GATEWAY_LISTENER_STALE_MS,
+    requestTimeoutMs: env.VERIDIS_GATEWAY_REQUEST_TIMEOUT_MS,
+    maxConnections: env.VERIDIS_GATEWAY_MAX_CONNECTIONS,
+    maxConnectionsPerSource: env.VERIDIS_GATEWAY_MAX_CONNECTIONS_PER_SOURCE,
+    sourceRateLimit: env.VERIDIS_GATEWAY_SOURCE_RATE_LIMIT,
   }
 }
