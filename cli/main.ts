@@ -21,7 +21,8 @@ import { PROMETHEUS_PORT } from '../infra/stack/prometheus.ts'
 import { stackContext, stackDown, stackInstall, stackStatus, stackUp } from '../infra/stack/stack.ts'
 import { registerDashboard } from '../monitor/dashboard/assets.ts'
 import { runLagMonitor } from '../monitor/lag/process.ts'
-import { LISTENER_EVM_OPS_PORT, runEvmListener } from '../producers/chains/evm/process.ts'
+import { runChainListener } from '../producers/chains/common/process.ts'
+import { CHAIN_FAMILIES, chainFamily } from '../producers/chains/families.ts'
 import { staleGeneratedTypes, writeGeneratedTypes } from '../schemas/codegen.ts'
 import { runTests } from './test.ts'
 
@@ -264,18 +265,21 @@ audit
     await runAuditExport(options)
   })
 
-const listen = program.command('listen').description('run chain listeners')
-listen
-  .command('evm')
-  .description('follow EVM chains and publish their Veridis events (every configured chain by default)')
+program
+  .command('listen')
+  .description(
+    'follow the chains of one family and publish their Veridis events (every configured chain by default)',
+  )
+  .argument('<family>', `chain family: ${Object.keys(CHAIN_FAMILIES).join(', ')}`)
   .addOption(new Option('--chain <caip2...>', 'only these chains, e.g. eip155:31337'))
   .addOption(new Option('--ops-port <port>', 'port for /health, /ready, /metrics').argParser(Number))
-  .action(async (options: { chain?: string[]; opsPort?: number }) => {
-    const common = createCommon('listener-evm')
+  .action(async (familyName: string, options: { chain?: string[]; opsPort?: number }) => {
+    const family = chainFamily(familyName)
+    const common = createCommon(`listener-${family.family}`)
     common.shutdown.installSignalHandlers()
-    await runEvmListener(common, {
+    await runChainListener(common, family, {
       chains: options.chain ?? [],
-      opsPort: options.opsPort ?? LISTENER_EVM_OPS_PORT,
+      ...(options.opsPort === undefined ? {} : { opsPort: options.opsPort }),
     })
   })
 

@@ -36,6 +36,20 @@ export const KNOWN_CHAINS = [
   { id: 'eip155:31338', name: 'Local EVM B', family: 'evm', local: true },
 ] as const satisfies readonly KnownChain[]
 
+/** The CAIP-2 namespace of each family: `eip155:1` is an EVM chain. */
+const NAMESPACE_FAMILY: Readonly<Record<string, ChainFamily>> = {
+  eip155: 'evm',
+  starknet: 'starknet',
+  cosmos: 'cosmos',
+  solana: 'solana',
+  polkadot: 'polkadot',
+}
+
+/** The family a CAIP-2 id belongs to, by its namespace; undefined for a namespace Veridis does not follow. */
+export function familyOfChain(chain: string): ChainFamily | undefined {
+  return NAMESPACE_FAMILY[chain.slice(0, chain.indexOf(':'))]
+}
+
 const CAIP2 = /^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$/
 
 export function isCaip2(value: string): boolean {

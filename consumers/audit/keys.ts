@@ -1,8 +1,8 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import path from 'node:path'
 import type { Config } from '../../core/config/env.ts'
-import { NonRetryableError } from '../../core/errors.ts'
-import { localSecret } from '../../infra/stack/secrets.ts'
+import { IV_BYTES, open, seal, UndecryptableError } from '../../core/crypto/aead.ts'
+import { localSecret } from '../../core/local-secrets.ts'
 
 /**
  * The audit service's two secrets. The HMAC key turns subject ids into pseudonyms that only
@@ -35,36 +35,8 @@ export function subjectHashOf(keys: AuditKeys, subjectId: string): string {
   return createHmac('sha256', keys.hmacKey).update(subjectId, 'utf8').digest('hex')
 }
 
-const IV_BYTES = 12
-const TAG_BYTES = 16
-
-/** AES-256-GCM; the tag is appended to the ciphertext. `context` is bound as associated data. */
-export function seal(key: Buffer, plaintext: Buffer, context: string): { iv: Buffer; ciphertext: Buffer } {
-  const iv = randomBytes(IV_BYTES)
-  const cipher = createCipheriv('aes-256-gcm', key, iv)
-  cipher.setAAD(Buffer.from(context, 'utf8'))
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
-  return { iv, ciphertext }
-}
-
-export class UndecryptableError extends NonRetryableError {
-  override name = 'UndecryptableError'
-}
-
-export function open(key: Buffer, sealed: { iv: Buffer; ciphertext: Buffer }, context: string): Buffer {
-  if (sealed.ciphertext.length < TAG_BYTES) throw new UndecryptableError('ciphertext is too short')
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.iv)
-  decipher.setAAD(Buffer.from(context, 'utf8'))
-  decipher.setAuthTag(sealed.ciphertext.subarray(sealed.ciphertext.length - TAG_BYTES))
-  try {
-    return Buffer.concat([
-      decipher.update(sealed.ciphertext.subarray(0, sealed.ciphertext.length - TAG_BYTES)),
-      decipher.final(),
-    ])
-  } catch (cause) {
-    throw new UndecryptableError('ciphertext does not authenticate under this key', { cause })
-  }
-}
+// The AES-256-GCM primitives are shared with the sealed topic formats (core/crypto).
+export { open, seal, UndecryptableError }
 
 /** A wrapped data key: iv (12) ‖ ciphertext+tag (48), bound to the subject it belongs to. */
 export function wrapDataKey(keys: AuditKeys, subjectHash: string, dataKey: Buffer): Buffer {

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { CONSUMERS } from '../../consumers/index.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
+import { CHAIN_FAMILIES } from '../../producers/chains/families.ts'
 import { httpOk, managedProcess, runningPid, startDetached, stopProcess, tailLog } from './process.ts'
 import { ensurePrometheus, PROMETHEUS_PORT, type ScrapeTarget, startPrometheus } from './prometheus.ts'
 import type { StackContext } from './service.ts'
@@ -28,8 +29,13 @@ export const PIPELINE_PROCESSES: readonly PipelineProcess[] = [
   { name: 'lag-monitor', args: ['lag'], opsPort: LAG_MONITOR_PORT },
   // The HTTP command gateway serves its API and ops endpoints on one port (docs/gateway.md).
   { name: 'gateway', args: ['gateway'], opsPort: GATEWAY_PORT },
-  // Every configured EVM chain (the local anvils by default); ops port = LISTENER_EVM_OPS_PORT.
-  { name: 'listener-evm', args: ['listen', 'evm'], opsPort: 9472 },
+  // One listener per chain family, following every configured chain of it (the local
+  // chains by default).
+  ...Object.values(CHAIN_FAMILIES).map((family) => ({
+    name: `listener-${family.family}`,
+    args: ['listen', family.family],
+    opsPort: family.listenerOpsPort,
+  })),
 ]
 
 const proc = (context: StackContext, process: PipelineProcess) =>

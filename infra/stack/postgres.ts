@@ -3,7 +3,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import { run } from './run.ts'
-import { localSecret } from './secrets.ts'
+import { localSecret } from '../../core/local-secrets.ts'
 import type { StackContext, StackService } from './service.ts'
 import { ensurePostgres } from './system.ts'
 

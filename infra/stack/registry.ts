@@ -5,7 +5,7 @@ import { pinHash } from './layout.ts'
 import { ensureRoleAndDatabase } from './postgres.ts'
 import { httpOk, managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import { run } from './run.ts'
-import { localSecret } from './secrets.ts'
+import { localSecret } from '../../core/local-secrets.ts'
 import type { StackContext, StackService } from './service.ts'
 import { ensureMaven, ensurePythonVenv } from './system.ts'
 

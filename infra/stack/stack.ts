@@ -7,6 +7,7 @@ import type { Logger } from '../../core/logging/logger.ts'
 import { ANVIL_SERVICES, anvilRpcUrl, LOCAL_ANVILS } from './anvil.ts'
 import { kafkaService } from './kafka.ts'
 import { stackLayout } from './layout.ts'
+import { writeLocalChainConfig } from './local-chains.ts'
 import { ensureRoleAndDatabase, postgresService } from './postgres.ts'
 import { tailLog } from './process.ts'
 import { registryService } from './registry.ts'
@@ -75,6 +76,8 @@ export async function stackUp(context: StackContext, logger: Logger): Promise<vo
     })
     context.progress(`${chain.name}: contracts ${outcome} (${deployment.chain}, record in deployments/)`)
   }
+  const chainsFile = writeLocalChainConfig(context.config.home)
+  context.progress(`local chains: configuration written to ${chainsFile}`)
   const url = new URL(context.config.database.url)
   await ensureRoleAndDatabase(context, {
     user: decodeURIComponent(url.username),

@@ -253,7 +253,7 @@ export async function collectChainEvents(testBus: TestBus) {
 
 /** Removes what a test listener wrote to the shared tables. */
 export async function cleanListenerRows(testBus: TestBus, chains: readonly string[]) {
-  for (const table of ['evm_listener_events', 'evm_listener_blocks', 'evm_listener_cursor']) {
+  for (const table of ['chain_listener_events', 'chain_listener_blocks', 'chain_listener_cursor']) {
     await testBus.pool.query(`DELETE FROM ${table} WHERE listener = $1`, [testBus.namespace])
   }
   await testBus.pool.query('DELETE FROM chain_listener_state WHERE chain = ANY($1)', [chains])

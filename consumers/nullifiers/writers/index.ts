@@ -1,18 +1,32 @@
 import { DEV_ACCOUNT, devWallet } from '../../../contracts/evm/accounts.ts'
+import { type ChainFamily, familyOfChain } from '../../../core/chains.ts'
 import { type Config, ConfigError } from '../../../core/config/env.ts'
-import { loadEvmChains, resolveChain } from '../../../producers/chains/evm/config.ts'
+import { evmFamily } from '../../../producers/chains/evm/family.ts'
 import { createEvmWriter } from './evm.ts'
 import type { NullifierWriter } from './writer.ts'
 
 /**
  * The writers of every connected chain, by CAIP-2 id. A chain family plugs in here with a
- * factory; StarkNet, Cosmos, Solana and Polkadot writers implement `NullifierWriter`
- * (./writer.ts) the same way the EVM one does.
+ * factory (`./<family>.ts` implementing `NullifierWriter`, ./writer.ts), reading its chains'
+ * configuration from the same family registry the listeners use.
  */
-type WriterFactory = (chain: string, config: Config) => NullifierWriter | { problem: string }
+interface FamilyWriters {
+  /** The family's chains that can take writes: enabled, with a nullifier registry configured. */
+  writableChains(config: Config): string[]
+  create(chain: string, config: Config): NullifierWriter | { problem: string }
+}
 
-const FAMILIES: Record<string, WriterFactory> = {
-  eip155: evmWriterFor,
+const WRITERS: Partial<Record<ChainFamily, FamilyWriters>> = {
+  evm: {
+    writableChains: (config) =>
+      [...evmFamily.loadChains(config.home).values()]
+        .filter(
+          ({ enabled, resolved }) =>
+            enabled && 'config' in resolved && resolved.config.contracts.nullifierRegistry,
+        )
+        .map(({ chain }) => chain),
+    create: evmWriterFor,
+  },
 }
 
 function evmPrivateKey(config: Config): string {
@@ -27,9 +41,8 @@ function evmPrivateKey(config: Config): string {
 }
 
 function evmWriterFor(chain: string, config: Config): NullifierWriter | { problem: string } {
-  const entry = loadEvmChains(config.home).get(chain)
-  if (!entry) return { problem: `${chain} is not a configured EVM chain (VERIDIS_EVM_CONFIG)` }
-  const resolved = resolveChain(entry)
+  const resolved = evmFamily.loadChains(config.home).get(chain)?.resolved
+  if (!resolved) return { problem: `${chain} is not a configured EVM chain (VERIDIS_EVM_CONFIG)` }
   if ('problem' in resolved) return resolved
   const registry = resolved.config.contracts.nullifierRegistry
   if (!registry) return { problem: `${chain} has no nullifierRegistry address` }
@@ -43,11 +56,9 @@ function evmWriterFor(chain: string, config: Config): NullifierWriter | { proble
   })
 }
 
-/** Chains propagated between when VERIDIS_RELAYER_CHAINS is unset: every EVM chain with RPC URLs and a registry. */
+/** Chains propagated between when VERIDIS_RELAYER_CHAINS is unset: every writable chain of every family. */
 function defaultChains(config: Config): string[] {
-  return [...loadEvmChains(config.home).values()]
-    .filter((entry) => (entry.rpcUrls?.length ?? 0) > 0 && entry.contracts?.nullifierRegistry)
-    .map((entry) => entry.chain)
+  return Object.values(WRITERS).flatMap((writers) => writers.writableChains(config))
 }
 
 /** One writer per connected chain; a chain that cannot get one is a configuration error naming it. */
@@ -56,11 +67,11 @@ export function createWriters(config: Config): Map<string, NullifierWriter> {
   const writers = new Map<string, NullifierWriter>()
   const problems: string[] = []
   for (const chain of chains) {
-    const family = chain.slice(0, chain.indexOf(':'))
-    const factory = FAMILIES[family]
-    const made = factory
-      ? factory(chain, config)
-      : { problem: `${chain}: no propagation writer for the ${family} family yet` }
+    const family = familyOfChain(chain)
+    const familyWriters = family ? WRITERS[family] : undefined
+    const made = familyWriters
+      ? familyWriters.create(chain, config)
+      : { problem: `${chain}: no propagation writer for the ${family ?? 'unknown'} family yet` }
     if ('problem' in made) problems.push(`VERIDIS_RELAYER_CHAINS: ${made.problem}`)
     else writers.set(chain, made)
   }

@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { BUILT_IN_CHAINS, loadEvmChains, redactRpcUrl, resolveChain } from './config.ts'
-import { selectChains } from './process.ts'
+import { writeLocalChainConfig } from '../../../infra/stack/local-chains.ts'
+import { selectChains } from '../common/process.ts'
+import { redactUrl as redactRpcUrl } from '../common/redact.ts'
+import { BUILT_IN_CHAINS, loadEvmChains, resolveChain } from './config.ts'
+import { evmFamily } from './family.ts'
 
 /** Chains as configuration: built-in entries, a JSON file and environment overrides. */
 const home = mkdtempSync(path.join(os.tmpdir(), 'veridis-evm-home-'))
@@ -33,8 +36,10 @@ describe('EVM chain configuration', () => {
       'eip155:250',
       'eip155:8453',
     ])
+    // The local chains are configuration the stack writes, read like any other.
+    writeLocalChainConfig(home)
     const entries = loadEvmChains(home, {})
-    expect(selectChains(entries, [])).toEqual(['eip155:31337', 'eip155:31338'])
+    expect(selectChains(evmFamily.loadChains(home, {}), [])).toEqual(['eip155:31337', 'eip155:31338'])
     expect(resolveChain(entries.get('eip155:1')!)).toEqual({
       problem: 'no RPC URLs for eip155:1; set VERIDIS_EVM_RPC_URLS_1 or rpcUrls in VERIDIS_EVM_CONFIG',
     })
@@ -74,7 +79,15 @@ describe('EVM chain configuration', () => {
     expect(resolveChain(entries.get('eip155:100')!)).toMatchObject({
       config: { chainId: 100n, name: 'eip155:100' },
     })
-    expect(selectChains(entries, [])).toEqual(expect.arrayContaining(['eip155:1', 'eip155:100']))
+    expect(
+      selectChains(
+        evmFamily.loadChains(home, {
+          VERIDIS_EVM_CONFIG: file,
+          VERIDIS_EVM_RPC_URLS_1: 'https://a.example/v2/KEY, https://b.example',
+        }),
+        [],
+      ),
+    ).toEqual(expect.arrayContaining(['eip155:1', 'eip155:100']))
   })
 
   test('error: every problem is reported naming its variable, never echoing URLs', () => {

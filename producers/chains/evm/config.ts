@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { z } from 'zod'
-import { readDeployment } from '../../../contracts/evm/deploy.ts'
 import { findChain } from '../../../core/chains.ts'
 import { ConfigError } from '../../../core/config/env.ts'
-import { anvilRpcUrl, anvilWsUrl, LOCAL_ANVILS } from '../../../infra/stack/anvil.ts'
+import type { FollowSettings } from '../common/source.ts'
 
 /**
  * Every EVM chain the listener can follow is a configuration entry: CAIP-2 id, RPC URLs
@@ -13,9 +13,11 @@ import { anvilRpcUrl, anvilWsUrl, LOCAL_ANVILS } from '../../../infra/stack/anvi
  *
  * Sources, later ones winning per field:
  *   1. the built-in entries below (eight mainnets, disabled until they have RPC URLs and
- *      contract addresses; the two local anvils, with addresses from .veridis/deployments),
- *   2. VERIDIS_EVM_CONFIG: a JSON array of entries (partial for built-in chains),
- *   3. VERIDIS_EVM_RPC_URLS_<chain reference> / VERIDIS_EVM_WS_URL_<chain reference>,
+ *      contract addresses),
+ *   2. `<VERIDIS_HOME>/chains/evm.json`: the local chains, written as data by `veridis stack
+ *      up` once their contracts are deployed (same format as the next),
+ *   3. VERIDIS_EVM_CONFIG: a JSON array of entries (partial for built-in chains),
+ *   4. VERIDIS_EVM_RPC_URLS_<chain reference> / VERIDIS_EVM_WS_URL_<chain reference>,
  *      e.g. VERIDIS_EVM_RPC_URLS_1=https://a.example,https://b.example for eip155:1.
  */
 export const FinalityRule = {
@@ -65,7 +67,7 @@ const entrySchema = z.object({
 })
 export type EvmChainEntry = z.infer<typeof entrySchema>
 
-export interface EvmChainConfig {
+export interface EvmChainConfig extends FollowSettings {
   readonly chain: string
   readonly chainId: bigint
   readonly name: string
@@ -75,10 +77,6 @@ export interface EvmChainConfig {
     | { readonly rule: typeof FinalityRule.confirmations; readonly confirmations: number }
     | { readonly rule: typeof FinalityRule.finalizedTag }
   readonly contracts: z.infer<typeof contractsSchema>
-  readonly startBlock: number
-  readonly maxBlockRange: number
-  readonly maxHeadBatch: number
-  readonly pollIntervalMs: number
   readonly requestTimeoutMs: number
 }
 
@@ -111,34 +109,8 @@ export const BUILT_IN_CHAINS: readonly EvmChainEntry[] = [
   { chain: 'eip155:8453', finality: tag, ...MAINNET_DEFAULTS, pollIntervalMs: 2_000 },
 ]
 
-/** The local anvils of `veridis stack up`, with the addresses their deployment records hold. */
-function localEntries(home: string): EvmChainEntry[] {
-  return LOCAL_ANVILS.map((anvil) => {
-    const chain = `eip155:${anvil.chainId}`
-    const deployment = readDeployment(home, chain)
-    return {
-      chain,
-      rpcUrls: [anvilRpcUrl(anvil.port)],
-      wsUrl: anvilWsUrl(anvil.port),
-      // anvil's `finalized` tag trails 64 blocks; a few confirmations make reorg tests practical.
-      finality: { rule: FinalityRule.confirmations, confirmations: 5 },
-      maxBlockRange: 10_000,
-      maxHeadBatch: 100,
-      pollIntervalMs: 500,
-      requestTimeoutMs: 5_000,
-      ...(deployment
-        ? {
-            startBlock: deployment.startBlock,
-            contracts: {
-              attestationRegistry: deployment.contracts.AttestationRegistry,
-              nullifierRegistry: deployment.contracts.NullifierRegistry,
-              bridgeGateway: deployment.contracts.BridgeGateway,
-            },
-          }
-        : {}),
-    }
-  })
-}
+/** Where `veridis stack up` writes the local EVM chains it started, as configuration entries. */
+export const localEvmChainsFile = (home: string) => path.join(home, 'chains', 'evm.json')
 
 function merge(base: EvmChainEntry | undefined, override: EvmChainEntry): EvmChainEntry {
   if (!base) return override
@@ -162,41 +134,49 @@ function jsonErrorPosition(text: string, error: unknown): string {
   return ` (line ${line}, column ${column})`
 }
 
-/** Every configured EVM chain, merged from the three sources; throws ConfigError listing every problem. */
+/** Entries of a JSON configuration file; problems are named after `label`, never quoting the file. */
+function readEntries(file: string, label: string, problems: string[]): EvmChainEntry[] {
+  if (!existsSync(file)) {
+    problems.push(`${label}: no such file '${file}'`)
+    return []
+  }
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    problems.push(`${label}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+    return []
+  }
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    problems.push(`${label}: not JSON${jsonErrorPosition(text, error)}`)
+    return []
+  }
+  const parsed = z.array(entrySchema).safeParse(raw)
+  if (parsed.success) return parsed.data
+  for (const issue of parsed.error.issues) {
+    problems.push(`${label}: entry ${issue.path.join('.')}: ${issue.message}`)
+  }
+  return []
+}
+
+/** Every configured EVM chain, merged from the four sources; throws ConfigError listing every problem. */
 export function loadEvmChains(
   home: string,
   source: NodeJS.ProcessEnv = process.env,
 ): Map<string, EvmChainEntry> {
   const problems: string[] = []
   const entries = new Map<string, EvmChainEntry>()
-  for (const entry of [...BUILT_IN_CHAINS, ...localEntries(home)]) entries.set(entry.chain, entry)
-
-  const file = source.VERIDIS_EVM_CONFIG
-  if (file) {
-    if (!existsSync(file)) problems.push(`VERIDIS_EVM_CONFIG: no such file '${file}'`)
-    else {
-      let raw: unknown
-      let text: string | undefined
-      try {
-        text = readFileSync(file, 'utf8')
-      } catch (error) {
-        problems.push(
-          `VERIDIS_EVM_CONFIG: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-        )
-      }
-      try {
-        if (text !== undefined) raw = JSON.parse(text)
-      } catch (error) {
-        problems.push(`VERIDIS_EVM_CONFIG: not JSON${jsonErrorPosition(text ?? '', error)}`)
-      }
-      const parsed = z.array(entrySchema).safeParse(raw)
-      if (raw !== undefined && !parsed.success) {
-        for (const issue of parsed.error.issues) {
-          problems.push(`VERIDIS_EVM_CONFIG: entry ${issue.path.join('.')}: ${issue.message}`)
-        }
-      } else if (parsed.success) {
-        for (const entry of parsed.data) entries.set(entry.chain, merge(entries.get(entry.chain), entry))
-      }
+  for (const entry of BUILT_IN_CHAINS) entries.set(entry.chain, entry)
+  const files: [string, string][] = []
+  const local = localEvmChainsFile(home)
+  if (existsSync(local)) files.push([local, local])
+  if (source.VERIDIS_EVM_CONFIG) files.push([source.VERIDIS_EVM_CONFIG, 'VERIDIS_EVM_CONFIG'])
+  for (const [file, label] of files) {
+    for (const entry of readEntries(file, label, problems)) {
+      entries.set(entry.chain, merge(entries.get(entry.chain), entry))
     }
   }
 
@@ -258,16 +238,5 @@ export function resolveChain(entry: EvmChainEntry): { config: EvmChainConfig } |
       pollIntervalMs: entry.pollIntervalMs ?? MAINNET_DEFAULTS.pollIntervalMs,
       requestTimeoutMs: entry.requestTimeoutMs ?? MAINNET_DEFAULTS.requestTimeoutMs,
     },
-  }
-}
-
-/** An RPC URL as it may appear in logs, metrics and the status table: origin only, since paths and queries often hold API keys. */
-export function redactRpcUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    const hidden = parsed.pathname.length > 1 || parsed.search.length > 0 || parsed.username !== ''
-    return `${parsed.protocol}//${parsed.host}${hidden ? '/***' : ''}`
-  } catch {
-    return '<unparseable url>'
   }
 }

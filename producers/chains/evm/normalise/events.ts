@@ -276,9 +276,3 @@ function bridgeEvent(envelope: ChainEventEnvelope, gateway: string, log: Decoded
       throw new NonRetryableError(`unexpected bridge event ${log.name}`)
   }
 }
-
-/** The same fact in another finality state (FINALIZED, RETRACTED), observed now. */
-export function withFinality(event: ChainEvent, finality: Finality, observedAt: number): ChainEvent {
-  const envelope = { ...event.value.envelope, finality, observedAt }
-  return { ...event, value: { ...event.value, envelope } } as ChainEvent
-}

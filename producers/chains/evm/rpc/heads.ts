@@ -1,7 +1,7 @@
 import { Network, WebSocketProvider } from 'ethers'
 import { backoffDelay, sleep } from '../../../../core/bus/retry.ts'
 import type { Logger } from '../../../../core/logging/logger.ts'
-import { redactRpcUrl } from '../config.ts'
+import { redactUrl } from '../../common/redact.ts'
 import { describeRpcError } from './client.ts'
 
 /**
@@ -37,7 +37,7 @@ export function watchHeads(options: {
   onHead: (blockNumber: number) => void
 }): { stop(): Promise<void> } {
   const network = Network.from(options.chainId)
-  const redacted = redactRpcUrl(options.url)
+  const redacted = redactUrl(options.url)
   let current: WebSocketProvider | undefined
   let stopped = false
 

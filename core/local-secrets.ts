@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 /**
- * A secret the local stack generates for itself (database passwords), kept in the
+ * A secret generated locally on first use (the stack's database passwords, the audit
+ * consumer's development keys), kept in the
  * project's secrets directory with owner-only permissions and reused on every start.
  */
 export function localSecret(secretsDir: string, name: string): string {

@@ -1,3 +1,4 @@
+import type { ChainFamily } from '../../../../core/chains.ts'
 import type { Pool } from '../../../../core/db/pool.ts'
 
 /**
@@ -9,6 +10,7 @@ export function createListenerStateWriter(pool: Pool) {
   return {
     async progress(
       chain: string,
+      family: ChainFamily,
       state: {
         head: number
         cursorBlock: number
@@ -19,21 +21,29 @@ export function createListenerStateWriter(pool: Pool) {
     ) {
       await pool.query(
         `INSERT INTO chain_listener_state AS s (chain, family, head_block, cursor_block, cursor_hash, finalized_block, active_rpc, updated_at)
-         VALUES ($1, 'evm', $2, $3, $4, $5, $6, now())
-         ON CONFLICT (chain) DO UPDATE SET family = 'evm', head_block = EXCLUDED.head_block,
+         VALUES ($1, $7, $2, $3, $4, $5, $6, now())
+         ON CONFLICT (chain) DO UPDATE SET family = EXCLUDED.family, head_block = EXCLUDED.head_block,
            cursor_block = EXCLUDED.cursor_block, cursor_hash = EXCLUDED.cursor_hash,
            finalized_block = EXCLUDED.finalized_block, active_rpc = EXCLUDED.active_rpc, updated_at = now()`,
-        [chain, state.head, state.cursorBlock, state.cursorHash, state.finalizedBlock, state.activeRpc],
+        [
+          chain,
+          state.head,
+          state.cursorBlock,
+          state.cursorHash,
+          state.finalizedBlock,
+          state.activeRpc,
+          family,
+        ],
       )
     },
 
-    async error(chain: string, message: string, activeRpc: string | null) {
+    async error(chain: string, family: ChainFamily, message: string, activeRpc: string | null) {
       await pool.query(
         `INSERT INTO chain_listener_state AS s (chain, family, active_rpc, last_error, last_error_at, updated_at)
-         VALUES ($1, 'evm', $2, $3, now(), now())
+         VALUES ($1, $4, $2, $3, now(), now())
          ON CONFLICT (chain) DO UPDATE SET active_rpc = COALESCE(EXCLUDED.active_rpc, s.active_rpc),
            last_error = EXCLUDED.last_error, last_error_at = now(), updated_at = now()`,
-        [chain, activeRpc, message.slice(0, 2_000)],
+        [chain, activeRpc, message.slice(0, 2_000), family],
       )
     },
   }

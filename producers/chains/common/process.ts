@@ -5,67 +5,69 @@ import { createPool } from '../../../core/db/pool.ts'
 import { chainMetrics } from '../../../core/metrics/protocol.ts'
 import { startOpsServer } from '../../../core/ops/server.ts'
 import { waitFor } from '../../../core/service/wait.ts'
-import { createChainEventPublisher } from '../common/publisher.ts'
-import { type ChainListener, createChainListener } from './chain-listener.ts'
-import { type EvmChainEntry, loadEvmChains, resolveChain } from './config.ts'
-import { loadVeridisAbi } from './normalise/abi.ts'
+import { type ChainFollower, createChainFollower } from './engine.ts'
+import type { ChainFamilyModule, FamilyChain } from './family.ts'
+import { createChainEventPublisher } from './publisher.ts'
 import { createCursorStore } from './store/cursor-store.ts'
 import { createListenerStateWriter } from './store/listener-state.ts'
 
 /**
- * `veridis listen evm [--chain <caip2>...]`: one process following every selected EVM
- * chain, each in its own loop. A chain that is down or misconfigured is reported (logs,
- * metrics, chain_listener_state) and left behind; the others keep going.
+ * `veridis listen <family> [--chain <caip2>...]`: one process following every selected
+ * chain of a family, each in its own loop. A chain that is down or misconfigured is
+ * reported (logs, metrics, chain_listener_state) and left behind; the others keep going.
  */
-export const LISTENER_EVM_OPS_PORT = 9472
 
-/** Chains to follow: the ones asked for, or every configured chain that has RPC URLs. */
+/** Chains to follow: the ones asked for, or every configured chain that has endpoints. */
 export function selectChains(
-  entries: ReadonlyMap<string, EvmChainEntry>,
+  chains: ReadonlyMap<string, FamilyChain<unknown>>,
   requested: readonly string[],
 ): string[] {
   if (requested.length > 0) return [...new Set(requested)]
-  return [...entries.values()].filter((entry) => (entry.rpcUrls ?? []).length > 0).map((entry) => entry.chain)
+  return [...chains.values()].filter((chain) => chain.enabled).map((chain) => chain.chain)
 }
 
-export async function runEvmListener(
+export async function runChainListener(
   common: Common,
+  module: ChainFamilyModule,
   options: { chains?: readonly string[]; opsPort?: number; misconfiguredRetryMs?: number },
 ) {
   const { logger, config } = common
-  const entries = loadEvmChains(config.home)
-  const selected = selectChains(entries, options.chains ?? [])
+  const { family } = module
+  const chains = module.loadChains(config.home)
+  const selected = selectChains(chains, options.chains ?? [])
   const metrics = chainMetrics(common.metrics.registry)
   const bus = connectBus(common)
-  const pool = createPool(config.database, logger, 'veridis-listener-evm')
+  const pool = createPool(config.database, logger, `veridis-listener-${family}`)
   common.shutdown.onShutdown('database pool', () => pool.end())
   const producer = createBusProducer(common, {
     kafka: bus.kafka,
     codec: bus.codec,
-    producerName: 'listener-evm',
+    producerName: `listener-${family}`,
     topics: [bus.topics.attestation.name, bus.topics.nullifier.name, bus.topics.bridge.name],
   })
   const publisher = createChainEventPublisher({ bus, producer })
   const store = createCursorStore(pool, config.namespace ?? 'default')
   const state = createListenerStateWriter(pool)
-  const abi = loadVeridisAbi()
 
-  const listeners: ChainListener[] = []
+  const followers: ChainFollower[] = []
   const unusable: { chain: string; problem: string }[] = []
   for (const chain of selected) {
-    const entry = entries.get(chain)
-    const resolved = entry
-      ? resolveChain(entry)
-      : { problem: `no configuration entry for ${chain}; add one to VERIDIS_EVM_CONFIG` }
+    const resolved = chains.get(chain)?.resolved ?? {
+      problem: `no configuration entry for ${chain} in the ${family} family; see docs/chains.md`,
+    }
     if ('problem' in resolved) {
       unusable.push({ chain, problem: resolved.problem })
       continue
     }
-    listeners.push(
-      createChainListener({
+    const source = module.createSource(resolved.config, {
+      logger: logger.child({ chain }),
+      onRpcError: (url) => metrics.rpcErrors.inc({ chain, url }),
+    })
+    followers.push(
+      createChainFollower({
         common,
-        config: resolved.config,
-        abi,
+        source,
+        settings: resolved.config,
         store,
         state,
         metrics,
@@ -78,13 +80,13 @@ export async function runEvmListener(
   }
 
   await startOpsServer(common, {
-    port: options.opsPort ?? LISTENER_EVM_OPS_PORT,
-    checks: listeners.map((listener) => ({ name: listener.chain, check: () => listener.ready() })),
+    port: options.opsPort ?? module.listenerOpsPort,
+    checks: followers.map((follower) => ({ name: follower.chain, check: () => follower.ready() })),
   })
   await waitFor('database', () => pool.query('SELECT 1'), { logger, signal: common.shutdown.signal })
   for (const { chain, problem } of unusable) {
     logger.error({ chain, error: problem }, 'chain not started: misconfigured; other chains continue')
-    await state.error(chain, problem, null).catch(() => undefined)
+    await state.error(chain, family, problem, null).catch(() => undefined)
   }
   await waitFor('schema registry and Kafka', () => producer.connect(), {
     logger,
@@ -94,14 +96,14 @@ export async function runEvmListener(
 
   const controller = new AbortController()
   common.shutdown.signal.addEventListener('abort', () => controller.abort(), { once: true })
-  const loops = listeners.map((listener) => listener.run(controller.signal))
+  const loops = followers.map((follower) => follower.run(controller.signal))
   common.shutdown.onShutdown('chain loops', async () => {
     controller.abort()
     await Promise.allSettled(loops)
   })
   logger.info(
-    { chains: listeners.map((listener) => listener.chain), unusable: unusable.map((u) => u.chain) },
-    'EVM listener started',
+    { family, chains: followers.map((follower) => follower.chain), unusable: unusable.map((u) => u.chain) },
+    'chain listener started',
   )
-  return { listeners, unusable, loops }
+  return { followers, unusable, loops }
 }

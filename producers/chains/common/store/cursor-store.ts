@@ -1,11 +1,13 @@
+import type { ChainFamily } from '../../../../core/chains.ts'
 import type { Pool } from '../../../../core/db/pool.ts'
 import { inTransaction } from '../../../../core/db/pool.ts'
-import type { ChainEvent } from '../../common/publisher.ts'
-import type { BlockHeader } from '../rpc/schemas.ts'
+import type { ChainEvent } from '../publisher.ts'
+import type { BlockRef } from '../source.ts'
 
 /**
- * The listener's durable state in Postgres (migration 0004): the cursor, the hashes of the
- * published blocks that are not final yet, and the events published from them. Every
+ * The listener engine's durable state in Postgres (migrations 0004, 0010), the same tables
+ * for every family: the cursor, the hashes of the published blocks that are not final yet,
+ * and the events published from them. Every
  * change of position is one transaction, written only after Kafka acknowledged the events
  * it covers: a crash in between repeats those events (same ids) and never skips one.
  */
@@ -22,11 +24,6 @@ export interface StoredBlock {
   readonly parentHash: string
 }
 
-export interface StoredEvent {
-  readonly blockNumber: number
-  readonly event: ChainEvent
-}
-
 export function createCursorStore(pool: Pool, listener: string) {
   return {
     listener,
@@ -38,7 +35,7 @@ export function createCursorStore(pool: Pool, listener: string) {
         finalized_block: string
         finalized_hash: string | null
       }>(
-        'SELECT cursor_block, cursor_hash, finalized_block, finalized_hash FROM evm_listener_cursor WHERE listener = $1 AND chain = $2',
+        'SELECT cursor_block, cursor_hash, finalized_block, finalized_hash FROM chain_listener_cursor WHERE listener = $1 AND chain = $2',
         [listener, chain],
       )
       const row = rows[0]
@@ -54,7 +51,7 @@ export function createCursorStore(pool: Pool, listener: string) {
     /** Published blocks above the finalized one, highest first. */
     async unfinalizedBlocks(chain: string): Promise<StoredBlock[]> {
       const { rows } = await pool.query<{ block_number: string; block_hash: string; parent_hash: string }>(
-        `SELECT block_number, block_hash, parent_hash FROM evm_listener_blocks
+        `SELECT block_number, block_hash, parent_hash FROM chain_listener_blocks
          WHERE listener = $1 AND chain = $2 ORDER BY block_number DESC`,
         [listener, chain],
       )
@@ -68,7 +65,7 @@ export function createCursorStore(pool: Pool, listener: string) {
     /** Events published from blocks in (after, upTo], in chain order. */
     async eventsBetween(chain: string, after: number, upTo: number): Promise<ChainEvent[]> {
       const { rows } = await pool.query<{ event: ChainEvent }>(
-        `SELECT event FROM evm_listener_events
+        `SELECT event FROM chain_listener_events
          WHERE listener = $1 AND chain = $2 AND block_number > $3 AND block_number <= $4
          ORDER BY block_number, log_order`,
         [listener, chain, after, upTo],
@@ -82,18 +79,19 @@ export function createCursorStore(pool: Pool, listener: string) {
      */
     async advance(
       chain: string,
+      family: ChainFamily,
       update: {
         cursor: { block: number; hash: string }
         finalized: { block: number; hash: string | null }
-        pendingBlocks: readonly BlockHeader[]
-        pendingEvents: readonly StoredEvent[]
+        pendingBlocks: readonly BlockRef[]
+        pendingEvents: readonly ChainEvent[]
       },
     ) {
       await inTransaction(pool, async (client) => {
-        await upsertCursor(client, listener, chain, update.cursor, update.finalized)
+        await upsertCursor(client, listener, chain, family, update.cursor, update.finalized)
         if (update.pendingBlocks.length > 0) {
           await client.query(
-            `INSERT INTO evm_listener_blocks (listener, chain, block_number, block_hash, parent_hash)
+            `INSERT INTO chain_listener_blocks (listener, chain, block_number, block_hash, parent_hash)
              SELECT $1, $2, * FROM unnest($3::bigint[], $4::text[], $5::text[])
              ON CONFLICT (listener, chain, block_number) DO UPDATE
                SET block_hash = EXCLUDED.block_hash, parent_hash = EXCLUDED.parent_hash`,
@@ -108,7 +106,7 @@ export function createCursorStore(pool: Pool, listener: string) {
         }
         if (update.pendingEvents.length > 0) {
           await client.query(
-            `INSERT INTO evm_listener_events (listener, chain, block_number, event_id, log_order, event)
+            `INSERT INTO chain_listener_events (listener, chain, block_number, event_id, log_order, event)
              SELECT $1, $2, e.block_number, e.event_id, e.log_order, e.event
              FROM jsonb_to_recordset($3::jsonb) AS e(block_number bigint, event_id text, log_order bigint, event jsonb)
              ON CONFLICT (listener, chain, event_id) DO NOTHING`,
@@ -116,11 +114,11 @@ export function createCursorStore(pool: Pool, listener: string) {
               listener,
               chain,
               JSON.stringify(
-                update.pendingEvents.map((stored) => ({
-                  block_number: stored.blockNumber,
-                  event_id: stored.event.value.envelope.eventId,
-                  log_order: stored.event.value.envelope.logIndex,
-                  event: stored.event,
+                update.pendingEvents.map((event) => ({
+                  block_number: event.value.envelope.blockNumber,
+                  event_id: event.value.envelope.eventId,
+                  log_order: event.value.envelope.logIndex,
+                  event,
                 })),
               ),
             ],
@@ -133,15 +131,15 @@ export function createCursorStore(pool: Pool, listener: string) {
     async finalize(chain: string, block: number, hash: string) {
       await inTransaction(pool, async (client) => {
         await client.query(
-          'DELETE FROM evm_listener_events WHERE listener = $1 AND chain = $2 AND block_number <= $3',
+          'DELETE FROM chain_listener_events WHERE listener = $1 AND chain = $2 AND block_number <= $3',
           [listener, chain, block],
         )
         await client.query(
-          'DELETE FROM evm_listener_blocks WHERE listener = $1 AND chain = $2 AND block_number <= $3',
+          'DELETE FROM chain_listener_blocks WHERE listener = $1 AND chain = $2 AND block_number <= $3',
           [listener, chain, block],
         )
         await client.query(
-          `UPDATE evm_listener_cursor SET finalized_block = $3, finalized_hash = $4, updated_at = now()
+          `UPDATE chain_listener_cursor SET finalized_block = $3, finalized_hash = $4, updated_at = now()
            WHERE listener = $1 AND chain = $2`,
           [listener, chain, block, hash],
         )
@@ -152,15 +150,15 @@ export function createCursorStore(pool: Pool, listener: string) {
     async rewind(chain: string, forkBlock: number, forkHash: string | null) {
       await inTransaction(pool, async (client) => {
         await client.query(
-          'DELETE FROM evm_listener_events WHERE listener = $1 AND chain = $2 AND block_number > $3',
+          'DELETE FROM chain_listener_events WHERE listener = $1 AND chain = $2 AND block_number > $3',
           [listener, chain, forkBlock],
         )
         await client.query(
-          'DELETE FROM evm_listener_blocks WHERE listener = $1 AND chain = $2 AND block_number > $3',
+          'DELETE FROM chain_listener_blocks WHERE listener = $1 AND chain = $2 AND block_number > $3',
           [listener, chain, forkBlock],
         )
         await client.query(
-          `UPDATE evm_listener_cursor SET cursor_block = $3, cursor_hash = $4, updated_at = now()
+          `UPDATE chain_listener_cursor SET cursor_block = $3, cursor_hash = $4, updated_at = now()
            WHERE listener = $1 AND chain = $2`,
           [listener, chain, forkBlock, forkHash],
         )
@@ -169,7 +167,7 @@ export function createCursorStore(pool: Pool, listener: string) {
 
     /** Forgets everything of this listener (tests). */
     async clear(chain: string) {
-      for (const table of ['evm_listener_events', 'evm_listener_blocks', 'evm_listener_cursor']) {
+      for (const table of ['chain_listener_events', 'chain_listener_blocks', 'chain_listener_cursor']) {
         await pool.query(`DELETE FROM ${table} WHERE listener = $1 AND chain = $2`, [listener, chain])
       }
     },
@@ -180,16 +178,17 @@ async function upsertCursor(
   client: { query: Pool['query'] },
   listener: string,
   chain: string,
+  family: ChainFamily,
   cursor: { block: number; hash: string },
   finalized: { block: number; hash: string | null },
 ) {
   await client.query(
-    `INSERT INTO evm_listener_cursor (listener, chain, cursor_block, cursor_hash, finalized_block, finalized_hash)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO chain_listener_cursor (listener, chain, family, cursor_block, cursor_hash, finalized_block, finalized_hash)
+     VALUES ($1, $2, $7, $3, $4, $5, $6)
      ON CONFLICT (listener, chain) DO UPDATE SET cursor_block = EXCLUDED.cursor_block,
        cursor_hash = EXCLUDED.cursor_hash, finalized_block = EXCLUDED.finalized_block,
        finalized_hash = EXCLUDED.finalized_hash, updated_at = now()`,
-    [listener, chain, cursor.block, cursor.hash, finalized.block, finalized.hash],
+    [listener, chain, cursor.block, cursor.hash, finalized.block, finalized.hash, family],
   )
 }
 
