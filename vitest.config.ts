@@ -1,20 +1,61 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
+
+const TEST_FILES = [
+  'test/**/*.test.ts',
+  'consumers/**/*.test.ts',
+  'producers/**/*.test.ts',
+  'core/**/*.test.ts',
+  'schemas/**/*.test.ts',
+  'monitor/**/*.test.ts',
+]
+
+/**
+ * The `unit` project: files that need no service — no Kafka, registry, PostgreSQL, chain,
+ * or software the stack installs (Prometheus) — and take seconds, so the whole project
+ * answers in well under a minute with nothing running (`npm run test:unit`). Listed by file
+ * because a folder does not tell what its tests need; each was run with every service
+ * address pointing at a closed port. A new file runs in `integration` until it is shown to
+ * pass that way. The proving tests (test/zk/witness, prover, batch, semaphore-interop) need
+ * no service either, but take minutes of CPU, so they run with the integration suite.
+ */
+const UNIT_TEST_FILES = [
+  'consumers/audit/verify.test.ts',
+  'consumers/nullifiers/decide.test.ts',
+  'consumers/nullifiers/propagate.test.ts',
+  'consumers/nullifiers/writers/writers.test.ts',
+  'core/bus/partitioner.test.ts',
+  'core/bus/units.test.ts',
+  'monitor/lag/lag.test.ts',
+  'producers/chains/evm/config.test.ts',
+  'producers/chains/evm/normalise.test.ts',
+  'producers/chains/evm/rpc/heads.test.ts',
+  'producers/gateway/command-status.test.ts',
+  'test/config/config.test.ts',
+  'test/gateway/contract.test.ts',
+  'test/zk/manifest.test.ts',
+]
 
 export default defineConfig({
   test: {
-    include: [
-      'test/**/*.test.ts',
-      'consumers/**/*.test.ts',
-      'producers/**/*.test.ts',
-      'core/**/*.test.ts',
-      'schemas/**/*.test.ts',
-      'monitor/**/*.test.ts',
-    ],
-    globalSetup: ['test/setup/global.ts'],
     // One real stack on two cores: files run one after another, each in its own namespace.
+    // Vitest sizes its worker pool from the root configuration only, so this holds for both.
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT_TEST_FILES } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: TEST_FILES,
+          exclude: [...configDefaults.exclude, ...UNIT_TEST_FILES],
+          // Only this project starts the stack: Vitest runs a project's global setup only
+          // when some of its files are selected.
+          globalSetup: ['test/setup/global.ts'],
+        },
+      },
+    ],
   },
 })

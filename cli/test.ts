@@ -5,9 +5,10 @@ import { PROJECT_ROOT } from '../core/paths.ts'
 
 /**
  * The project's whole check, as the README's test command runs it: generated types are
- * current, lint and format, types, then every vitest suite against the real local stack
- * (test/setup/global.ts starts the stack if it is not running and stops what it started).
- * Ends with one `N passed, N failed, N skipped` line.
+ * current, lint and format, types, then both vitest projects in one run: `unit` (no
+ * service) and `integration` (the real local stack: test/setup/global.ts starts it if it
+ * is not running and stops what it started). Ends with one `N passed, N failed, N skipped`
+ * line.
  */
 function step(name: string, command: string, args: readonly string[]): Promise<number> {
   process.stderr.write(`\nveridis test: ${name}\n`)
@@ -40,7 +41,7 @@ export async function runTests(vitestArgs: readonly string[]): Promise<number> {
   const reportDir = path.join(PROJECT_ROOT, '.veridis', 'test-results')
   mkdirSync(reportDir, { recursive: true })
   const report = path.join(reportDir, 'vitest.json')
-  const code = await step('tests (vitest, real stack)', bin('vitest'), [
+  const code = await step('tests (vitest: unit, and integration on the real stack)', bin('vitest'), [
     'run',
     '--reporter=default',
     '--reporter=json',
