@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { chainIdOf, chainRecord, GENESIS_HASH, recordHashOf } from '../../consumers/audit/record.ts'
+import {
+  type AuditFactDraft,
+  chainIdOf,
+  chainRecord,
+  GENESIS_HASH,
+  recordHashOf,
+} from '../../consumers/audit/record.ts'
 import type { AuditEvent } from '../../core/bus/types.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 
@@ -43,7 +49,7 @@ function pythonVerifier(records: readonly unknown[]): { hash: string; verdict: s
 
 /** Records hashed by the service, with what trips a verifier up: escapes, non-ASCII, key order, nulls. */
 function awkwardRecords(): AuditEvent[] {
-  const drafts = [
+  const drafts: Pick<AuditFactDraft, 'details' | 'subjectHash' | 'retentionDays' | 'references'>[] = [
     {
       details: {
         'z-last': 'a "quoted" \\ back\\slash',
