@@ -1,0 +1,124 @@
+import { createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto'
+import { fromBase64Url, IV_BYTES, open, seal, toBase64Url, UndecryptableError } from './aead.ts'
+
+/**
+ * Prove inputs as they travel on the command topic: readable by the prover only. Each
+ * signal's values are sealed to the prover's X25519 public key (an ECIES construction from
+ * standard parts, the shape of HPKE's base mode), replacing the signal's array with one
+ * string (docs/zk.md, "Sealed inputs"):
+ *
+ *     vprv1.<ephemeralPublicKey>.<iv>.<ciphertext>
+ *
+ * - `ephemeralPublicKey`: a fresh X25519 public key per value, 32 raw bytes, base64url.
+ * - key: HKDF-SHA256(ikm = X25519(ephemeral private, prover public),
+ *   salt = ephemeral public ‖ prover public (raw, 32 + 32 bytes), info = "veridis.prover.v1"),
+ *   32 bytes.
+ * - `iv`, `ciphertext`: AES-256-GCM as for subject values (12-byte IV, tag appended,
+ *   base64url); the plaintext is the signal's values as a JSON array of decimal strings,
+ *   e.g. `["123","456"]`.
+ * - associated data: UTF-8 of `vprv1.<commandId>.<signal>`.
+ *
+ * Signal names stay in clear: they say which circuit inputs were given, not what they are.
+ */
+export const PROVER_SEAL_VERSION = 'vprv1'
+const HKDF_INFO = Buffer.from('veridis.prover.v1', 'utf8')
+
+/** The 32 raw bytes of an X25519 public key. */
+export function rawPublicKey(publicKey: KeyObject): Buffer {
+  const jwk = publicKey.export({ format: 'jwk' })
+  if (jwk.crv !== 'X25519' || typeof jwk.x !== 'string') throw new Error('not an X25519 public key')
+  return Buffer.from(jwk.x, 'base64url')
+}
+
+function publicKeyOfRaw(raw: Buffer): KeyObject {
+  if (raw.length !== 32) throw new UndecryptableError('the ephemeral public key must be 32 bytes')
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: toBase64Url(raw) }, format: 'jwk' })
+}
+
+function derivedKey(shared: Buffer, ephemeral: Buffer, recipient: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephemeral, recipient]), HKDF_INFO, 32))
+}
+
+const associatedData = (commandId: string, signal: string) => `${PROVER_SEAL_VERSION}.${commandId}.${signal}`
+
+export function sealForProver(
+  proverPublicKey: KeyObject,
+  values: readonly string[],
+  place: { commandId: string; signal: string },
+): string {
+  const ephemeral = generateKeyPairSync('x25519')
+  const ephemeralRaw = rawPublicKey(ephemeral.publicKey)
+  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: proverPublicKey })
+  const key = derivedKey(shared, ephemeralRaw, rawPublicKey(proverPublicKey))
+  const { iv, ciphertext } = seal(
+    key,
+    Buffer.from(JSON.stringify(values), 'utf8'),
+    associatedData(place.commandId, place.signal),
+  )
+  return `${PROVER_SEAL_VERSION}.${toBase64Url(ephemeralRaw)}.${toBase64Url(iv)}.${toBase64Url(ciphertext)}`
+}
+
+export function openForProver(
+  proverPrivateKey: KeyObject,
+  proverPublicKey: KeyObject,
+  sealed: string,
+  place: { commandId: string; signal: string },
+): string[] {
+  const parts = sealed.split('.')
+  if (parts.length !== 4 || parts[0] !== PROVER_SEAL_VERSION)
+    throw new UndecryptableError(`not a ${PROVER_SEAL_VERSION} sealed value`)
+  const ephemeralRaw = fromBase64Url(parts[1] ?? '', 'the ephemeral public key')
+  const iv = fromBase64Url(parts[2] ?? '', 'the IV')
+  if (iv.length !== IV_BYTES) throw new UndecryptableError(`the IV must be ${IV_BYTES} bytes`)
+  const shared = diffieHellman({ privateKey: proverPrivateKey, publicKey: publicKeyOfRaw(ephemeralRaw) })
+  const key = derivedKey(shared, ephemeralRaw, rawPublicKey(proverPublicKey))
+  const plaintext = open(
+    key,
+    { iv, ciphertext: fromBase64Url(parts[3] ?? '', 'the ciphertext') },
+    associatedData(place.commandId, place.signal),
+  )
+  let values: unknown
+  try {
+    values = JSON.parse(plaintext.toString('utf8'))
+  } catch {
+    throw new UndecryptableError('the sealed value is not a JSON array')
+  }
+  if (!Array.isArray(values) || !values.every((value) => typeof value === 'string'))
+    throw new UndecryptableError('the sealed value is not a JSON array of strings')
+  return values
+}
+
+/** Every signal sealed on its own: one `vprv1` string per signal. */
+export function sealProveInputs(
+  proverPublicKey: KeyObject,
+  commandId: string,
+  inputs: Readonly<Record<string, readonly string[]>>,
+): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(inputs).map(([signal, values]) => [
+      signal,
+      [sealForProver(proverPublicKey, values, { commandId, signal })],
+    ]),
+  )
+}
+
+/** Signals whose values are not one sealed string: plain text the prover refuses. */
+export function unsealedSignals(inputs: Readonly<Record<string, readonly string[]>>): string[] {
+  return Object.entries(inputs)
+    .filter(([, values]) => values.length !== 1 || !values[0]?.startsWith(`${PROVER_SEAL_VERSION}.`))
+    .map(([signal]) => signal)
+    .sort()
+}
+
+export function openProveInputs(
+  keys: { privateKey: KeyObject; publicKey: KeyObject },
+  commandId: string,
+  inputs: Readonly<Record<string, readonly string[]>>,
+): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(inputs).map(([signal, values]) => [
+      signal,
+      openForProver(keys.privateKey, keys.publicKey, values[0] ?? '', { commandId, signal }),
+    ]),
+  )
+}
