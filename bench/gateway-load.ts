@@ -1,10 +1,12 @@
 /**
  * The load generator of `bench gateway`, run as its own process so it does not share an
- * event loop with the server it measures. autocannon drives the target; every response's
+ * event loop with the server it measures. With `uniqueIdempotencyKeys` every request
+ * carries a key of its own. autocannon drives the target; every response's
  * time is kept so p50/p95/p99 are exact (autocannon's own summary has no p95).
  *
  *   node --import tsx bench/gateway-load.ts '<json options>'
  */
+import { randomUUID } from 'node:crypto'
 import autocannon from 'autocannon'
 
 interface LoadOptions {
@@ -13,6 +15,8 @@ interface LoadOptions {
   headers: Record<string, string>
   connections: number
   durationSeconds: number
+  /** A fresh Idempotency-Key on every request, as a careful client sends. */
+  uniqueIdempotencyKeys?: boolean
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions
@@ -27,6 +31,18 @@ const instance = autocannon({
   connections: options.connections,
   duration: options.durationSeconds,
   pipelining: 1,
+  ...(options.uniqueIdempotencyKeys
+    ? {
+        requests: [
+          {
+            setupRequest: (request: { headers: Record<string, string> }) => {
+              request.headers = { ...request.headers, 'idempotency-key': `bench-${randomUUID()}` }
+              return request
+            },
+          },
+        ],
+      }
+    : {}),
 })
 instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
   times.push(responseTime)

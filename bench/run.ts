@@ -36,6 +36,7 @@ export async function runBench(
         await benchGateway({
           durationSeconds: options.duration ?? 10,
           connections: options.connections ?? 64,
+          rounds: options.rounds ?? 3,
         }),
       )
       return

@@ -23,6 +23,7 @@ import { registerDashboard } from '../monitor/dashboard/assets.ts'
 import { runLagMonitor } from '../monitor/lag/process.ts'
 import { runChainListener } from '../producers/chains/common/process.ts'
 import { CHAIN_FAMILIES, chainFamily } from '../producers/chains/families.ts'
+import { GATEWAY_OPS_PORT } from '../producers/gateway/routes/ops.ts'
 import { staleGeneratedTypes, writeGeneratedTypes } from '../schemas/codegen.ts'
 import { runTests } from './test.ts'
 
@@ -72,7 +73,7 @@ async function bringUp() {
       `Kafka       ${config.kafka.brokers.join(',')}`,
       `Registry    ${config.schemaRegistry.url}`,
       `Postgres    ${redactUrl(config.database.url)}`,
-      `Gateway     http://${config.gateway.host}:${config.gateway.port}/api/v1/ (OpenAPI: /docs/openapi.json; keys: bin/veridis apikey create)`,
+      `Gateway     http://${config.gateway.host}:${config.gateway.port}/api/v1/ (OpenAPI: http://127.0.0.1:${GATEWAY_OPS_PORT}/docs/openapi.json; keys: bin/veridis apikey create)`,
       `Chains      ${config.chains.join(', ')} (anvil, contracts in ${context.layout.home}/deployments/)`,
       `Lag         http://127.0.0.1:${LAG_MONITOR_PORT}/ (dashboard), /api/v1/lag, /metrics`,
       `Prometheus  http://127.0.0.1:${PROMETHEUS_PORT} (rules: infra/prometheus/rules)`,
@@ -286,14 +287,18 @@ program
 program
   .command('gateway')
   .description(
-    'run the HTTP command gateway (docs/gateway.md): API, /health, /ready, /metrics, /docs/openapi.json',
+    'run the HTTP command gateway (docs/gateway.md): API and /health; /ready, /metrics, /docs/openapi.json on the ops port',
   )
   .addOption(new Option('--port <port>', 'HTTP port (default VERIDIS_GATEWAY_PORT, 18088)').argParser(Number))
-  .action(async (options: { port?: number }) => {
+  .addOption(new Option('--ops-port <port>', `ops port (default ${GATEWAY_OPS_PORT})`).argParser(Number))
+  .action(async (options: { port?: number; opsPort?: number }) => {
     const { runGateway } = await import('../producers/gateway/index.ts')
     const common = createCommon('gateway')
     common.shutdown.installSignalHandlers()
-    await runGateway(common, options.port === undefined ? {} : { port: options.port })
+    await runGateway(common, {
+      ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.opsPort === undefined ? {} : { opsPort: options.opsPort }),
+    })
   })
 
 const apikey = program.command('apikey').description("the gateway's API keys (stored hashed; shown once)")

@@ -3,6 +3,7 @@ import { CONSUMERS } from '../../consumers/index.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { CHAIN_FAMILIES } from '../../producers/chains/families.ts'
+import { GATEWAY_OPS_PORT } from '../../producers/gateway/routes/ops.ts'
 import { httpOk, managedProcess, runningPid, startDetached, stopProcess, tailLog } from './process.ts'
 import { ensurePrometheus, PROMETHEUS_PORT, type ScrapeTarget, startPrometheus } from './prometheus.ts'
 import type { StackContext } from './service.ts'
@@ -18,7 +19,6 @@ export interface PipelineProcess {
 }
 
 export const LAG_MONITOR_PORT = 9480
-export const GATEWAY_PORT = 18088
 
 export const PIPELINE_PROCESSES: readonly PipelineProcess[] = [
   ...Object.entries(CONSUMERS).map(([name, entry]) => ({
@@ -27,8 +27,8 @@ export const PIPELINE_PROCESSES: readonly PipelineProcess[] = [
     opsPort: entry.opsPort,
   })),
   { name: 'lag-monitor', args: ['lag'], opsPort: LAG_MONITOR_PORT },
-  // The HTTP command gateway serves its API and ops endpoints on one port (docs/gateway.md).
-  { name: 'gateway', args: ['gateway'], opsPort: GATEWAY_PORT },
+  // The HTTP command gateway: its API on VERIDIS_GATEWAY_PORT, ops endpoints apart (docs/gateway.md).
+  { name: 'gateway', args: ['gateway'], opsPort: GATEWAY_OPS_PORT },
   // One listener per chain family, following every configured chain of it (the local
   // chains by default).
   ...Object.values(CHAIN_FAMILIES).map((family) => ({

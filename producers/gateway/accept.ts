@@ -5,6 +5,7 @@ import type { Caller } from './auth.ts'
 import type { BatchingPublisher } from './batching.ts'
 import { type CommandRoute, payloadFor } from './contract.ts'
 import { HttpError, kafkaUnavailable } from './errors.ts'
+import { createIdempotencyClaims } from './idempotency-claims.ts'
 import { type DependencyHealth, withTimeout } from './kafka-health.ts'
 
 export interface Acceptance {
@@ -30,19 +31,10 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 /** How much longer than the publish timeout a first attempt is taken to be still running. */
 const IN_PROGRESS_GRACE_MS = 1_000
 
-interface IdempotencyRow {
-  command_id: string
-  request_sha256: string
-  issued_at: Date
-  published_at: Date | null
-  fresh: boolean
-  /** Reserved less than the publish timeout (plus a second) ago, by Postgres's clock. */
-  in_progress: boolean
-}
-
 /**
  * Turns a validated request into a command on veridis.command.v1. With an Idempotency-Key,
- * Postgres decides (unique on caller + key), so a retry gets the original command id from
+ * Postgres decides (unique on caller + key; reservations of concurrent requests share
+ * statements, idempotency-claims.ts), so a retry gets the original command id from
  * any gateway instance, before or after a restart. The command's key on the topic is a
  * hash of caller and key: two callers choosing the same key never share one.
  */
@@ -81,32 +73,9 @@ export function createCommandAcceptor(options: {
     }
   }
 
-  const reserve = async (
-    caller: Caller,
-    clientKey: string,
-    route: CommandRoute,
-    requestHash: string,
-    commandId: string,
-    issuedAt: number,
-  ): Promise<IdempotencyRow> => {
-    const { rows } = await pool.query<IdempotencyRow>(
-      `INSERT INTO gateway_idempotency (caller, idempotency_key, command_id, command_type, request_sha256, issued_at)
-       VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0))
-       ON CONFLICT (caller, idempotency_key) DO NOTHING
-       RETURNING command_id, request_sha256, issued_at, published_at, true AS fresh, true AS in_progress`,
-      [caller.key, clientKey, commandId, route.record, requestHash, issuedAt],
-    )
-    if (rows[0]) return rows[0]
-    // Taken: read the original (a separate statement sees a concurrent winner's row).
-    const existing = await pool.query<IdempotencyRow>(
-      `SELECT command_id, request_sha256, issued_at, published_at, false AS fresh,
-              now() - created_at < make_interval(secs => $3 / 1000.0) AS in_progress
-       FROM gateway_idempotency WHERE caller = $1 AND idempotency_key = $2`,
-      [caller.key, clientKey, options.publishTimeoutMs + IN_PROGRESS_GRACE_MS],
-    )
-    if (!existing.rows[0]) throw new Error('idempotency row vanished between insert and select')
-    return existing.rows[0]
-  }
+  const claims = createIdempotencyClaims(pool, {
+    inProgressMs: options.publishTimeoutMs + IN_PROGRESS_GRACE_MS,
+  })
 
   return {
     async accept(request: {
@@ -125,7 +94,15 @@ export function createCommandAcceptor(options: {
 
       if (clientKey) {
         const requestHash = sha256(`${route.url}\u0000${canonicalJson(body)}`)
-        const row = await reserve(caller, clientKey, route, requestHash, commandId, issuedAt)
+        const row = await claims.claim({
+          caller: caller.key,
+          clientKey,
+          commandId,
+          commandType: route.record,
+          requestHash,
+          issuedAt,
+        })
+        if (!row) throw new Error('idempotency row vanished between insert and select')
         if (!row.fresh) {
           if (row.request_sha256 !== requestHash) {
             throw new HttpError(
@@ -160,12 +137,7 @@ export function createCommandAcceptor(options: {
         payload: payloadFor(route, body) as unknown as Command['payload'],
       }
       await publish(command, request.traceparent)
-      if (clientKey) {
-        await pool.query(
-          'UPDATE gateway_idempotency SET published_at = now() WHERE caller = $1 AND idempotency_key = $2',
-          [caller.key, clientKey],
-        )
-      }
+      if (clientKey) await claims.markPublished({ caller: caller.key, clientKey })
       return { commandId, idempotencyKey: topicKey, replayed }
     },
   }

@@ -84,46 +84,57 @@ export async function listApiKeys(pool: Pool): Promise<ApiKeyRecord[]> {
   }))
 }
 
-interface CachedKey {
-  readonly hash: Buffer | undefined
-  readonly name: string
+interface LiveKey {
+  readonly hash: Buffer
   readonly roles: readonly Role[]
-  readonly fetchedAt: number
 }
 
+/** However short the cache time, an unknown id reloads the keys at most this often. */
+const MISS_RELOAD_FLOOR_MS = 1_000
+
 /**
- * Verifies presented keys against the table, remembering each key's row for `cacheMs`
- * so a busy caller does not cost a query per request; a revocation takes effect within
- * that time on every gateway instance.
+ * Verifies presented keys against the live keys, held in memory and reloaded in one query
+ * when older than `cacheMs`: a revocation (or a new key) takes effect within that time on
+ * every instance, and a busy caller costs no query per request. An id not in memory
+ * reloads the keys (a key created since), but at most once per MISS_RELOAD_FLOOR_MS and
+ * one load at a time, so guessing ids costs no query each; and since unknown ids are
+ * never stored, no flood of them can push a valid key out.
  */
 export function createApiKeyVerifier(pool: Pool, options: { cacheMs: number }) {
-  const cache = new Map<string, CachedKey>()
-  const load = async (keyId: string): Promise<CachedKey> => {
-    const cached = cache.get(keyId)
-    if (cached && Date.now() - cached.fetchedAt < options.cacheMs) return cached
-    const { rows } = await pool.query<{ secret_sha256: Buffer; name: string; roles: string[] }>(
-      'SELECT secret_sha256, name, roles FROM gateway_api_keys WHERE key_id = $1 AND revoked_at IS NULL',
-      [keyId],
-    )
-    const row = rows[0]
-    const entry: CachedKey = {
-      hash: row?.secret_sha256,
-      name: row?.name ?? '',
-      roles: (row?.roles ?? []).filter(isRole),
-      fetchedAt: Date.now(),
-    }
-    // Unknown ids are remembered too, so guessing ids cannot turn into a query flood.
-    if (cache.size > 10_000) cache.clear()
-    cache.set(keyId, entry)
-    return entry
+  let live = new Map<string, LiveKey>()
+  let loadedAt = Number.NEGATIVE_INFINITY
+  let loading: Promise<void> | undefined
+
+  const reload = () => {
+    loading ??= (async () => {
+      try {
+        const startedAt = Date.now()
+        const { rows } = await pool.query<{ key_id: string; secret_sha256: Buffer; roles: string[] }>(
+          'SELECT key_id, secret_sha256, roles FROM gateway_api_keys WHERE revoked_at IS NULL',
+        )
+        live = new Map(
+          rows.map((row) => [row.key_id, { hash: row.secret_sha256, roles: row.roles.filter(isRole) }]),
+        )
+        loadedAt = startedAt
+      } finally {
+        loading = undefined
+      }
+    })()
+    return loading
   }
+
   return {
     /** The key's id and roles, or undefined when the key is unknown, revoked or wrong. */
     async verify(presented: string): Promise<{ keyId: string; roles: readonly Role[] } | undefined> {
       const parsed = parseApiKey(presented)
       if (!parsed) return undefined
-      const entry = await load(parsed.keyId)
-      if (!entry.hash) return undefined
+      if (Date.now() - loadedAt >= options.cacheMs) await reload()
+      let entry = live.get(parsed.keyId)
+      if (!entry && Date.now() - loadedAt >= Math.min(options.cacheMs, MISS_RELOAD_FLOOR_MS)) {
+        await reload()
+        entry = live.get(parsed.keyId)
+      }
+      if (!entry) return undefined
       const hash = sha256(parsed.secret)
       if (hash.length !== entry.hash.length || !timingSafeEqual(hash, entry.hash)) return undefined
       return { keyId: parsed.keyId, roles: entry.roles }

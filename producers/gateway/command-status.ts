@@ -146,12 +146,21 @@ export function commandLife(facts: CommandFacts, connectedChains: readonly strin
 
 export type CommandView = ReturnType<typeof commandLife>
 
-/** Loads the facts about one command; undefined when the projector has not seen it. */
-export async function loadCommandFacts(pool: Pool, commandId: string): Promise<CommandFacts | undefined> {
+/**
+ * Loads the facts about one command; undefined when the projector has not seen it or,
+ * with `visibleTo`, when it is not that actor's. Visibility is part of the first query, so
+ * another caller's command costs exactly what an unknown id costs: nothing tells them apart.
+ */
+export async function loadCommandFacts(
+  pool: Pool,
+  commandId: string,
+  visibleTo?: { kind: string; id: string },
+): Promise<CommandFacts | undefined> {
   const { rows } = await pool.query<CommandFacts['command']>(
     `SELECT command_id, command_type, actor_kind, actor_id, summary, issued_at, projected_at
-     FROM read_commands WHERE command_id = $1`,
-    [commandId],
+     FROM read_commands
+     WHERE command_id = $1 AND ($2::text IS NULL OR (actor_kind = $2 AND actor_id = $3))`,
+    [commandId, visibleTo?.kind ?? null, visibleTo?.id ?? null],
   )
   const command = rows[0]
   if (!command) return undefined

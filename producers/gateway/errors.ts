@@ -155,10 +155,11 @@ export function createErrorHandler(options: { logger: Logger; bodyLimitBytes: nu
   }
 }
 
+/** The URL is not repeated: it may carry what the client did not mean to have echoed. */
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   return reply.code(404).send({
     error: 'not_found',
-    message: `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`,
+    message: `no route for this ${request.method} request`,
     requestId: request.id,
   })
 }

@@ -10,12 +10,19 @@ import { createAuditWriter } from './audit-facts.ts'
 import { createAuthenticator } from './auth.ts'
 import { createBatchingPublisher, type PublishMany, serialPublishes } from './batching.ts'
 import { createDependencyHealth } from './kafka-health.ts'
+import { createRefusalTally } from './refusal-tally.ts'
+import { GATEWAY_OPS_PORT, startGatewayOps } from './routes/ops.ts'
 import { buildGatewayApp } from './setup.ts'
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000
+const REFUSAL_WINDOW_MS = 10_000
 
 export interface Gateway {
+  /** The public API. */
   readonly app: FastifyInstance
+  /** /health, /ready, /metrics and the OpenAPI document, listening on `opsPort`. */
+  readonly ops: FastifyInstance
+  readonly opsPort: number
   readonly bus: Bus
   /** Listens on the configured (or given) port; resolves to the port. */
   listen(port?: number): Promise<number>
@@ -38,6 +45,10 @@ export async function createGateway(
     publishThrough?: (publishMany: PublishMany) => PublishMany
     /** Wraps the database pool (tests count the queries a request costs). */
     poolThrough?: (pool: Pool) => Pool
+    /** Port of the ops endpoints (0: any free one); GATEWAY_OPS_PORT by default. */
+    opsPort?: number
+    /** Window over which 401 and 429 refusals are counted into one audit fact. */
+    refusalWindowMs?: number
   } = {},
 ): Promise<Gateway> {
   const defaultBus = connectBus(common)
@@ -75,8 +86,10 @@ export async function createGateway(
   const authenticator = await createAuthenticator(common.config.gateway, pool, {
     ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),
   })
-  const app = await buildGatewayApp({ common, pool, health, authenticator, acceptor, audit })
+  const refusals = createRefusalTally({ audit, windowMs: options.refusalWindowMs ?? REFUSAL_WINDOW_MS })
+  const app = await buildGatewayApp({ common, pool, health, authenticator, acceptor, audit, refusals })
   await app.ready()
+  const ops = await startGatewayOps(common, { port: options.opsPort ?? GATEWAY_OPS_PORT, health, api: app })
   // The first probe round connects the producer when Kafka is there; the gateway starts
   // either way and reports 503 on /ready and on commands until it is.
   await health.start()
@@ -94,6 +107,8 @@ export async function createGateway(
   let closed: Promise<void> | undefined
   return {
     app,
+    ops: ops.app,
+    opsPort: ops.port,
     bus,
     async listen(port = common.config.gateway.port) {
       await app.listen({ port, host: common.config.gateway.host })
@@ -104,9 +119,11 @@ export async function createGateway(
       closed ??= (async () => {
         clearInterval(prune)
         await app.close()
+        refusals.close()
         await audit.drain(Math.min(5_000, common.config.shutdownGraceMs / 2))
         await health.stop()
         await producer.disconnect().catch(() => undefined)
+        await ops.app.close().catch(() => undefined)
         await ownPool.end()
       })()
       return closed
@@ -115,13 +132,16 @@ export async function createGateway(
 }
 
 /** `veridis gateway`: the gateway as a process, stopped in order on SIGTERM/SIGINT. */
-export async function runGateway(common: Common, options: { port?: number } = {}) {
-  const gateway = await createGateway(common)
+export async function runGateway(common: Common, options: { port?: number; opsPort?: number } = {}) {
+  const gateway = await createGateway(
+    common,
+    options.opsPort === undefined ? {} : { opsPort: options.opsPort },
+  )
   common.shutdown.onShutdown('gateway', () => gateway.close())
   const port = await gateway.listen(options.port)
   common.logger.info(
-    { url: `http://${common.config.gateway.host}:${port}`, openapi: '/docs/openapi.json' },
-    'gateway listening (API under /api/v1, /health, /ready, /metrics)',
+    { url: `http://${common.config.gateway.host}:${port}`, ops: `http://127.0.0.1:${gateway.opsPort}` },
+    'gateway listening (API under /api/v1 and /health; /ready, /metrics, /docs/openapi.json on the ops port)',
   )
   return gateway
 }

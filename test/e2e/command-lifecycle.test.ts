@@ -45,7 +45,7 @@ beforeAll(async () => {
   )
   gateway = await startTestGateway(testBus)
   await eventually(
-    async () => ((await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
+    async () => ((await gateway.ops.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
     30_000,
     'gateway ready',
   )

@@ -17,7 +17,7 @@ beforeAll(async () => {
   gateway = await startTestGateway(testBus, { VERIDIS_LOG_LEVEL: 'fatal' })
   port = await gateway.listen(0)
   await eventually(async () =>
-    (await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined,
+    (await gateway.ops.inject({ url: '/ready' })).statusCode === 200 ? true : undefined,
   )
 }, 300_000)
 
@@ -55,7 +55,8 @@ describe('fuzzing from the OpenAPI document', () => {
     const jwt = await token('fuzzer', ['admin'])
     const { code, output } = await schemathesis(binary, [
       'run',
-      `http://127.0.0.1:${port}/docs/openapi.json`,
+      // The document is served on the ops port; the API it describes on the public one.
+      `http://127.0.0.1:${gateway.opsPort}/docs/openapi.json`,
       '--url',
       `http://127.0.0.1:${port}`,
       '--header',
@@ -77,7 +78,7 @@ describe('fuzzing from the OpenAPI document', () => {
     expect(code, output.slice(-3000)).toBe(0)
     // Every operation was exercised (9 command routes, status, network x2).
     expect(output).toMatch(/12 (selected|total)|Selected: 12/)
-    const metrics = (await gateway.app.inject({ url: '/metrics' })).body
+    const metrics = (await gateway.ops.inject({ url: '/metrics' })).body
     expect(metrics).not.toMatch(/http_requests_total\{[^}]*status_code="5\d\d"/)
   }, 600_000)
 })

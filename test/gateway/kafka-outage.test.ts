@@ -29,7 +29,7 @@ describe('Kafka unavailable', () => {
   test('error: a gateway pointed at an unreachable broker is not ready and answers 503, never 202 or 500', async () => {
     const gateway = await startTestGateway(testBus, { VERIDIS_KAFKA_BROKERS: '127.0.0.1:1' })
     opened.push(gateway)
-    const ready = await gateway.app.inject({ url: '/ready' })
+    const ready = await gateway.ops.inject({ url: '/ready' })
     expect(ready.statusCode).toBe(503)
     expect(ready.json()).toMatchObject({
       ready: false,
@@ -62,7 +62,7 @@ describe('Kafka unavailable', () => {
       const send = (extra: Record<string, string> = {}) =>
         gateway.app.inject({ method: 'POST', url: URL_, payload: BODY, headers: { ...headers, ...extra } })
       await eventually(async () =>
-        (await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined,
+        (await gateway.ops.inject({ url: '/ready' })).statusCode === 200 ? true : undefined,
       )
       expect((await send()).statusCode).toBe(202)
 
@@ -79,13 +79,13 @@ describe('Kafka unavailable', () => {
       expect((await send()).statusCode).toBe(503)
       expect(Date.now() - fast).toBeLessThan(500)
       await eventually(async () =>
-        (await gateway.app.inject({ url: '/ready' })).statusCode === 503 ? true : undefined,
+        (await gateway.ops.inject({ url: '/ready' })).statusCode === 503 ? true : undefined,
       )
 
       await proxy.restore()
       // Recovers by itself: ready again and accepting commands.
       await eventually(
-        async () => ((await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
+        async () => ((await gateway.ops.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
         60_000,
         'ready after outage',
       )
@@ -131,7 +131,7 @@ describe('Kafka unavailable', () => {
         gateway.app.inject({ method: 'POST', url: URL_, payload: { ...BODY, txHash }, headers })
       const txHash = () => `0x${randomUUID().replace(/-/g, '').repeat(2)}`
       await eventually(async () =>
-        (await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined,
+        (await gateway.ops.inject({ url: '/ready' })).statusCode === 200 ? true : undefined,
       )
       expect((await send(txHash())).statusCode).toBe(202)
 
@@ -145,7 +145,7 @@ describe('Kafka unavailable', () => {
 
       proxy.unstall()
       await eventually(
-        async () => ((await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
+        async () => ((await gateway.ops.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
         60_000,
         'ready after the hang',
       )
@@ -188,7 +188,7 @@ describe('Kafka unavailable', () => {
     )
     opened.push(gateway)
     await eventually(
-      async () => ((await gateway.app.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
+      async () => ((await gateway.ops.inject({ url: '/ready' })).statusCode === 200 ? true : undefined),
       30_000,
       'gateway ready',
     )
@@ -206,7 +206,7 @@ describe('Kafka unavailable', () => {
     )
     expect(responses.map((response) => response.statusCode)).toEqual(responses.map(() => 202))
     expect(auditAttempts).toBeGreaterThan(0)
-    expect((await gateway.app.inject({ url: '/ready' })).statusCode).toBe(200)
+    expect((await gateway.ops.inject({ url: '/ready' })).statusCode).toBe(200)
 
     // A failed audit batch waits for its retry timer instead of being re-sent at once.
     const before = auditAttempts

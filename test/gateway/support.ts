@@ -18,6 +18,8 @@ export function gatewayEnv(namespace: string, overrides: NodeJS.ProcessEnv = {})
     VERIDIS_GATEWAY_JWT_ISSUER: JWT_ISSUER,
     VERIDIS_GATEWAY_JWT_AUDIENCE: JWT_AUDIENCE,
     VERIDIS_GATEWAY_RATE_LIMIT: '100000',
+    // Every test request comes from 127.0.0.1: the per-source limit is a test of its own.
+    VERIDIS_GATEWAY_SOURCE_RATE_LIMIT: '10000000',
     ...overrides,
   }
 }
@@ -29,7 +31,7 @@ export async function startTestGateway(
 ): Promise<Gateway> {
   const config = loadConfig(gatewayEnv(testBus.namespace, overrides))
   const common = createCommon('gateway-test', { config, exit: () => undefined })
-  return createGateway(common, { healthIntervalMs: 250, apiKeyCacheMs: 0, ...options })
+  return createGateway(common, { healthIntervalMs: 250, apiKeyCacheMs: 0, opsPort: 0, ...options })
 }
 
 /** A signed JWT as an identity provider would issue it. */

@@ -7,6 +7,7 @@ import type { AuditWriter } from '../audit-facts.ts'
 import { ANONYMOUS } from '../auth.ts'
 import { bodySchemaFor, COMMAND_ROUTES } from '../contract.ts'
 import { HttpError } from '../errors.ts'
+import type { RefusalTally } from '../refusal-tally.ts'
 import { maySend } from '../roles.ts'
 import { ERROR_SCHEMA, SECURITY } from './shared.ts'
 
@@ -24,18 +25,29 @@ const ACCEPTED_SCHEMA = {
 /** One POST route per command type (proving: one per circuit), each leaving an audit fact. */
 export function registerCommandRoutes(
   api: FastifyInstance,
-  parts: { common: Common; acceptor: CommandAcceptor; audit: AuditWriter },
+  parts: { common: Common; acceptor: CommandAcceptor; audit: AuditWriter; refusals: RefusalTally },
 ): void {
-  const { common, acceptor, audit } = parts
+  const { common, acceptor, audit, refusals } = parts
   const commandsTotal = gatewayMetrics(common.metrics.registry).commandRequests
 
-  // Exactly one audit fact per command request, whatever the outcome.
+  // One audit fact per command request, whatever the outcome — except refusals anyone can
+  // cause at will (401, 429), which are counted per window (refusal-tally.ts).
   api.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.config.commandRoute
     if (!route) return
     const note = request.auditNote ?? {}
     const accepted = reply.statusCode === 202
     commandsTotal.inc({ type: route.record, status_code: String(reply.statusCode) })
+    if (refusals.counts(reply.statusCode)) {
+      refusals.add({
+        status: reply.statusCode,
+        actor: request.caller?.actor ?? ANONYMOUS,
+        commandType: route.record,
+        requestId: request.id,
+        reason: note.reason ?? `answered ${reply.statusCode}`,
+      })
+      return
+    }
     audit.write({
       action: accepted ? (note.replayed ? 'command.replayed' : 'command.accepted') : 'command.refused',
       actor: request.caller?.actor ?? ANONYMOUS,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Common } from '../../../core/context.ts'
 import type { Pool } from '../../../core/db/pool.ts'
+import type { AuditWriter } from '../audit-facts.ts'
 import { commandLife, loadCommandFacts } from '../command-status.ts'
 import { HttpError } from '../errors.ts'
 import { readsAllCommands } from '../roles.ts'
@@ -36,8 +37,12 @@ const COMMAND_VIEW_SCHEMA = {
 } as const
 
 /** A command's status, for its owner or a caller who reads every command. */
-export function registerStatusRoutes(api: FastifyInstance, parts: { common: Common; pool: Pool }): void {
-  const { common, pool } = parts
+export function registerStatusRoutes(
+  api: FastifyInstance,
+  parts: { common: Common; pool: Pool; audit: AuditWriter },
+): void {
+  const { common, pool, audit } = parts
+  const logger = common.logger.child({ component: 'http' })
   api.get(
     '/api/v1/commands/:id',
     {
@@ -55,20 +60,36 @@ export function registerStatusRoutes(api: FastifyInstance, parts: { common: Comm
     },
     async (request) => {
       const { id } = request.params as { id: string }
-      const facts = await loadCommandFacts(pool, id.toLowerCase())
       const caller = request.caller!
-      const visible =
-        facts &&
-        (readsAllCommands(caller.roles) ||
-          (facts.command.actor_kind === caller.actor.kind && facts.command.actor_id === caller.actor.id))
+      const readsAll = readsAllCommands(caller.roles)
+      const facts = await loadCommandFacts(pool, id.toLowerCase(), readsAll ? undefined : caller.actor)
       // Someone else's command is reported as unknown: its existence is not the caller's business.
-      if (!facts || !visible) {
+      if (!facts) {
         throw new HttpError(
           404,
           'command_not_found',
           `params.id: no command ${id} visible to this caller (a command just accepted appears within a second)`,
           { field: 'params.id' },
         )
+      }
+      const { command } = facts
+      if (command.actor_kind !== caller.actor.kind || command.actor_id !== caller.actor.id) {
+        // Reading another caller's command is a right of admins and auditors, and every use is on record.
+        const owner = `${command.actor_kind}/${command.actor_id}`
+        logger.info(
+          { requestId: request.id, actor: caller.actor, commandId: command.command_id, owner },
+          "read of another caller's command",
+        )
+        audit.write({
+          action: 'command.read',
+          actor: caller.actor,
+          status: 200,
+          commandType: command.command_type,
+          commandId: command.command_id,
+          idempotencyKey: null,
+          reason: `read of another caller's command (owner ${owner}) with roles [${caller.roles.join(', ')}]`,
+          requestId: request.id,
+        })
       }
       return commandLife(facts, common.config.chains)
     },
