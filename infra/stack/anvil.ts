@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { sleep } from '../../core/bus/retry.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
+import { ensurePrivateDir } from './private-dir.ts'
 import { managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import type { StackContext, StackService } from './service.ts'
 
@@ -137,8 +138,9 @@ export function anvilService(chain: AnvilChain): StackService {
       }
     },
     async start(context) {
+      // Before the running check, so `up` also tightens the directory of a running chain.
+      ensurePrivateDir(path.dirname(anvilStateFile(context, chain)))
       if (runningPid(proc(context, chain))) return 'already running'
-      mkdirSync(path.dirname(anvilStateFile(context, chain)), { recursive: true })
       startDetached(proc(context, chain), {
         command: ANVIL_BINARY,
         args: anvilArgs({

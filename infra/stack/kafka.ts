@@ -4,6 +4,7 @@ import path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { pinHash } from './layout.ts'
+import { ensurePrivateDir } from './private-dir.ts'
 import { managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import { run } from './run.ts'
 import type { StackContext, StackService } from './service.ts'
@@ -68,10 +69,10 @@ export const kafkaService: StackService = {
   },
 
   async start(context) {
+    // Before the running check, so `up` also tightens the directories of a running broker.
+    const dir = ensurePrivateDir(stateDir(context))
+    const dataDir = ensurePrivateDir(path.join(dir, 'log-dirs'))
     if (runningPid(proc(context))) return 'already running'
-    const dir = stateDir(context)
-    const dataDir = path.join(dir, 'log-dirs')
-    mkdirSync(dataDir, { recursive: true })
     const properties = renderTemplate(
       readFileSync(path.join(PROJECT_ROOT, 'infra/kafka/server.properties.template'), 'utf8'),
       {
