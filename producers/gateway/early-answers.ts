@@ -12,9 +12,9 @@ import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } fr
  */
 
 /** Longer request targets are refused with 414 (before routing they are never echoed). */
-export const MAX_URL_LENGTH = 2_048
+const MAX_URL_LENGTH = 2_048
 
-export const HELMET_OPTIONS = { global: true } as const
+const HELMET_OPTIONS = { global: true } as const
 
 /** Headers on every answer besides the security headers. */
 const STANDARD_HEADERS = { 'cache-control': 'no-store' } as const
@@ -55,7 +55,7 @@ function answerHeaders(securityHeaders: Record<string, string>, requestId: strin
 }
 
 /** Writes a whole HTTP/1.1 answer on a socket no request object owns, then closes it. */
-export function writeRawAnswer(socket: Socket, securityHeaders: Record<string, string>, answer: EarlyAnswer) {
+function writeRawAnswer(socket: Socket, securityHeaders: Record<string, string>, answer: EarlyAnswer) {
   if (!socket.writable) {
     socket.destroy()
     return

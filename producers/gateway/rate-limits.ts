@@ -47,8 +47,6 @@ export function createWindowLimiter(options: { policy: string; limit: number; wi
   }
 }
 
-export type WindowLimiter = ReturnType<typeof createWindowLimiter>
-
 /** The `RateLimit` list member of one decision. */
 export const rateLimitField = (decision: LimitDecision) =>
   `"${decision.policy}";r=${decision.remaining};t=${decision.resetSeconds}`
