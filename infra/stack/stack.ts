@@ -94,8 +94,10 @@ export async function stackUp(context: StackContext, logger: Logger): Promise<vo
   await startAndWait(context, registryService)
 }
 
-export async function stackDown(context: StackContext): Promise<void> {
+/** Stops the stack's services, in reverse start order; `only` limits it to the services named. */
+export async function stackDown(context: StackContext, only?: ReadonlySet<string>): Promise<void> {
   for (const service of [...STACK_SERVICES].reverse()) {
+    if (only && !only.has(service.name)) continue
     context.progress(`${service.name}: ${await service.stop(context)}`)
   }
 }

@@ -3,16 +3,20 @@ import { createLogger } from '../../core/logging/logger.ts'
 import { stackContext, stackDown, stackStatus, stackUp } from '../../infra/stack/stack.ts'
 
 /**
- * Tests run against the real local stack. If it is already up (a developer's `veridis up`)
- * it is used as it is and left running; otherwise it is started here and stopped after.
+ * Tests run against the real local stack. Services already running (a developer's `veridis
+ * up`, another test run) are used as they are and left running — judged by their process,
+ * not their health, since a busy machine can make a running service miss a health check;
+ * what this run starts, it stops after.
  */
 export default async function setup() {
   const config = loadConfig()
   const progress = (message: string) => process.stderr.write(`[stack] ${message}\n`)
   const context = stackContext(config, progress)
-  const wasUp = (await stackStatus(context)).every((service) => service.healthy)
+  const running = (await stackStatus(context)).filter((service) => service.pid !== undefined)
+  const wasRunning = new Set(running.map((service) => service.name))
   await stackUp(context, createLogger({ service: 'test-setup', level: 'warn' }))
   return async () => {
-    if (!wasUp) await stackDown(context)
+    const started = (await stackStatus(context)).filter((service) => !wasRunning.has(service.name))
+    if (started.length > 0) await stackDown(context, new Set(started.map((service) => service.name)))
   }
 }
