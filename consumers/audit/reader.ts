@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Kafka, KafkaMessage } from 'kafkajs'
+import { withDeadline } from './deadline.ts'
 
 export interface TopicPosition {
   /** Per partition, the first offset to read; partitions not named are read from their start. */
@@ -8,6 +9,13 @@ export interface TopicPosition {
   readonly fromOffset?: string
   /** Read from the first record at or after this time (ms), in every partition. */
   readonly fromTime?: number
+}
+
+/** A partition's first offset (`low`) and its end (`high`, the last stable offset), as Kafka gave them. */
+export interface PartitionEnds {
+  readonly partition: number
+  readonly low: string
+  readonly high: string
 }
 
 /** How far a read went in one partition: it reached `end` unless it threw. */
@@ -21,44 +29,58 @@ export interface PartitionCoverage {
   readonly records: number
 }
 
-/** With nothing arriving for this long before the end, the read fails instead of returning short. */
+/** With no partition getting closer to its end for this long, the read fails instead of returning short. */
 const STALL_MS = 30_000
 /** Joining the throwaway group takes a few seconds; not within this long, the read fails. */
 const JOIN_MS = 60_000
+/** Leaving after a failure: a consumer stuck in a handler must not keep the failure from being told. */
+const LEAVE_MS = 5_000
 
 /**
  * Reads a topic from a position to its end as it was when the read began, read_committed
  * (records of aborted transactions are never seen), calling `onMessage` in offset order per
- * partition. Uses a throwaway consumer group, deleted afterwards: kafkajs has no manual
- * assignment.
+ * partition, once per offset. Uses a throwaway consumer group, deleted afterwards: kafkajs
+ * has no manual assignment. `ends` gives the ends to read to, taken by the caller (a replay
+ * takes them at a consistent cut); by default they are the last stable offsets at the start.
  *
  * The end is the last stable offset, so every offset before it is decided; the last of them
  * is often a transaction marker, which kafkajs never hands to `eachBatch`. Its batch events
  * still carry the offsets it passed, and they are what says a partition is done — so a read
  * ends exactly at the end, and one that stops short throws, naming how far each partition got,
  * rather than returning a silently partial topic (a replay would "verify" less than it says).
+ *
+ * Every wait is bounded. Progress is a partition still being read getting closer to its end:
+ * records arriving in partitions already done (a busy topic) are not progress, and a handler
+ * that does not return within the stall time is a stall too, named with its offset.
  */
 export async function readTopicToEnd(
   kafka: Kafka,
   topic: string,
   position: TopicPosition,
   onMessage: (partition: number, message: KafkaMessage) => Promise<void> | void,
-  options: { stallMs?: number } = {},
+  options: { stallMs?: number; ends?: readonly PartitionEnds[] } = {},
 ): Promise<PartitionCoverage[]> {
   const stallMs = options.stallMs ?? STALL_MS
   const joinMs = Math.max(stallMs, JOIN_MS)
+  const kafkaCall = <T>(promise: Promise<T>, what: string) =>
+    withDeadline(promise, joinMs, `reading ${topic}: ${what}`)
   const admin = kafka.admin()
-  await admin.connect()
+  await kafkaCall(admin.connect(), 'could not reach Kafka')
   const group = `veridis.audit-reader.${randomUUID()}`
   try {
-    const ends = await admin.fetchTopicOffsets(topic)
+    const ends =
+      options.ends ??
+      (await kafkaCall(admin.fetchTopicOffsets(topic), "Kafka did not give the partitions' ends"))
     const starts =
       position.fromTime === undefined
         ? ends.map(({ partition, low }) => ({
             partition,
             offset: position.offsets?.get(partition) ?? position.fromOffset ?? low,
           }))
-        : await admin.fetchTopicOffsetsByTimestamp(topic, position.fromTime)
+        : await kafkaCall(
+            admin.fetchTopicOffsetsByTimestamp(topic, position.fromTime),
+            'Kafka did not give the offsets for the time',
+          )
     const coverage = new Map<number, { start: bigint; end: bigint; records: number }>()
     /** Per partition still being read, the last offset before its end. */
     const pending = new Map<number, bigint>()
@@ -86,87 +108,111 @@ export async function readTopicToEnd(
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 250,
     })
-    // Joining the group takes a few seconds; stalling only counts once joined.
     const startedAt = Date.now()
     let joined = false
-    let lastActivity = startedAt
-    // A slow onMessage (a replay writing its projection) is work, not a stall.
-    let handling = false
+    /** When a partition still being read last got closer to its end (joining counts as a start). */
+    let lastProgress = startedAt
+    /** The handler call in progress, if any: one that does not return is a stall like any other. */
+    let handling: { partition: number; offset: string; since: number } | undefined
     let failure: unknown
     const pass = (partition: number, offset: bigint) => {
-      lastActivity = Date.now()
-      if (offset > (passed.get(partition) ?? -1n)) passed.set(partition, offset)
       const last = pending.get(partition)
-      if (last !== undefined && offset >= last) pending.delete(partition)
+      if (last === undefined) return
+      if (offset > (passed.get(partition) ?? -1n)) {
+        passed.set(partition, offset)
+        lastProgress = Date.now()
+      }
+      if (offset >= last) pending.delete(partition)
     }
+    const behind = () =>
+      [...pending]
+        .map(([partition, last]) => {
+          const reached = passed.get(partition)
+          return `partition ${partition} at ${reached === undefined ? `its start ${coverage.get(partition)!.start}` : `offset ${reached}`} of end ${last + 1n}`
+        })
+        .join('; ')
     consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (!joined) lastProgress = Date.now()
       joined = true
-      lastActivity = Date.now()
     })
     // Emitted for every batch the consumer moves past, including batches of markers and
     // aborted records only, which never reach eachBatch.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       if (payload.topic === topic && !failure) pass(payload.partition, BigInt(payload.lastOffset))
     })
-    await consumer.connect()
+    const done = new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const now = Date.now()
+        if (!failure && handling && now - handling.since > stallMs) {
+          failure = new Error(
+            `reading ${topic} stalled: the record at partition ${handling.partition} offset ${handling.offset} was not handled within ${Math.round(stallMs / 1000)} s (${behind()})`,
+          )
+        } else if (!failure && joined && pending.size > 0 && now - lastProgress > stallMs) {
+          failure = new Error(
+            `reading ${topic} stalled: nothing arrived for ${Math.round(stallMs / 1000)} s before the end (${behind()})`,
+          )
+        } else if (!failure && !joined && now - startedAt > joinMs) {
+          failure = new Error(`reading ${topic}: could not join a consumer group within ${joinMs / 1000} s`)
+        }
+        if (pending.size === 0 || failure) {
+          clearInterval(timer)
+          resolve()
+        }
+      }, 100)
+    })
     try {
-      await consumer.subscribe({ topic, fromBeginning: true })
-      const done = new Promise<void>((resolve) => {
-        const timer = setInterval(() => {
-          if (pending.size > 0 && !failure && joined && !handling && Date.now() - lastActivity > stallMs) {
-            const behind = [...pending].map(([partition, last]) => {
-              const reached = passed.get(partition)
-              return `partition ${partition} at ${reached === undefined ? `its start ${coverage.get(partition)!.start}` : `offset ${reached}`} of end ${last + 1n}`
-            })
-            failure = new Error(
-              `reading ${topic} stalled: nothing arrived for ${Math.round(stallMs / 1000)} s before the end (${behind.join('; ')})`,
-            )
-          }
-          if (!joined && !failure && Date.now() - startedAt > joinMs) {
-            failure = new Error(`reading ${topic}: could not join a consumer group within ${joinMs / 1000} s`)
-          }
-          if (pending.size === 0 || failure) {
-            clearInterval(timer)
-            resolve()
-          }
-        }, 100)
-      })
-      await consumer.run({
-        eachBatchAutoResolve: true,
-        eachBatch: async ({ batch, heartbeat }) => {
-          if (failure) return
-          handling = true
-          const last = pending.get(batch.partition)
-          const start = coverage.get(batch.partition)!.start
-          try {
+      // Each step is raced against the watchdog, so a step that hangs still ends in a failure.
+      const untilFailure = async <T>(step: Promise<T>) => {
+        const outcome = await Promise.race([step, done.then(() => undefined)])
+        if (failure) throw failure
+        return outcome
+      }
+      await untilFailure(consumer.connect())
+      await untilFailure(consumer.subscribe({ topic, fromBeginning: true }))
+      await untilFailure(
+        consumer.run({
+          eachBatchAutoResolve: true,
+          eachBatch: async ({ batch, heartbeat }) => {
+            if (failure) return
+            const last = pending.get(batch.partition)
+            const state = coverage.get(batch.partition)!
             for (const message of batch.messages) {
-              if (BigInt(message.offset) < start) continue
-              if (last === undefined || BigInt(message.offset) > last) break
-              await onMessage(batch.partition, message)
-              coverage.get(batch.partition)!.records++
-              pass(batch.partition, BigInt(message.offset))
+              const offset = BigInt(message.offset)
+              // Before the start, or handed over already (a rejoined group resumes at its last commit).
+              if (offset < state.start || offset <= (passed.get(batch.partition) ?? -1n)) continue
+              if (last === undefined || offset > last || failure) break
+              handling = { partition: batch.partition, offset: message.offset, since: Date.now() }
+              try {
+                await onMessage(batch.partition, message)
+              } catch (error) {
+                failure ??= error
+                break
+              } finally {
+                handling = undefined
+              }
+              state.records++
+              pass(batch.partition, offset)
+              // A long batch must not cost the group its member (kafkajs sends it only when due).
+              await heartbeat()
             }
-          } catch (error) {
-            failure = error
-          } finally {
-            handling = false
-            lastActivity = Date.now()
-          }
-          await heartbeat()
-        },
-      })
+          },
+        }),
+      )
       // Partitions with nothing to read are parked at their end, not fetched from the beginning.
       for (const [partition, { start, end }] of coverage) {
         consumer.seek({ topic, partition, offset: (pending.has(partition) ? start : end).toString() })
       }
       await done
     } finally {
-      await consumer.disconnect()
+      // kafkajs waits for the batch in hand before leaving; after a failure, not forever.
+      await withDeadline(consumer.disconnect(), failure ? LEAVE_MS : joinMs, 'leaving the group').catch(
+        () => undefined,
+      )
     }
     if (failure) throw failure
     return report()
   } finally {
-    await admin.deleteGroups([group]).catch(() => undefined)
-    await admin.disconnect()
+    await withDeadline(admin.deleteGroups([group]), LEAVE_MS, 'deleting the group').catch(() => undefined)
+    await withDeadline(admin.disconnect(), LEAVE_MS, 'disconnecting').catch(() => undefined)
   }
 }

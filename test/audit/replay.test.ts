@@ -57,7 +57,7 @@ afterAll(async () => {
     await cleanAuditTables(testBus)
     const admin = testBus.bus.kafka.admin()
     await admin.connect()
-    const copies = ['audit-flipped', 'audit-removed', 'audit-swapped'].map(
+    const copies = ['audit-flipped', 'audit-removed', 'audit-swapped', 'audit-inserted'].map(
       (name) => `${testBus.namespace}.${name}`,
     )
     await admin.deleteTopics({ topics: copies }).catch(() => undefined)
@@ -140,6 +140,28 @@ describe('audit replay', () => {
     expect(report.problems.map(({ kind, partition: p, offset }) => ({ kind, p, offset }))).toEqual([
       { kind: 'changed', p: partition, offset: String(target) },
     ])
+  }, 120_000)
+
+  test('error: one inserted record with a wrong hash is one report; the genuine records after it verify', async () => {
+    const [partition, messages] = [...original].find(([, list]) => list.length > 20)!
+    const target = 17
+    // A forger puts a tampered copy of record 17 in front of it: same sequence, same link, wrong hash.
+    const topic = await copyTopic('audit-inserted', (p, list) => {
+      if (p !== partition) return list
+      const value = Buffer.from(list[target]!.value!)
+      const at = value.indexOf('command.') + 3
+      value[at] = value[at]! ^ 0x01
+      return [...list.slice(0, target), { ...list[target]!, value }, ...list.slice(target)]
+    })
+    const report = await replayAudit(testBus.bus, testBus.pool, { topic, rebuild: false })
+    expect(report.problems.map(({ kind, partition: p, offset }) => ({ kind, p, offset }))).toEqual([
+      { kind: 'changed', p: partition, offset: String(target) },
+    ])
+    const chain = report.chains.find((c) => c.partition === partition)!
+    expect(chain.records).toBe(messages.length + 1)
+    // Every genuine record verifies, the one after the forgery included.
+    expect(chain.verified).toBe(messages.length)
+    expect(chain.nextSequence).toBe(messages.length)
   }, 120_000)
 
   test('error: a removed record is reported where the gap is', async () => {
