@@ -15,6 +15,8 @@ import {
   verifyBatch,
 } from '../consumers/verifier/batch.ts'
 import { createConsumerRunner } from '../core/bus/consumer.ts'
+import { loadProverPublicKey } from '../core/crypto/prover-key.ts'
+import { sealProveInputs } from '../core/crypto/prover-seal.ts'
 import { runConsumerProcess } from '../core/service/consumer-process.ts'
 import type { Command } from '../schemas/generated/veridis.command.v1.ts'
 import type { ProofResult } from '../schemas/generated/veridis.proof.v1.ts'
@@ -84,6 +86,7 @@ async function consumerProving(inputs: ReturnType<typeof inputsFor>) {
   try {
     await reader.start()
     await eventually(async () => (running.runner.isReady() && reader.isReady() ? true : undefined), 60_000)
+    const proverKey = loadProverPublicKey(testBus.common.config)
     const commands: Command[] = inputs.map((input) => {
       const id = randomUUID()
       return {
@@ -91,7 +94,13 @@ async function consumerProving(inputs: ReturnType<typeof inputsFor>) {
         idempotencyKey: id,
         issuedAt: Date.now(),
         actor: { kind: 'SERVICE', id: 'bench-zk' },
-        payload: { 'io.veridis.command.ProveCommand': { circuit: CIRCUIT, inputs: input } },
+        // Sealed to the prover's key, as the gateway writes them (core/crypto/prover-seal.ts).
+        payload: {
+          'io.veridis.command.ProveCommand': {
+            circuit: CIRCUIT,
+            inputs: sealProveInputs(proverKey, id, input),
+          },
+        },
       }
     })
     const started = performance.now()

@@ -1,8 +1,16 @@
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import type { AttestationEvent, AuditFact, Command } from '../../core/bus/types.ts'
+import { UndecryptableError } from '../../core/crypto/aead.ts'
+import { unsealedFields } from '../../core/crypto/command-seal.ts'
+import {
+  openSubjectValue,
+  type ParsedSubjectSeal,
+  parseSubjectSeal,
+  SUBJECT_SEAL_VERSION,
+} from '../../core/crypto/subject-seal.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import type { AuditFactDraft } from './record.ts'
-import { eraseSubject, type SubjectVault, storeSubjectData } from './subjects.ts'
+import { eraseSubject, existingDataKey, type SubjectVault, storeSubjectData } from './subjects.ts'
 
 export type AuditInput = Command | AuditFact | AttestationEvent
 
@@ -65,6 +73,81 @@ export async function auditMessage(
   return []
 }
 
+/** What a command says about its data subject, once its sealed fields are checked and opened. */
+type CommandSubject =
+  | { readonly state: 'none' }
+  | { readonly state: 'refused'; readonly reason: string }
+  | {
+      readonly state: 'sealed'
+      readonly subjectHash: string
+      /** The opened subject id; null when the subject's key is already destroyed. */
+      readonly subjectId: string | null
+    }
+
+const SUBJECT_FIELDS = new Set([
+  'RegisterAttestationCommand.subjectId',
+  'RequestErasureCommand.subjectId',
+  'RequestErasureCommand.reason',
+])
+
+/**
+ * Subject fields arrive sealed under the subject's data key (core/crypto/subject-seal.ts).
+ * A field in plain text, malformed, under a key this pipeline never made, or not opening
+ * under the subject's key is refused: the command is not acted on, and the refusal (naming
+ * fields, never values) is on the trail. A sealed value also proves its writer held the
+ * subject's key, so nobody erases a subject by knowing its pseudonym alone.
+ */
+async function subjectOfCommand(
+  client: PoolClient,
+  context: AuditContext,
+  command: Command,
+): Promise<CommandSubject> {
+  const register = command.payload['io.veridis.command.RegisterAttestationCommand']
+  const erasure = command.payload['io.veridis.command.RequestErasureCommand']
+  const field = register?.subjectId
+    ? ('RegisterAttestationCommand.subjectId' as const)
+    : erasure
+      ? ('RequestErasureCommand.subjectId' as const)
+      : null
+  const text = register?.subjectId ?? erasure?.subjectId
+  if (!field || !text) return { state: 'none' }
+  const plain = unsealedFields(command).filter((name) => SUBJECT_FIELDS.has(name))
+  if (plain.length > 0)
+    return {
+      state: 'refused',
+      reason: `${plain.join(', ')} in plain text: personal data must be sealed under the subject's key (${SUBJECT_SEAL_VERSION}, docs/audit.md)`,
+    }
+  const refuse = (why: string): CommandSubject => ({ state: 'refused', reason: `${field}: ${why}` })
+  let sealed: ParsedSubjectSeal
+  try {
+    sealed = parseSubjectSeal(text)
+  } catch (error) {
+    return refuse(`malformed sealed value (${(error as Error).message})`)
+  }
+  const dataKey = await existingDataKey(client, context.vault, sealed.keyId)
+  if (dataKey === undefined) return refuse('sealed under a subject key this pipeline never issued')
+  if (dataKey === null) return { state: 'sealed', subjectHash: sealed.keyId, subjectId: null }
+  if (sealed.withheld) return refuse("the value is withheld, but the subject's key is not destroyed")
+  const place = { commandId: command.commandId }
+  let subjectId: string
+  try {
+    subjectId = openSubjectValue(dataKey, sealed, { ...place, field })
+    if (erasure?.reason) {
+      const reason = parseSubjectSeal(erasure.reason)
+      if (reason.withheld || reason.keyId !== sealed.keyId)
+        return refuse('the reason is not sealed under the same subject key')
+      // Opened only to check it: the reason is never kept.
+      openSubjectValue(dataKey, reason, { ...place, field: 'RequestErasureCommand.reason' })
+    }
+  } catch (error) {
+    if (!(error instanceof UndecryptableError)) throw error
+    return refuse("the sealed value does not open under the subject's key for this command")
+  }
+  if (context.subjectHashOf(subjectId) !== sealed.keyId)
+    return refuse("the key id is not the sealed subject's pseudonym")
+  return { state: 'sealed', subjectHash: sealed.keyId, subjectId }
+}
+
 async function auditCommand(
   client: PoolClient,
   context: AuditContext,
@@ -73,8 +156,8 @@ async function auditCommand(
   const type = commandTypeOf(command)
   const register = command.payload['io.veridis.command.RegisterAttestationCommand']
   const erasure = command.payload['io.veridis.command.RequestErasureCommand']
-  const subjectId = register?.subjectId ?? erasure?.subjectId ?? null
-  const subjectHash = subjectId === null ? null : context.subjectHashOf(subjectId)
+  const subject = await subjectOfCommand(client, context, command)
+  const subjectHash = subject.state === 'sealed' ? subject.subjectHash : null
   const base = { actor: command.actor, subjectHash, occurredAt: command.issuedAt }
   const drafts: AuditFactDraft[] = [
     {
@@ -90,20 +173,36 @@ async function auditCommand(
     },
   ]
 
-  if (register && subjectHash && register.subjectId) {
-    const reference = command.commandId
-    const stored = await storeSubjectData(client, context.vault, {
-      subjectHash,
-      kind: 'attestation.subject_id',
-      reference,
-      plaintext: register.subjectId,
-      retainUntil: new Date(context.now() + context.dataRetentionDays * DAY_MS),
+  if (subject.state === 'refused') {
+    drafts.push({
+      ...base,
+      auditId: `command:${command.commandId}:refused`,
+      action: 'command.rejected',
+      gdprCategory: 'IDENTIFIER',
+      legalBasis: 'NOT_APPLICABLE',
+      retentionDays: null,
+      references: [command.commandId],
+      details: { commandType: type, reason: subject.reason },
     })
+    return drafts
+  }
+
+  if (register && subject.state === 'sealed') {
+    const reference = command.commandId
+    const stored =
+      subject.subjectId !== null &&
+      (await storeSubjectData(client, context.vault, {
+        subjectHash: subject.subjectHash,
+        kind: 'attestation.subject_id',
+        reference,
+        plaintext: subject.subjectId,
+        retainUntil: new Date(context.now() + context.dataRetentionDays * DAY_MS),
+      }))
     if (stored) {
       await client.query(
         `INSERT INTO audit_subject_attestations (scope, registry, attestation_id, subject_hash)
          VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-        [context.vault.scope, register.registry.toLowerCase(), register.attestationId, subjectHash],
+        [context.vault.scope, register.registry.toLowerCase(), register.attestationId, subject.subjectHash],
       )
     }
     drafts.push({
@@ -120,8 +219,11 @@ async function auditCommand(
     })
   }
 
-  if (erasure && subjectHash) {
-    const outcome = await eraseSubject(client, context.vault, { subjectHash, commandId: command.commandId })
+  if (erasure && subject.state === 'sealed') {
+    const outcome = await eraseSubject(client, context.vault, {
+      subjectHash: subject.subjectHash,
+      commandId: command.commandId,
+    })
     const shared = {
       ...base,
       auditId: `command:${command.commandId}:erasure`,

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises'
 import * as snarkjs from 'snarkjs'
 import { ERASURE } from '../../circuits/catalog.ts'
 import { erasureInputs, type Hashers, pathBits, TOMBSTONE_TAG } from '../../circuits/inputs.ts'
-import type { Pool, PoolClient } from '../../core/db/pool.ts'
+import type { SubjectKeySource } from '../../core/crypto/command-seal.ts'
+import { inTransaction, type Pool, type PoolClient } from '../../core/db/pool.ts'
 import { NonRetryableError } from '../../core/errors.ts'
 import type { ErasureTree } from './erasure-tree.ts'
 import {
@@ -12,6 +13,7 @@ import {
   fieldOfHex,
   open,
   seal,
+  subjectHashOf,
   UndecryptableError,
   unwrapDataKey,
   wrapDataKey,
@@ -28,7 +30,7 @@ const dataContext = (subjectHash: string, kind: string, reference: string) =>
   `subject-data:${subjectHash}:${kind}:${reference}`
 
 /** The subject's data key, created (and committed to the erasure tree) on first use; null once erased. */
-async function dataKeyFor(
+export async function dataKeyFor(
   client: PoolClient,
   vault: SubjectVault,
   subjectHash: string,
@@ -41,6 +43,15 @@ async function dataKeyFor(
   if (row) return row.wrapped_key ? unwrapDataKey(vault.keys, subjectHash, row.wrapped_key) : null
 
   await vault.tree.lock(client, vault.scope)
+  // Another writer (the gateway's sealer, another consumer) may have made it while we waited.
+  const raced = await client.query<{ wrapped_key: Buffer | null }>(
+    'SELECT wrapped_key FROM audit_subject_keys WHERE scope = $1 AND subject_hash = $2 FOR UPDATE',
+    [vault.scope, subjectHash],
+  )
+  if (raced.rows[0]) {
+    const wrapped = raced.rows[0].wrapped_key
+    return wrapped ? unwrapDataKey(vault.keys, subjectHash, wrapped) : null
+  }
   const { rows } = await client.query<{ next: string }>(
     'SELECT COALESCE(MAX(leaf_index) + 1, 0) AS next FROM audit_subject_keys WHERE scope = $1',
     [vault.scope],
@@ -57,6 +68,36 @@ async function dataKeyFor(
     [vault.scope, subjectHash, wrapDataKey(vault.keys, subjectHash, dataKey), commitment.toString(), index],
   )
   return dataKey
+}
+
+/** The subject's data key as it is: the key, null once erased, undefined when none was ever made. */
+export async function existingDataKey(
+  client: PoolClient,
+  vault: Pick<SubjectVault, 'scope' | 'keys'>,
+  subjectHash: string,
+): Promise<Buffer | null | undefined> {
+  const { rows } = await client.query<{ wrapped_key: Buffer | null }>(
+    'SELECT wrapped_key FROM audit_subject_keys WHERE scope = $1 AND subject_hash = $2',
+    [vault.scope, subjectHash],
+  )
+  const row = rows[0]
+  if (!row) return undefined
+  return row.wrapped_key ? unwrapDataKey(vault.keys, subjectHash, row.wrapped_key) : null
+}
+
+/**
+ * Subject keys for writers of commands (the gateway's sealer, core/crypto/command-seal.ts):
+ * the key id is the subject's pseudonym, the key is made and committed to the erasure tree
+ * on first use, and null once the subject is erased. The key never leaves the process.
+ */
+export function subjectKeySource(pool: Pool, vault: SubjectVault): SubjectKeySource {
+  return {
+    async keyFor(subjectId) {
+      const keyId = subjectHashOf(vault.keys, subjectId)
+      const dataKey = await inTransaction(pool, (client) => dataKeyFor(client, vault, keyId))
+      return { keyId, dataKey }
+    },
+  }
 }
 
 /**

@@ -2,6 +2,9 @@ import { circuitSpecs } from '../../circuits/catalog.ts'
 import { terminateCurves } from '../../circuits/curve.ts'
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import type { OutgoingRecord } from '../../core/bus/producer.ts'
+import { UndecryptableError } from '../../core/crypto/aead.ts'
+import { loadProverKeyPair } from '../../core/crypto/prover-key.ts'
+import { openProveInputs, PROVER_SEAL_VERSION, unsealedSignals } from '../../core/crypto/prover-seal.ts'
 import { zkMetrics } from '../../core/metrics/protocol.ts'
 import type { ConsumerModule } from '../../core/service/consumer-process.ts'
 import type { Command } from '../../schemas/generated/veridis.command.v1.ts'
@@ -57,6 +60,40 @@ export const proverConsumer: ConsumerModule<Command> = {
         },
       },
     })
+    const keys = loadProverKeyPair(common.config)
+    /**
+     * Inputs arrive sealed to this prover's key (core/crypto/prover-seal.ts). Plain-text
+     * inputs are refused, not proved: they were readable by anyone with the topic, and
+     * proving them would make that silent. Reasons name signals, never values.
+     */
+    const proveSealed = async (
+      commandId: string,
+      circuit: ProofResult['circuit'],
+      inputs: Readonly<Record<string, readonly string[]>>,
+    ): Promise<ProveOutcome> => {
+      const plain = unsealedSignals(inputs)
+      if (plain.length > 0) {
+        metrics.proofs.inc({ circuit_type: circuit, status: 'failure' })
+        return {
+          status: 'REJECTED',
+          reason: `inputs in plain text (${plain.join(', ')}): prove inputs must be sealed to the prover's key (${PROVER_SEAL_VERSION}, docs/zk.md)`,
+          durationMs: 0,
+        }
+      }
+      let opened: Record<string, string[]>
+      try {
+        opened = openProveInputs(keys, commandId, inputs)
+      } catch (error) {
+        if (!(error instanceof UndecryptableError)) throw error
+        metrics.proofs.inc({ circuit_type: circuit, status: 'failure' })
+        return {
+          status: 'REJECTED',
+          reason: "sealed inputs do not open with this prover's key for this command",
+          durationMs: 0,
+        }
+      }
+      return prover.prove(circuit, opened)
+    }
     // The curve's worker threads would keep the process alive after the consumer stopped.
     common.shutdown.onShutdown('zk curve workers', terminateCurves)
 
@@ -73,7 +110,7 @@ export const proverConsumer: ConsumerModule<Command> = {
                 [PROVE]: { circuit: ProofResult['circuit']; inputs: Record<string, string[]> }
               }
             )[PROVE]
-            const outcome = await prover.prove(circuit, inputs)
+            const outcome = await proveSealed(command.commandId, circuit, inputs)
             // A chunk of proofs can take longer than the group's session timeout.
             await heartbeat()
             if (outcome.status === 'REJECTED') {

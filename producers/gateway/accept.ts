@@ -44,6 +44,8 @@ export function createCommandAcceptor(options: {
   health: DependencyHealth
   topic: string
   publishTimeoutMs: number
+  /** Seals subject data and prove inputs before publishing (core/crypto/command-seal.ts). */
+  seal: (command: Command) => Promise<Command>
 }) {
   const { pool, publisher, health } = options
 
@@ -136,7 +138,8 @@ export function createCommandAcceptor(options: {
         actor: caller.actor,
         payload: payloadFor(route, body) as unknown as Command['payload'],
       }
-      await publish(command, request.traceparent)
+      // Sealed on every attempt: a republished command is sealed afresh under the same id.
+      await publish(await options.seal(command), request.traceparent)
       if (clientKey) await claims.markPublished({ caller: caller.key, clientKey })
       return { commandId, idempotencyKey: topicKey, replayed }
     },

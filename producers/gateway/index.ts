@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kafka } from 'kafkajs'
+import { createCommandSealerFor } from '../../consumers/audit/vault.ts'
 import { type Bus, connectBus } from '../../core/bus/connect.ts'
 import { createBusProducer } from '../../core/bus/producer.ts'
 import type { Common } from '../../core/context.ts'
@@ -82,6 +83,7 @@ export async function createGateway(
     health,
     topic: bus.topics.command.name,
     publishTimeoutMs: common.config.gateway.publishTimeoutMs,
+    seal: (await createCommandSealerFor(common.config, pool, bus.topics.audit.name)).seal,
   })
   const authenticator = await createAuthenticator(common.config.gateway, pool, {
     ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),

@@ -4,6 +4,8 @@ import { projectorConsumer } from '../../consumers/projector/index.ts'
 import { valueSubject } from '../../core/bus/codec.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import type { AuditFact, Command, ProofResult } from '../../core/bus/types.ts'
+import { loadProverKeyPair } from '../../core/crypto/prover-key.ts'
+import { openProveInputs } from '../../core/crypto/prover-seal.ts'
 import { runConsumerProcess } from '../../core/service/consumer-process.ts'
 import { createApiKey, revokeApiKey } from '../../producers/gateway/api-keys.ts'
 import type { Gateway } from '../../producers/gateway/index.ts'
@@ -80,9 +82,15 @@ describe('commands over HTTP', () => {
     expect(record.value.readInt32BE(1)).toBe(registered.id)
     const command = record.decoded as Command
     expect(command.actor).toEqual({ kind: 'USER', id: 'alice' })
-    expect(command.payload['io.veridis.command.ProveCommand']).toEqual({
-      circuit: 'IDENTITY_MEMBERSHIP',
-      inputs: { secret: [FIELD], merkleProofSiblings: ['1', '2', '3'] },
+    // Inputs are sealed to the prover's key on the topic (core/crypto/prover-seal.ts): only it opens them.
+    const prove = command.payload['io.veridis.command.ProveCommand']!
+    expect(prove.circuit).toBe('IDENTITY_MEMBERSHIP')
+    expect(record.value.includes(FIELD)).toBe(false)
+    expect(
+      openProveInputs(loadProverKeyPair(testBus.common.config), command.commandId, prove.inputs),
+    ).toEqual({
+      secret: [FIELD],
+      merkleProofSiblings: ['1', '2', '3'],
     })
     expect(record.key).toBe(command.idempotencyKey)
     expect(record.headers.eventId).toBe(accepted.commandId)

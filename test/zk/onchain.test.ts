@@ -9,6 +9,8 @@ import { solidityVerifierArgs } from '../../consumers/verifier/solidity.ts'
 import { DEV_ACCOUNT, devWallet } from '../../contracts/evm/accounts.ts'
 import { loadArtifact } from '../../contracts/evm/build.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
+import { loadProverPublicKey } from '../../core/crypto/prover-key.ts'
+import { sealProveInputs } from '../../core/crypto/prover-seal.ts'
 import { runConsumerProcess } from '../../core/service/consumer-process.ts'
 import type { Command } from '../../schemas/generated/veridis.command.v1.ts'
 import type { ProofResult } from '../../schemas/generated/veridis.proof.v1.ts'
@@ -65,7 +67,13 @@ async function proveOverBus(circuit: ProofResult['circuit'], inputs: CircuitInpu
     idempotencyKey: id,
     issuedAt: Date.now(),
     actor: { kind: 'SERVICE', id: 'zk-onchain-test' },
-    payload: { 'io.veridis.command.ProveCommand': { circuit, inputs } },
+    payload: {
+      // Sealed to the prover's key, as the gateway writes them (core/crypto/prover-seal.ts).
+      'io.veridis.command.ProveCommand': {
+        circuit,
+        inputs: sealProveInputs(loadProverPublicKey(testBus.common.config), id, inputs),
+      },
+    },
   }
   await producer.publish(testBus.bus.topics.command.name, [{ key: id, value, eventId: id }])
   const result = await eventually(async () => results.find((candidate) => candidate.commandId === id), 90_000)

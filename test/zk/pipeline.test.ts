@@ -7,6 +7,8 @@ import { proverConsumer } from '../../consumers/prover/index.ts'
 import { PAIRING_FAILED } from '../../consumers/verifier/batch.ts'
 import { verifierConsumer } from '../../consumers/verifier/index.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
+import { loadProverPublicKey } from '../../core/crypto/prover-key.ts'
+import { sealProveInputs } from '../../core/crypto/prover-seal.ts'
 import { runConsumerProcess } from '../../core/service/consumer-process.ts'
 import type { AttestationEvent } from '../../schemas/generated/veridis.chain.attestation.v1.ts'
 import type { NullifierEvent } from '../../schemas/generated/veridis.chain.nullifier.v1.ts'
@@ -71,8 +73,12 @@ async function send(commands: Command[]) {
   )
 }
 
-const prove = (circuit: ProofResult['circuit'], inputs: CircuitInputs) =>
-  command({ 'io.veridis.command.ProveCommand': { circuit, inputs } })
+/** Inputs sealed to the prover's key, as the gateway writes them (core/crypto/prover-seal.ts). */
+const prove = (circuit: ProofResult['circuit'], inputs: CircuitInputs) => {
+  const value = command({ 'io.veridis.command.ProveCommand': { circuit, inputs: {} } })
+  const sealed = sealProveInputs(loadProverPublicKey(testBus.common.config), value.commandId, inputs)
+  return { ...value, payload: { 'io.veridis.command.ProveCommand': { circuit, inputs: sealed } } }
+}
 
 const verify = (
   result: Pick<ProofResult, 'circuit' | 'publicSignals'> & { proof: ProofResult['proof'] },
