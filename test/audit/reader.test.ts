@@ -95,6 +95,62 @@ describe('readTopicToEnd', () => {
     expect(fromSix.coverage[0]).toEqual({ partition: 0, start: '6', end: '10', records: 0 })
   }, 60_000)
 
+  test('error: records streaming into a partition already read are not progress for one that is stuck', async () => {
+    // Partition 0 cannot reach the end it is asked for: records 5–7 sit in a transaction that
+    // stays open. Partition 1, done at once, keeps receiving records all along.
+    const busy = `${topic}-busy`
+    await admin.createTopics({
+      topics: [{ topic: busy, numPartitions: 2, replicationFactor: 1 }],
+      waitForLeaders: true,
+    })
+    const open = testBus.bus.kafka.producer({
+      transactionalId: `${testBus.namespace}.reader-busy`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    })
+    const streaming = testBus.bus.kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+    await open.connect()
+    await streaming.connect()
+    let writing = true
+    try {
+      await streaming.send({
+        topic: busy,
+        messages: messages(['a', 'b', 'c', 'd', 'e']).map((m) => ({ ...m, partition: 0 })),
+      })
+      const pending = await open.transaction()
+      await pending.send({
+        topic: busy,
+        messages: messages(['x', 'y', 'z']).map((m) => ({ ...m, partition: 0 })),
+      })
+      const stream = (async () => {
+        while (writing) {
+          await streaming.send({ topic: busy, messages: [{ key: 'k', value: 'more', partition: 1 }] })
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      })()
+      const started = Date.now()
+      const reading = readTopicToEnd(testBus.bus.kafka, busy, {}, () => undefined, {
+        stallMs: 3_000,
+        ends: [
+          { partition: 0, low: '0', high: '8' },
+          { partition: 1, low: '0', high: '0' },
+        ],
+      })
+      await expect(reading).rejects.toThrow(
+        `reading ${busy} stalled: nothing arrived for 3 s before the end (partition 0 at offset 4 of end 8)`,
+      )
+      expect(Date.now() - started).toBeLessThan(30_000)
+      writing = false
+      await stream
+      await pending.abort()
+    } finally {
+      writing = false
+      await open.disconnect()
+      await streaming.disconnect()
+      await admin.deleteTopics({ topics: [busy] }).catch(() => undefined)
+    }
+  }, 60_000)
+
   test('error: a read that stops getting records before the end fails, naming how far each partition got', async () => {
     // A partition too large for one fetch, read through a proxy that is cut at the first record.
     const large = `${topic}-large`
