@@ -1,0 +1,46 @@
+import type { Command } from 'commander'
+import { connectBus } from '../../core/bus/connect.ts'
+import { prepareBus } from '../../core/bus/setup.ts'
+import { redactUrl } from '../../core/config/env.ts'
+import { createCommon } from '../../core/context.ts'
+import { LAG_MONITOR_PORT, pipelineStatus, pipelineUp, prometheusUp } from '../../infra/stack/pipeline.ts'
+import { PROMETHEUS_PORT } from '../../infra/stack/prometheus.ts'
+import { stackStatus, stackUp } from '../../infra/stack/stack.ts'
+import { GATEWAY_OPS_PORT } from '../../producers/gateway/routes/ops.ts'
+import { localContext, printTable } from '../local-stack.ts'
+import { progress } from '../progress.ts'
+
+async function bringUp() {
+  const { config, context, logger } = localContext()
+  await stackUp(context, logger)
+  const common = createCommon('cli', { config })
+  const bus = connectBus(common)
+  const prepared = await prepareBus(common, bus)
+  if (prepared.topics.created.length > 0)
+    progress(`kafka: created topics ${prepared.topics.created.join(', ')}`)
+  progress(
+    `registry: ${prepared.schemas.size} topics have key and value schemas registered (FULL_TRANSITIVE)`,
+  )
+  await pipelineUp(context)
+  await prometheusUp(context)
+  printTable([...(await stackStatus(context)), ...(await pipelineStatus(context))])
+  process.stdout.write(
+    [
+      '',
+      `Kafka       ${config.kafka.brokers.join(',')}`,
+      `Registry    ${config.schemaRegistry.url}`,
+      `Postgres    ${redactUrl(config.database.url)}`,
+      `Gateway     http://${config.gateway.host}:${config.gateway.port}/api/v1/ (OpenAPI: http://127.0.0.1:${GATEWAY_OPS_PORT}/docs/openapi.json; keys: bin/veridis apikey create)`,
+      `Chains      ${config.chains.join(', ')} (anvil, contracts in ${context.layout.home}/deployments/)`,
+      `Lag         http://127.0.0.1:${LAG_MONITOR_PORT}/ (dashboard), /api/v1/lag, /metrics`,
+      `Prometheus  http://127.0.0.1:${PROMETHEUS_PORT} (rules: infra/prometheus/rules)`,
+      `Logs        ${context.layout.logDir}`,
+      'Stop with   bin/veridis down',
+      '',
+    ].join('\n'),
+  )
+}
+
+export function registerUpCommand(program: Command) {
+  program.command('up').description('start the local stack and every pipeline process').action(bringUp)
+}
