@@ -8,9 +8,10 @@ import { parentPort, workerData } from 'node:worker_threads'
 import kafkajs from 'kafkajs'
 import { connectBus } from '../core/bus/connect.ts'
 import { createBusProducer } from '../core/bus/producer.ts'
+import { TOPICS } from '../core/bus/topics.ts'
 import { loadConfig } from '../core/config/env.ts'
 import { createCommon } from '../core/context.ts'
-import { type ChainEvent, createChainEventPublisher, toRecord } from '../producers/chains/common/publisher.ts'
+import { type ChainEvent, createChainEventPublisher } from '../producers/chains/common/publisher.ts'
 import { testEnv } from '../test/support/harness.ts'
 import { sampleAttestation, sampleBridge, sampleNullifier } from '../test/support/records.ts'
 
@@ -44,10 +45,10 @@ async function produce(job: ProducerJob): Promise<number> {
   if (job.path === 'raw') {
     const payloads = events.map((event) => {
       const topic = bus.topics[event.topic].name
-      const record = toRecord(event)
+      const keyOf = TOPICS[event.topic].keyOf as (value: ChainEvent['value']) => string
       return {
-        key: bus.codec.encodeKey(topic, record.key),
-        value: bus.codec.encodeValue(topic, record.value),
+        key: bus.codec.encodeKey(topic, keyOf(event.value)),
+        value: bus.codec.encodeValue(topic, event.value),
       }
     })
     const producer = bus.kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner })

@@ -1,12 +1,12 @@
 import type { ConsumedMessage, HandlerContext } from '../../core/bus/consumer.ts'
-import type { OutgoingRecord } from '../../core/bus/producer.ts'
+import { handleByTopic } from '../../core/bus/topic-handlers.ts'
+import { nullifierKey } from '../../core/bus/topics.ts'
 import { exactlyOnce } from '../../core/db/exactly-once.ts'
 import { nullifierMetrics, securityMetrics } from '../../core/metrics/protocol.ts'
 import type { ConsumerModule } from '../../core/service/consumer-process.ts'
 import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
 import type { NullifierEvent } from '../../schemas/generated/veridis.chain.nullifier.v1.ts'
 import type { Command } from '../../schemas/generated/veridis.command.v1.ts'
-import type { NullifierPropagation } from '../../schemas/generated/veridis.nullifier.propagation.v1.ts'
 import { answerCommand, commandMessageId, planCommands, propagateRequests } from './command.ts'
 import { startFollower } from './follow.ts'
 import { advanceAll, createPropagationDriver, type PropagationRow, plannedPropagations } from './propagate.ts'
@@ -24,7 +24,7 @@ const keysOf = (messages: readonly ConsumedMessage<NullifierEvent>[]) => [
       const nullifier = /^[0-9]+$/.test(value.nullifier)
         ? BigInt(value.nullifier).toString()
         : value.nullifier
-      return [`${scope}:${nullifier}`, { scope, nullifier }]
+      return [nullifierKey({ scope, nullifier }), { scope, nullifier }]
     }),
   ).values(),
 ]
@@ -54,7 +54,7 @@ export const nullifiersConsumer: ConsumerModule<NullifierEvent | Command> = {
   name: 'nullifiers',
   description: 'records nullifier uses, alerts on double use, propagates first uses to every other chain',
   produces: ['alert', 'propagation'],
-  create: ({ common, bus, pool, producer, group }) => {
+  create: ({ common, bus, pool, publisher, group }) => {
     const { config, logger } = common
     const writers = createWriters(config)
     common.shutdown.onShutdown('nullifier writers', () => {
@@ -68,26 +68,23 @@ export const nullifiersConsumer: ConsumerModule<NullifierEvent | Command> = {
     const metrics = nullifierMetrics(common.metrics.registry)
     const security = securityMetrics(common.metrics.registry)
     const publishOutcomes = async (rows: readonly PropagationRow[]) => {
-      await producer.publish(
-        bus.topics.propagation.name,
-        rows.map(
-          (row): OutgoingRecord<NullifierPropagation> => ({
-            key: `${row.scope}:${row.nullifier}`,
-            eventId: propagationId(row),
-            value: {
-              scope: row.scope,
-              nullifier: row.nullifier,
-              sourceChain: row.source_chain,
-              sourceEventId: row.source_event_id,
-              targetChain: row.target_chain,
-              outcome: row.outcome!,
-              txHash: row.tx_hash,
-              reason: row.reason,
-              latencyMs: row.latency_ms,
-              at: Math.round(row.completed_ms ?? Date.now()),
-            },
-          }),
-        ),
+      await publisher.publish(
+        'propagation',
+        rows.map((row) => ({
+          eventId: propagationId(row),
+          value: {
+            scope: row.scope,
+            nullifier: row.nullifier,
+            sourceChain: row.source_chain,
+            sourceEventId: row.source_event_id,
+            targetChain: row.target_chain,
+            outcome: row.outcome!,
+            txHash: row.tx_hash,
+            reason: row.reason,
+            latencyMs: row.latency_ms,
+            at: Math.round(row.completed_ms ?? Date.now()),
+          },
+        })),
       )
       await pool.query(
         `UPDATE nullifier_propagations SET published_at = now()
@@ -142,15 +139,9 @@ export const nullifiersConsumer: ConsumerModule<NullifierEvent | Command> = {
         [keys.map((key) => key.scope), keys.map((key) => key.nullifier)],
       )
       if (rows.length === 0) return
-      await producer.publish(
-        bus.topics.alert.name,
-        rows.map(
-          ({ record: alert }): OutgoingRecord<Alert> => ({
-            key: alert.alertId,
-            value: alert,
-            eventId: alert.alertId,
-          }),
-        ),
+      await publisher.publish(
+        'alert',
+        rows.map(({ record: alert }) => ({ value: alert, eventId: alert.alertId })),
       )
       await pool.query('UPDATE nullifier_alerts SET published_at = now() WHERE alert_id = ANY($1)', [
         rows.map((row) => row.alert_id),
@@ -197,16 +188,13 @@ export const nullifiersConsumer: ConsumerModule<NullifierEvent | Command> = {
       for (const { message, request } of requests) {
         const answer = await answerCommand(pool, request, targets)
         if (answer.refusals.length > 0) {
-          await producer.publish(
-            bus.topics.propagation.name,
-            answer.refusals.map(
-              (refusal): OutgoingRecord<NullifierPropagation> => ({
-                key: `${request.scope}:${request.nullifier}`,
-                eventId: refusal.eventId,
-                value: refusal.value,
-                ...(message.traceparent ? { traceparent: message.traceparent } : {}),
-              }),
-            ),
+          await publisher.publish(
+            'propagation',
+            answer.refusals.map((refusal) => ({
+              eventId: refusal.eventId,
+              value: refusal.value,
+              ...(message.traceparent ? { traceparent: message.traceparent } : {}),
+            })),
           )
           // Not counted in veridis_nullifier_propagations_total: a refused target chain is any
           // string a caller wrote, and would be a label value of its choosing.
@@ -231,19 +219,15 @@ export const nullifiersConsumer: ConsumerModule<NullifierEvent | Command> = {
 
     return {
       name: 'nullifiers',
-      topics: [bus.topics.nullifier.name, bus.topics.command.name],
-      handle: async (messages, context) => {
-        // A chunk holds messages of one partition of one topic.
-        if (messages[0]?.topic === bus.topics.command.name) {
-          await handleCommands(messages as readonly ConsumedMessage<Command>[], context)
-          return
-        }
-        const events = messages as readonly ConsumedMessage<NullifierEvent>[]
-        await record(events, context)
-        const keys = keysOf(events)
-        await publishAlerts(keys)
-        await propagate(keys, context)
-      },
+      ...handleByTopic(bus.topics, {
+        command: handleCommands,
+        nullifier: async (events, context) => {
+          await record(events, context)
+          const keys = keysOf(events)
+          await publishAlerts(keys)
+          await propagate(keys, context)
+        },
+      }),
     }
   },
 }

@@ -1,4 +1,5 @@
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
+import { nullifierKey } from '../../core/bus/topics.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { NonRetryableError } from '../../core/errors.ts'
 import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
@@ -16,8 +17,6 @@ import { type Decision, decide, doubleUseAlertId, type Finality, type Use } from
 const RANK: Record<Finality, number> = { PENDING: 0, SAFE: 1, RETRACTED: 2, FINALIZED: 3 }
 const RANK_ORDER = "ARRAY['PENDING','SAFE','RETRACTED','FINALIZED']"
 const FIELD_ELEMENT = /^[0-9]{1,78}$/
-
-export const keyOf = (scope: string, nullifier: string) => `${scope}:${nullifier}`
 
 /** Each finality a use reaches is applied once; redeliveries are recognised. */
 export const nullifierMessageId = (message: ConsumedMessage<NullifierEvent>) =>
@@ -94,7 +93,7 @@ export async function recordUses(
 
   // Facts this chunk retracted (each finality of a fact reaches the effect once).
   const retractedNow = new Set(rows.filter((row) => row.finality === 'RETRACTED').map((row) => row.event_id))
-  const keys = [...new Map(rows.map((row) => [keyOf(row.scope, row.nullifier), row])).values()]
+  const keys = [...new Map(rows.map((row) => [nullifierKey(row), row])).values()]
   const { rows: allUses } = await client.query<UseRow>(
     `SELECT event_id, scope, nullifier, chain, source, origin_chain, merkle_tree_root, block_number::float8 AS block_number,
        tx_hash, finality, (extract(epoch FROM observed_at) * 1000)::float8 AS observed_ms, arrival::float8 AS arrival
@@ -105,7 +104,7 @@ export async function recordUses(
   )
   const byKey = new Map<string, UseRow[]>()
   for (const use of allUses) {
-    const key = keyOf(use.scope, use.nullifier)
+    const key = nullifierKey(use)
     byKey.set(key, [...(byKey.get(key) ?? []), use])
   }
 

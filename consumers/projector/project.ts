@@ -1,5 +1,6 @@
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import type { TopicSet } from '../../core/bus/topics.ts'
+import { unionBranch } from '../../core/bus/union.ts'
 import type { Alert, AuditEvent, Command, NullifierPropagation, ProofResult } from '../../core/bus/types.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { NonRetryableError } from '../../core/errors.ts'
@@ -12,10 +13,10 @@ export const projectorMessageId = (message: ConsumedMessage<unknown>) =>
 
 /** The command's record name and the part of its payload that is safe to keep and show. */
 export function summarizeCommand(command: Command): { type: string; summary: Record<string, unknown> } {
-  const [wrapped, body] = Object.entries(command.payload)[0] ?? []
-  if (!wrapped || !body) throw new NonRetryableError(`command ${command.commandId} has no payload`)
-  const type = wrapped.slice(wrapped.lastIndexOf('.') + 1)
-  const payload = body as Record<string, unknown>
+  const branch = unionBranch(command.payload)
+  if (!branch) throw new NonRetryableError(`command ${command.commandId} has no payload`)
+  const { type } = branch
+  const payload = branch.value as unknown as Record<string, unknown>
   // Never kept: proof inputs (private witnesses), data-subject ids, free-text reasons.
   switch (type) {
     case 'ProveCommand':

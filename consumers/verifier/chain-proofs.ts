@@ -1,7 +1,7 @@
 import { type CircuitSpec, publicSignalIndex } from '../../circuits/catalog.ts'
 import { semaphoreHash } from '../../circuits/inputs.ts'
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
-import type { OutgoingRecord } from '../../core/bus/producer.ts'
+import type { TopicRecord } from '../../core/bus/topic-publisher.ts'
 import type { Pool } from '../../core/db/pool.ts'
 import type { NullifierEvent } from '../../schemas/generated/veridis.chain.nullifier.v1.ts'
 import type { ProofResult } from '../../schemas/generated/veridis.proof.v1.ts'
@@ -89,7 +89,7 @@ export function createChainProofVerifier(options: {
   pool: Pool
   spec: CircuitSpec
   verifier: Verifier
-  publish: (records: OutgoingRecord<ProofResult>[]) => Promise<void>
+  publish: (records: TopicRecord<'proof'>[]) => Promise<void>
   onRejected?: (result: ProofResult) => void
 }) {
   const { pool, spec, verifier } = options
@@ -133,7 +133,7 @@ export function createChainProofVerifier(options: {
       })
       const durationMs = (Date.now() - started) / pending.length
 
-      const records = pending.map(({ message, binding }, index): OutgoingRecord<ProofResult> => {
+      const records = pending.map(({ message, binding }, index): TopicRecord<'proof'> => {
         const { eventId } = message.value.envelope
         const reason = reasons[index]
         const result: ProofResult = {
@@ -149,7 +149,6 @@ export function createChainProofVerifier(options: {
           producedAt: Date.now(),
         }
         return {
-          key: eventId,
           value: result,
           eventId: result.resultId,
           ...(message.traceparent ? { traceparent: message.traceparent } : {}),

@@ -1,7 +1,8 @@
 import { circuitSpecs } from '../../circuits/catalog.ts'
 import { terminateCurves } from '../../circuits/curve.ts'
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
-import type { OutgoingRecord } from '../../core/bus/producer.ts'
+import { handleByTopic } from '../../core/bus/topic-handlers.ts'
+import type { TopicRecord } from '../../core/bus/topic-publisher.ts'
 import { zkMetrics } from '../../core/metrics/protocol.ts'
 import type { ConsumerModule } from '../../core/service/consumer-process.ts'
 import type { AttestationEvent } from '../../schemas/generated/veridis.chain.attestation.v1.ts'
@@ -30,7 +31,7 @@ export const verifierConsumer: ConsumerModule<VerifierInput> = {
   name: 'verifier',
   description: 'verifies Groth16 proofs in batches and checks them against chain roots and nullifiers',
   produces: ['proof'],
-  create: ({ common, bus, pool, producer }) => {
+  create: ({ common, bus, pool, publisher }) => {
     const specs = circuitSpecs(common.config.zk.semaphoreDepth)
     const verifier = createVerifier({ specs, batchSize: common.config.zk.verifyBatchSize })
     common.shutdown.onShutdown('zk curve workers', terminateCurves)
@@ -42,7 +43,7 @@ export const verifierConsumer: ConsumerModule<VerifierInput> = {
       pool,
       spec: specs.IDENTITY_MEMBERSHIP,
       verifier,
-      publish: (records) => producer.publish(bus.topics.proof.name, records),
+      publish: (records) => publisher.publish('proof', records),
       onRejected: (result) => metrics.proofs.inc({ circuit_type: result.circuit, status: 'rejected' }),
     })
 
@@ -75,7 +76,7 @@ export const verifierConsumer: ConsumerModule<VerifierInput> = {
       )
       const reasons = new Map(chainChecks.map(({ index }, position) => [index, chainReasons[position]]))
       const durationMs = (Date.now() - started) / requests.length
-      const records = requests.map(({ message, payload }, index): OutgoingRecord<ProofResult> => {
+      const records = requests.map(({ message, payload }, index): TopicRecord<'proof'> => {
         const verdict = verdicts[index]!
         const reason = verdict.valid ? reasons.get(index) : verdict.reason
         const result: ProofResult = {
@@ -91,13 +92,12 @@ export const verifierConsumer: ConsumerModule<VerifierInput> = {
           producedAt: Date.now(),
         }
         return {
-          key: message.value.commandId,
           value: result,
           eventId: result.resultId,
           ...(message.traceparent ? { traceparent: message.traceparent } : {}),
         }
       })
-      await producer.publish(bus.topics.proof.name, records)
+      await publisher.publish('proof', records)
       for (const { value } of records) {
         if (value.status === 'REJECTED')
           metrics.proofs.inc({ circuit_type: value.circuit, status: 'rejected' })
@@ -106,25 +106,15 @@ export const verifierConsumer: ConsumerModule<VerifierInput> = {
 
     return {
       name: 'verifier',
-      topics: [bus.topics.command.name, bus.topics.attestation.name, bus.topics.nullifier.name],
-      handle: async (messages, { logger }) => {
-        // A chunk holds messages of one partition of one topic.
-        const topic = messages[0]?.topic
-        if (topic === bus.topics.command.name) {
-          await handleCommands(messages as readonly ConsumedMessage<Command>[])
-        } else if (topic === bus.topics.nullifier.name) {
-          // Verdicts first: a root vouched for only by a rejected proof is not recorded.
-          const nullifierEvents = messages as readonly ConsumedMessage<NullifierEvent>[]
-          const rejectedProofs = await chainProofs.handle(nullifierEvents)
-          await recordChainFacts(pool, logger, nullifierEvents, rejectedProofs)
-        } else {
-          await recordChainFacts(
-            pool,
-            logger,
-            messages as readonly ConsumedMessage<AttestationEvent | NullifierEvent>[],
-          )
-        }
-      },
+      ...handleByTopic(bus.topics, {
+        command: (messages) => handleCommands(messages),
+        // Verdicts first: a root vouched for only by a rejected proof is not recorded.
+        nullifier: async (messages, { logger }) => {
+          const rejectedProofs = await chainProofs.handle(messages)
+          await recordChainFacts(pool, logger, messages, rejectedProofs)
+        },
+        attestation: (messages, { logger }) => recordChainFacts(pool, logger, messages),
+      }),
     }
   },
 }

@@ -1,6 +1,19 @@
+import type {
+  Alert,
+  AttestationEvent,
+  AuditFact,
+  BridgeEvent,
+  Command,
+  NullifierEvent,
+  NullifierPropagation,
+  ProofResult,
+} from '../../schemas/generated/index.ts'
+import { unionBranch } from './union.ts'
+
 /**
  * Every topic of the pipeline, declared once: provisioning, schema registration and the
- * typed producer/consumer API all read this table (DESIGN §3).
+ * typed producer/consumer API all read this table (DESIGN §3). A topic whose key follows
+ * from its value declares how (`keyOf`), so no publisher writes the key rule again.
  */
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -19,6 +32,21 @@ export interface TopicDeclaration {
    * the original by topic, partition and offset instead of copying it onto the DLQ.
    */
   readonly carriesSecrets?: boolean
+  /** The partitioning key of a value, where the value alone decides it. */
+  // biome-ignore lint/suspicious/noExplicitAny: each entry narrows it to its own value type
+  readonly keyOf?: (value: any) => string
+}
+
+/** Every use of one nullifier, from any chain, on one partition. */
+export const nullifierKey = (value: { readonly scope: string; readonly nullifier: string }) =>
+  `${value.scope}:${value.nullifier}`
+
+/** An attestation by registry and id; root updates of a registry share one key. */
+function attestationKey(event: AttestationEvent): string {
+  const change = unionBranch(event.change)?.value
+  return change && 'attestationId' in change
+    ? `${event.registry}:${change.attestationId}`
+    : `${event.registry}:root`
 }
 
 export const TOPICS = {
@@ -29,6 +57,7 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     valueSchemaFile: 'veridis.chain.attestation.v1.avsc',
     doc: 'attestation issued, revoked, root updated',
+    keyOf: attestationKey,
   },
   nullifier: {
     name: 'veridis.chain.nullifier.v1',
@@ -37,6 +66,7 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     valueSchemaFile: 'veridis.chain.nullifier.v1.avsc',
     doc: 'nullifier used on a chain',
+    keyOf: (value: NullifierEvent) => nullifierKey(value),
   },
   bridge: {
     name: 'veridis.chain.bridge.v1',
@@ -45,6 +75,8 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     valueSchemaFile: 'veridis.chain.bridge.v1.avsc',
     doc: 'lock/burn, mint/unlock, guardian-set and admin changes',
+    // A lock and its release meet on one partition; administrative events by gateway.
+    keyOf: (value: BridgeEvent) => value.messageId ?? `gateway:${value.gateway}`,
   },
   command: {
     name: 'veridis.command.v1',
@@ -54,6 +86,7 @@ export const TOPICS = {
     valueSchemaFile: 'veridis.command.v1.avsc',
     doc: 'commands from the gateway and upstream systems',
     carriesSecrets: true,
+    keyOf: (value: Command) => value.idempotencyKey,
   },
   proof: {
     name: 'veridis.proof.v1',
@@ -62,6 +95,7 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     valueSchemaFile: 'veridis.proof.v1.avsc',
     doc: 'proof generated / verified / rejected',
+    keyOf: (value: ProofResult) => value.commandId ?? value.sourceEventId ?? value.resultId,
   },
   propagation: {
     name: 'veridis.nullifier.propagation.v1',
@@ -70,6 +104,7 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     valueSchemaFile: 'veridis.nullifier.propagation.v1.avsc',
     doc: 'per target chain propagation outcome',
+    keyOf: (value: NullifierPropagation) => nullifierKey(value),
   },
   alert: {
     name: 'veridis.alert.v1',
@@ -78,6 +113,7 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     valueSchemaFile: 'veridis.alert.v1.avsc',
     doc: 'security findings',
+    keyOf: (value: Alert) => value.alertId,
   },
   audit: {
     name: 'veridis.audit.v1',
@@ -95,6 +131,7 @@ export const TOPICS = {
     cleanupPolicy: 'delete',
     valueSchemaFile: 'veridis.audit.intake.v1.avsc',
     doc: 'unchained audit facts from the gateway; the audit consumer chains them into veridis.audit.v1',
+    keyOf: (value: AuditFact) => value.actor.id,
   },
   deadLetter: {
     name: 'veridis.dlq.v1',

@@ -1,6 +1,7 @@
 import { type Bus, connectBus } from '../bus/connect.ts'
 import { type ConsumerDefinition, createConsumerRunner } from '../bus/consumer.ts'
 import { type BusProducer, createBusProducer } from '../bus/producer.ts'
+import { createTopicPublisher, type TopicPublisher } from '../bus/topic-publisher.ts'
 import { groupId } from '../bus/topics.ts'
 import type { Common } from '../context.ts'
 import { pruneProcessedMessages } from '../db/exactly-once.ts'
@@ -16,6 +17,8 @@ export interface ConsumerDependencies {
   readonly bus: Bus
   readonly pool: Pool
   readonly producer: BusProducer
+  /** The same producer, addressed by topic declaration: typed values, declared keys. */
+  readonly publisher: TopicPublisher
   /** The consumer group id this process joins. */
   readonly group: string
 }
@@ -53,7 +56,8 @@ export async function runConsumerProcess<T>(
     topics: [bus.topics.deadLetter.name, ...(module.produces ?? []).map((key) => bus.topics[key].name)],
   })
   const group = groupId(common.config.namespace, module.name)
-  const definition = module.create({ common, bus, pool, producer, group })
+  const publisher = createTopicPublisher(producer, bus.topics)
+  const definition = module.create({ common, bus, pool, producer, publisher, group })
   const runner = createConsumerRunner(common, {
     bus,
     producer,
