@@ -1,6 +1,7 @@
 import avro from 'avsc'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createAvroCodec, IncompatibleSchemaError, valueSubject } from '../../core/bus/codec.ts'
+import { createAvroCodec, valueSubject } from '../../core/bus/codec.ts'
+import { IncompatibleSchemaError } from '../../core/bus/schema-registry.ts'
 import { namespacedTopics, TOPICS } from '../../core/bus/topics.ts'
 import { staleGeneratedTypes } from '../../schemas/codegen.ts'
 import { loadAllTopicSchemas } from '../../schemas/load.ts'

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { keySubject, valueSubject } from '../../core/bus/codec.ts'
 import { type Bus, connectBus } from '../../core/bus/connect.ts'
 import { type ConsumedMessage, createConsumerRunner } from '../../core/bus/consumer.ts'
 import { type BusProducer, createBusProducer } from '../../core/bus/producer.ts'
+import { createSchemaRegistryClient } from '../../core/bus/schema-registry.ts'
 import { prepareBus } from '../../core/bus/setup.ts'
 import { loadConfig } from '../../core/config/env.ts'
 import { type Common, createCommon } from '../../core/context.ts'
@@ -59,12 +61,11 @@ export async function openTestBus(
       await admin.connect()
       await admin.deleteTopics({ topics: bus.allTopics.map((topic) => topic.name) }).catch(() => undefined)
       await admin.disconnect()
-      // Leave the registry as it was: soft delete, then permanent, per subject.
+      // Leave the registry as it was.
+      const registry = createSchemaRegistryClient(config.schemaRegistry)
       for (const topic of bus.allTopics) {
-        for (const subject of [`${topic.name}-key`, `${topic.name}-value`]) {
-          const url = `${config.schemaRegistry.url}/subjects/${encodeURIComponent(subject)}`
-          await fetch(url, { method: 'DELETE' }).catch(() => undefined)
-          await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined)
+        for (const subject of [keySubject(topic.name), valueSubject(topic.name)]) {
+          await registry.deleteSubject(subject).catch(() => undefined)
         }
       }
     },
