@@ -147,7 +147,7 @@ export async function readTopicToEnd(
           failure = new Error(
             `reading ${topic} stalled: the record at partition ${handling.partition} offset ${handling.offset} was not handled within ${Math.round(stallMs / 1000)} s (${behind()})`,
           )
-        } else if (!failure && joined && pending.size > 0 && now - lastProgress > stallMs) {
+        } else if (!failure && !handling && joined && pending.size > 0 && now - lastProgress > stallMs) {
           failure = new Error(
             `reading ${topic} stalled: nothing arrived for ${Math.round(stallMs / 1000)} s before the end (${behind()})`,
           )
@@ -181,7 +181,9 @@ export async function readTopicToEnd(
               // Before the start, or handed over already (a rejoined group resumes at its last commit).
               if (offset < state.start || offset <= (passed.get(batch.partition) ?? -1n)) continue
               if (last === undefined || offset > last || failure) break
+              // A record arriving is progress; its handling has a stall time of its own.
               handling = { partition: batch.partition, offset: message.offset, since: Date.now() }
+              lastProgress = handling.since
               try {
                 await onMessage(batch.partition, message)
               } catch (error) {
