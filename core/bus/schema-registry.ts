@@ -150,5 +150,3 @@ export function createSchemaRegistryClient(config: Config['schemaRegistry']) {
     },
   }
 }
-
-export type SchemaRegistryClient = ReturnType<typeof createSchemaRegistryClient>
