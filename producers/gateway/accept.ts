@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { Command } from '../../core/bus/types.ts'
 import type { Pool } from '../../core/db/pool.ts'
+import { describeError } from '../../core/errors.ts'
+import type { Logger } from '../../core/logging/logger.ts'
 import type { Caller } from './auth.ts'
 import type { BatchingPublisher } from './batching.ts'
 import { type CommandRoute, payloadFor } from './contract.ts'
@@ -46,6 +48,7 @@ export function createCommandAcceptor(options: {
   publishTimeoutMs: number
   /** Seals subject data and prove inputs before publishing (core/crypto/command-seal.ts). */
   seal: (command: Command) => Promise<Command>
+  logger: Logger
 }) {
   const { pool, publisher, health } = options
 
@@ -78,6 +81,9 @@ export function createCommandAcceptor(options: {
   const claims = createIdempotencyClaims(pool, {
     inProgressMs: options.publishTimeoutMs + IN_PROGRESS_GRACE_MS,
   })
+  // Keys whose command Kafka acknowledged while the row's published_at is being written: a
+  // retry meanwhile (on this instance) is a replay, not "in progress".
+  const recording = new Set<string>()
 
   return {
     async accept(request: {
@@ -114,7 +120,8 @@ export function createCommandAcceptor(options: {
               { field: 'headers.idempotency-key' },
             )
           }
-          if (row.published_at) return { commandId: row.command_id, idempotencyKey: topicKey, replayed: true }
+          if (row.published_at || recording.has(`${caller.key}\u0000${clientKey}`))
+            return { commandId: row.command_id, idempotencyKey: topicKey, replayed: true }
           // Decided by Postgres alone: the gateway's clock may differ from the database's.
           if (row.in_progress) {
             throw new HttpError(
@@ -140,7 +147,23 @@ export function createCommandAcceptor(options: {
       }
       // Sealed on every attempt: a republished command is sealed afresh under the same id.
       await publish(await options.seal(command), request.traceparent)
-      if (clientKey) await claims.markPublished({ caller: caller.key, clientKey })
+      // Recorded after answering, batched: awaiting it would add a second database round trip
+      // to every keyed request. Until it lands (or if the process dies first) the key reads as
+      // unpublished: a retry inside the in-progress window gets 409, one after it publishes the
+      // same command id again — what a publish timeout leaves as well, and recognisable.
+      if (clientKey) {
+        const pair = `${caller.key}\u0000${clientKey}`
+        recording.add(pair)
+        claims
+          .markPublished({ caller: caller.key, clientKey })
+          .catch((error: unknown) => {
+            options.logger.warn(
+              { err: describeError(error), commandId },
+              'recording the publication of a keyed command failed; a retry of its key republishes it',
+            )
+          })
+          .finally(() => recording.delete(pair))
+      }
       return { commandId, idempotencyKey: topicKey, replayed }
     },
   }

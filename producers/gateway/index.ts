@@ -83,6 +83,7 @@ export async function createGateway(
     health,
     topic: bus.topics.command.name,
     publishTimeoutMs: common.config.gateway.publishTimeoutMs,
+    logger: common.logger.child({ component: 'accept' }),
     seal: (await createCommandSealerFor(common.config, pool, bus.topics.audit.name)).seal,
   })
   const authenticator = await createAuthenticator(common.config.gateway, pool, {

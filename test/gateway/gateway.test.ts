@@ -310,6 +310,15 @@ describe('idempotency', () => {
     const first = await post(url, body, headers)
     expect(first.statusCode).toBe(202)
     const id = (first.json() as { commandId: string }).commandId
+    // The publication is recorded just after the answer; this test rewrites it afterwards.
+    await eventually(async () => {
+      const { rows } = await testBus.pool.query(
+        `SELECT 1 FROM gateway_idempotency
+         WHERE caller = 'USER:alice' AND idempotency_key = $1 AND published_at IS NOT NULL`,
+        [key],
+      )
+      return rows.length > 0 ? true : undefined
+    })
     const unpublished = (createdAt: string) =>
       testBus.pool.query(
         `UPDATE gateway_idempotency SET published_at = NULL, created_at = ${createdAt}
