@@ -50,7 +50,13 @@ export function createChainFollower(deps: ChainFollowerDeps) {
   let wake: (() => void) | undefined
 
   function countNew(events: readonly ChainEvent[]) {
-    for (const event of events) metrics.eventsPublished.inc({ chain, type: chainEventType(event) })
+    // One counter update per type, not per event: a catch-up step can publish thousands.
+    const counts = new Map<string, number>()
+    for (const event of events) {
+      const type = chainEventType(event)
+      counts.set(type, (counts.get(type) ?? 0) + 1)
+    }
+    for (const [type, count] of counts) metrics.eventsPublished.inc({ chain, type }, count)
   }
 
   /** The header of a height we published; null from the node means it is behind, not a reorg. */

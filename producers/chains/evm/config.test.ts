@@ -175,7 +175,6 @@ describe('RPC client errors', () => {
     const failures: string[] = []
     const client = createRpcClient({
       chain: 'eip155:1',
-      chainId: 1n,
       // Nothing listens on port 9 (discard) here; the path holds a fake API key.
       urls: ['http://127.0.0.1:9/v2/SECRET-KEY-1', 'http://127.0.0.1:9/?apikey=SECRET-KEY-2'],
       timeoutMs: 2_000,

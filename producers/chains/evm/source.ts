@@ -34,7 +34,6 @@ export function createEvmSource(options: {
   const chain = config.chain
   const rpc = createRpcClient({
     chain,
-    chainId: config.chainId,
     urls: config.rpcUrls,
     timeoutMs: config.requestTimeoutMs,
     logger,
