@@ -1,5 +1,4 @@
 import { type Command, Option } from 'commander'
-import { runBench } from '../../bench/run.ts'
 
 export function registerBenchCommand(program: Command) {
   program
@@ -26,6 +25,7 @@ export function registerBenchCommand(program: Command) {
           batch?: number
         },
       ) => {
+        const { runBench } = await import('../../bench/run.ts')
         await runBench(name, options)
         process.exit(0)
       },
