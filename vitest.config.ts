@@ -32,6 +32,8 @@ const UNIT_TEST_FILES = [
   'producers/chains/evm/normalise.test.ts',
   'producers/chains/evm/rpc/heads.test.ts',
   'producers/gateway/command-status.test.ts',
+  'test/architecture/layers.test.ts',
+  'test/audit/hash-scheme.test.ts',
   'test/config/config.test.ts',
   'test/gateway/contract.test.ts',
   'test/zk/manifest.test.ts',

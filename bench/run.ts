@@ -1,7 +1,7 @@
 import { benchLagMonitor, printLagBench } from './lag-monitor.ts'
 import { benchPipeline, printPipelineBench } from './pipeline.ts'
 
-/** `bin/veridis bench <name> [--events N]`, or directly: node --import tsx bench/run.ts pipeline */
+/** `bin/veridis bench <name> [--events N]`, through bench/main.ts. */
 export async function runBench(
   name: string,
   options: {

@@ -21,6 +21,21 @@ function step(name: string, command: string, args: readonly string[]): Promise<n
 
 const bin = (name: string) => path.join(PROJECT_ROOT, 'node_modules', '.bin', name)
 
+/** Every top-level folder holding TypeScript, production and test alike (.dependency-cruiser.cjs). */
+const SOURCE_FOLDERS = [
+  'schemas',
+  'core',
+  'circuits',
+  'contracts',
+  'producers',
+  'consumers',
+  'monitor',
+  'infra',
+  'cli',
+  'bench',
+  'test',
+]
+
 export async function runTests(vitestArgs: readonly string[]): Promise<number> {
   const cli = [path.join(PROJECT_ROOT, 'bin', 'veridis')]
   const checks: [string, string, string[]][] = [
@@ -29,6 +44,12 @@ export async function runTests(vitestArgs: readonly string[]): Promise<number> {
     ['contract artifacts are current', cli[0]!, ['contracts', 'check']],
     ['lint and format (biome)', bin('biome'), ['ci', '.']],
     ['types (tsc --noEmit)', bin('tsc'), ['-p', 'tsconfig.json']],
+    [
+      'imports between top-level folders follow the layers (dependency-cruiser)',
+      bin('depcruise'),
+      ['--config', '.dependency-cruiser.cjs', '--output-type', 'err', ...SOURCE_FOLDERS],
+    ],
+    ['no dead files, exports or dependencies (knip)', bin('knip'), ['--no-progress']],
   ]
   let failed = 0
   for (const [name, command, args] of checks) {

@@ -1,5 +1,11 @@
+import { spawn } from 'node:child_process'
 import { type Command, Option } from 'commander'
+import { tsCommand } from '../../infra/stack/pipeline.ts'
 
+/**
+ * `veridis bench <name>`: the benchmarks are a program of their own (bench/main.ts), run
+ * as a child process, so production code never imports bench/ or the test helpers it uses.
+ */
 export function registerBenchCommand(program: Command) {
   program
     .command('bench')
@@ -12,22 +18,13 @@ export function registerBenchCommand(program: Command) {
     .addOption(new Option('--duration <s>', 'gateway: seconds per load run').argParser(Number))
     .addOption(new Option('--connections <n>', 'gateway: concurrent connections').argParser(Number))
     .addOption(new Option('--batch <n>', 'zk: proofs per verification batch').argParser(Number))
-    .action(
-      async (
-        name: string,
-        options: {
-          events?: number
-          rounds?: number
-          groups?: number
-          partitions?: number
-          duration?: number
-          connections?: number
-          batch?: number
-        },
-      ) => {
-        const { runBench } = await import('../../bench/run.ts')
-        await runBench(name, options)
-        process.exit(0)
-      },
-    )
+    .action(async (name: string, options: Record<string, number | undefined>) => {
+      const bench = tsCommand('bench/main.ts', [name, JSON.stringify(options)])
+      const child = spawn(bench.command, bench.args, { stdio: 'inherit' })
+      const code = await new Promise<number>((resolve) => {
+        child.once('close', (exit) => resolve(exit ?? 1))
+        child.once('error', () => resolve(127))
+      })
+      process.exit(code)
+    })
 }

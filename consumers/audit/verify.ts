@@ -238,5 +238,3 @@ export function createChainVerifier(options: {
     },
   }
 }
-
-export type ChainVerifier = ReturnType<typeof createChainVerifier>

@@ -16,7 +16,6 @@ import { PROJECT_ROOT } from '../../core/paths.ts'
  * `<FileBase>.<Name>.json` for each (src/verifiers/Membership.sol → Membership.Groth16Verifier.json).
  */
 export const EVM_CONTRACTS_DIR = path.join(PROJECT_ROOT, 'contracts', 'evm')
-export const SOURCES_DIR = path.join(EVM_CONTRACTS_DIR, 'src')
 export const ARTIFACTS_DIR = path.join(EVM_CONTRACTS_DIR, 'artifacts')
 const MANIFEST = 'manifest.json'
 

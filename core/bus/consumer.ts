@@ -388,5 +388,3 @@ export function createConsumerRunner<T>(
     },
   }
 }
-
-export type ConsumerRunner = ReturnType<typeof createConsumerRunner>

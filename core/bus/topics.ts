@@ -144,9 +144,6 @@ export const TOPICS = {
 } as const satisfies Record<string, TopicDeclaration>
 
 export type TopicKey = keyof typeof TOPICS
-export type TopicName = (typeof TOPICS)[TopicKey]['name']
-
-export const ALL_TOPICS: readonly TopicDeclaration[] = Object.values(TOPICS)
 
 export type TopicSet = { readonly [K in TopicKey]: TopicDeclaration }
 

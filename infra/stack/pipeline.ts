@@ -43,13 +43,18 @@ const proc = (context: StackContext, process: PipelineProcess) =>
 
 /** How to start the CLI again as a child: same node, same TypeScript loader. */
 export function cliCommand(args: readonly string[]): { command: string; args: string[] } {
+  return tsCommand('cli/main.ts', args)
+}
+
+/** A TypeScript entry point of the project (relative to its root) as a child process. */
+export function tsCommand(entry: string, args: readonly string[]): { command: string; args: string[] } {
   return {
     command: process.execPath,
     args: [
       '--max-semi-space-size=32',
       '--import',
       path.join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs'),
-      path.join(PROJECT_ROOT, 'cli/main.ts'),
+      path.join(PROJECT_ROOT, entry),
       ...args,
     ],
   }

@@ -251,5 +251,3 @@ export function createLagState(options: {
     },
   }
 }
-
-export type LagState = ReturnType<typeof createLagState>

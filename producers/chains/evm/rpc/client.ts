@@ -118,8 +118,6 @@ export function createRpcClient(options: RpcClientOptions) {
   }
 }
 
-export type RpcClient = ReturnType<typeof createRpcClient>
-
 /** "Range too large" style answers: the request must be split, the endpoint is fine. */
 export function isRangeTooLarge(error: unknown): boolean {
   return /range|too many|more than|exceed|limit.*results|response size|block range/i.test(

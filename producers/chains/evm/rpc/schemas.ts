@@ -32,7 +32,6 @@ export const blockHeaderSchema = z.object({
   parentHash: hash32,
   timestamp: quantity,
 })
-export type BlockHeader = z.infer<typeof blockHeaderSchema>
 /** eth_getBlockByNumber answers null for a block the node does not have. */
 export const maybeBlockHeaderSchema = blockHeaderSchema.nullable()
 
