@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import Fastify from 'fastify'
+import { createCommandSealerFor } from '../consumers/audit/vault.ts'
 import { loadConfig } from '../core/config/env.ts'
 import { createCommon } from '../core/context.ts'
 import { PROJECT_ROOT } from '../core/paths.ts'
@@ -94,7 +95,7 @@ export async function benchGateway(options: {
   const config = loadConfig({ ...testEnv(namespace), ...overrides })
   const common = createCommon('gateway-bench', { config, exit: () => undefined })
   // Any free ops port: a running stack's gateway holds the default one.
-  const gateway = await createGateway(common, { opsPort: 0 })
+  const gateway = await createGateway(common, createCommandSealerFor, { opsPort: 0 })
   const bare = Fastify({ logger: false })
   bare.post('/bare', async (_request, reply) =>
     reply.code(202).send({ commandId: randomUUID(), status: 'accepted' }),

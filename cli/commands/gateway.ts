@@ -14,9 +14,10 @@ export function registerGatewayCommand(program: Command) {
     .addOption(new Option('--ops-port <port>', `ops port (default ${GATEWAY_OPS_PORT})`).argParser(Number))
     .action(async (options: { port?: number; opsPort?: number }) => {
       const { runGateway } = await import('../../producers/gateway/index.ts')
+      const { createCommandSealerFor } = await import('../../consumers/audit/vault.ts')
       const common = createCommon('gateway')
       common.shutdown.installSignalHandlers()
-      await runGateway(common, {
+      await runGateway(common, createCommandSealerFor, {
         ...(options.port === undefined ? {} : { port: options.port }),
         ...(options.opsPort === undefined ? {} : { opsPort: options.opsPort }),
       })

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kafka } from 'kafkajs'
-import { createCommandSealerFor } from '../../consumers/audit/vault.ts'
 import { type Bus, connectBus } from '../../core/bus/connect.ts'
 import { createBusProducer } from '../../core/bus/producer.ts'
+import type { Config } from '../../core/config/env.ts'
 import type { Common } from '../../core/context.ts'
+import type { CommandSealer } from '../../core/crypto/command-seal.ts'
 import { createPool, type Pool } from '../../core/db/pool.ts'
 import { describeError } from '../../core/errors.ts'
 import { createCommandAcceptor, pruneIdempotency } from './accept.ts'
@@ -37,8 +38,17 @@ export interface Gateway {
  * every publish to Kafka (tests fail one topic); `poolThrough` the database pool; `apiKeyCacheMs` bounds how long a revoked
  * key keeps working.
  */
+/**
+ * How the gateway gets its command sealer: subject fields are sealed under keys held by the
+ * subject vault, which lives with the audit consumer (consumers/audit/vault.ts); whoever
+ * starts the gateway (the CLI, a test) passes `createCommandSealerFor` from there, so the
+ * gateway does not import a consumer.
+ */
+export type CommandSealerFactory = (config: Config, pool: Pool, auditTopic: string) => Promise<CommandSealer>
+
 export async function createGateway(
   common: Common,
+  createSealer: CommandSealerFactory,
   options: {
     kafka?: Kafka
     apiKeyCacheMs?: number
@@ -84,7 +94,7 @@ export async function createGateway(
     topic: bus.topics.command.name,
     publishTimeoutMs: common.config.gateway.publishTimeoutMs,
     logger: common.logger.child({ component: 'accept' }),
-    seal: (await createCommandSealerFor(common.config, pool, bus.topics.audit.name)).seal,
+    seal: (await createSealer(common.config, pool, bus.topics.audit.name)).seal,
   })
   const authenticator = await createAuthenticator(common.config.gateway, pool, {
     ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),
@@ -135,9 +145,14 @@ export async function createGateway(
 }
 
 /** `veridis gateway`: the gateway as a process, stopped in order on SIGTERM/SIGINT. */
-export async function runGateway(common: Common, options: { port?: number; opsPort?: number } = {}) {
+export async function runGateway(
+  common: Common,
+  createSealer: CommandSealerFactory,
+  options: { port?: number; opsPort?: number } = {},
+) {
   const gateway = await createGateway(
     common,
+    createSealer,
     options.opsPort === undefined ? {} : { opsPort: options.opsPort },
   )
   common.shutdown.onShutdown('gateway', () => gateway.close())

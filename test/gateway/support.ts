@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { SignJWT } from 'jose'
+import { createCommandSealerFor } from '../../consumers/audit/vault.ts'
 import { loadConfig } from '../../core/config/env.ts'
 import { createCommon } from '../../core/context.ts'
 import { createGateway, type Gateway } from '../../producers/gateway/index.ts'
@@ -27,11 +28,16 @@ export function gatewayEnv(namespace: string, overrides: NodeJS.ProcessEnv = {})
 export async function startTestGateway(
   testBus: TestBus,
   overrides: NodeJS.ProcessEnv = {},
-  options: Parameters<typeof createGateway>[1] = {},
+  options: Parameters<typeof createGateway>[2] = {},
 ): Promise<Gateway> {
   const config = loadConfig(gatewayEnv(testBus.namespace, overrides))
   const common = createCommon('gateway-test', { config, exit: () => undefined })
-  return createGateway(common, { healthIntervalMs: 250, apiKeyCacheMs: 0, opsPort: 0, ...options })
+  return createGateway(common, createCommandSealerFor, {
+    healthIntervalMs: 250,
+    apiKeyCacheMs: 0,
+    opsPort: 0,
+    ...options,
+  })
 }
 
 /** A signed JWT as an identity provider would issue it. */
