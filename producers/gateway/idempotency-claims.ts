@@ -1,4 +1,4 @@
-import { inTransaction, type Pool } from '../../core/db/pool.ts'
+import type { Pool } from '../../core/db/pool.ts'
 import { createStatementBatcher } from './statement-batcher.ts'
 
 export interface ClaimRequest {
@@ -26,9 +26,9 @@ const pairKey = (caller: string, clientKey: string) => `${caller}\u0000${clientK
 /**
  * Idempotency-Key reservations in batches (issue 16 item 6): one INSERT … ON CONFLICT DO
  * NOTHING for every request waiting, one SELECT for the keys already taken, and one UPDATE
- * for every command Kafka acknowledged (after the answer, without waiting for the WAL
- * flush) — instead of two statements per request, each waiting for its own commit, which
- * made the keys cost three quarters of the throughput. Postgres still decides (unique on
+ * for every command Kafka acknowledged (after the answer) — instead of two statements per
+ * request, each waiting for its own commit, which made the keys cost three quarters of the
+ * throughput. Postgres still decides (unique on
  * caller + key): across instances and restarts a key names one command.
  */
 export function createIdempotencyClaims(pool: Pool, options: { inProgressMs: number }) {
@@ -87,19 +87,14 @@ export function createIdempotencyClaims(pool: Pool, options: { inProgressMs: num
     return results
   })
 
-  // Not waited for by any request, and losing it to a database crash only makes a retry of
-  // the key republish the same command id (as a gateway crash before it would): it need not
-  // wait for the WAL flush the reservations are waiting for.
+  // Not waited for by any request (the answer is already sent): one statement per batch.
   const markPublished = createStatementBatcher<{ caller: string; clientKey: string }, void>(async (keys) => {
-    await inTransaction(pool, async (client) => {
-      await client.query('SET LOCAL synchronous_commit TO off')
-      await client.query(
-        `UPDATE gateway_idempotency g SET published_at = now()
-         FROM unnest($1::text[], $2::text[]) AS done (caller, idempotency_key)
-         WHERE g.caller = done.caller AND g.idempotency_key = done.idempotency_key`,
-        [keys.map((key) => key.caller), keys.map((key) => key.clientKey)],
-      )
-    })
+    await pool.query(
+      `UPDATE gateway_idempotency g SET published_at = now()
+       FROM unnest($1::text[], $2::text[]) AS done (caller, idempotency_key)
+       WHERE g.caller = done.caller AND g.idempotency_key = done.idempotency_key`,
+      [keys.map((key) => key.caller), keys.map((key) => key.clientKey)],
+    )
     return keys.map(() => undefined)
   })
 

@@ -12,7 +12,7 @@ export function createStatementBatcher<Item, Result>(
   options: { maxBatch?: number; maxInFlight?: number } = {},
 ) {
   const maxBatch = options.maxBatch ?? 500
-  const maxInFlight = options.maxInFlight ?? 4
+  const maxInFlight = options.maxInFlight ?? 2
   let queue: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = []
   let inFlight = 0
 
