@@ -1,5 +1,6 @@
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import type { AttestationEvent, AuditFact, Command } from '../../core/bus/types.ts'
+import { unionBranch } from '../../core/bus/union.ts'
 import { UndecryptableError } from '../../core/crypto/aead.ts'
 import { unsealedFields } from '../../core/crypto/command-seal.ts'
 import {
@@ -31,10 +32,7 @@ export interface AuditContext {
 const DAY_MS = 24 * 60 * 60 * 1000
 
 /** `io.veridis.command.ProveCommand` → `ProveCommand`. */
-function commandTypeOf(command: Command): string {
-  const branch = Object.keys(command.payload)[0] ?? 'UnknownCommand'
-  return branch.slice(branch.lastIndexOf('.') + 1)
-}
+const commandTypeOf = (command: Command): string => unionBranch(command.payload)?.type ?? 'UnknownCommand'
 
 /** Names of the payload's fields that are safe to audit; values never (proof inputs are secrets). */
 function commandDetails(command: Command, type: string): Record<string, string> {
@@ -290,7 +288,8 @@ async function auditAttestationEvent(
   event: AttestationEvent,
   headers: Readonly<Record<string, string>>,
 ): Promise<AuditFactDraft[]> {
-  const [branch, change] = Object.entries(event.change)[0] ?? []
+  const branch = unionBranch(event.change)
+  const change = branch?.value
   if (!branch || !change || !('attestationId' in change)) return []
   const { rows } = await client.query<{ subject_hash: string }>(
     `SELECT subject_hash FROM audit_subject_attestations WHERE scope = $1 AND registry = $2 AND attestation_id = $3`,
@@ -298,7 +297,7 @@ async function auditAttestationEvent(
   )
   const subjectHash = rows[0]?.subject_hash
   if (!subjectHash) return []
-  const kind = branch.slice(branch.lastIndexOf('.') + 1) // AttestationIssued, AttestationRevoked
+  const kind = branch.type // AttestationIssued, AttestationRevoked
   return [
     {
       auditId: `chain:${event.envelope.eventId}:${event.envelope.finality}`,

@@ -1,5 +1,12 @@
+import { chainEventKind } from '../../core/bus/chain-event-kind.ts'
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
-import type { ChainEventEnvelope, Finality } from '../../core/bus/types.ts'
+import type {
+  AttestationEvent,
+  BridgeEvent,
+  ChainEventEnvelope,
+  Finality,
+  NullifierEvent,
+} from '../../core/bus/types.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { NonRetryableError } from '../../core/errors.ts'
 
@@ -29,15 +36,10 @@ const RANK_ORDER = `ARRAY[${Object.entries(FINALITY_RANK)
  * by), so a relayer's copy is not mistaken for a use.
  */
 export function eventKind(topic: string, value: ChainEventValue): string {
-  const branch = value.change ?? value.action
-  const wrapped = branch ? Object.keys(branch)[0] : undefined
-  if (wrapped) return wrapped.slice(wrapped.lastIndexOf('.') + 1)
-  if (topic.endsWith('veridis.chain.nullifier.v1')) {
-    const nullifier = value as { source?: string; proof?: unknown }
-    if (nullifier.source === 'RELAYER') return 'NullifierRelayed'
-    return nullifier.proof ? 'NullifierUsedWithProof' : 'NullifierUsed'
+  if (!value.change && !value.action && !topic.endsWith('veridis.chain.nullifier.v1')) {
+    throw new NonRetryableError(`cannot tell the kind of a chain event on ${topic}`)
   }
-  throw new NonRetryableError(`cannot tell the kind of a chain event on ${topic}`)
+  return chainEventKind({ value: value as unknown as AttestationEvent | NullifierEvent | BridgeEvent })
 }
 
 /** Each finality a fact reaches is applied once; redeliveries of it are recognised. */

@@ -106,5 +106,3 @@ export function createProver(options: {
     },
   }
 }
-
-export type Prover = ReturnType<typeof createProver>

@@ -87,8 +87,6 @@ const environmentSchema = z.object({
   ...auditVariables,
 })
 
-export type Environment = z.infer<typeof environmentSchema>
-
 /**
  * Checks between variables, on the raw values, so they are reported even when other
  * variables are invalid too (zod skips object refinements once a field fails).
