@@ -110,6 +110,12 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
     windowMs: config.rateWindowMs,
   })
 
+  // RateLimit-Policy members by policy name.
+  const policyFields = new Map([
+    ['source', sourceLimiter.policyField],
+    ['caller', callerLimiter.policyField],
+  ])
+
   // First of all hooks: what is refused here costs no authentication and no parsing.
   app.addHook('onRequest', async (request, reply) => {
     if (connections.isRefused(request.raw.socket)) {
@@ -142,10 +148,6 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
       reply.header('ratelimit', limits.map(rateLimitField).join(', '))
     }
   })
-  const policyFields = new Map([
-    ['source', sourceLimiter.policyField],
-    ['caller', callerLimiter.policyField],
-  ])
 
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
