@@ -144,8 +144,6 @@ export function commandLife(facts: CommandFacts, connectedChains: readonly strin
   }
 }
 
-export type CommandView = ReturnType<typeof commandLife>
-
 /**
  * Loads the facts about one command; undefined when the projector has not seen it or,
  * with `visibleTo`, when it is not that actor's. Visibility is part of the first query, so
