@@ -1,7 +1,7 @@
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import type { TopicSet } from '../../core/bus/topics.ts'
-import { unionBranch } from '../../core/bus/union.ts'
 import type { Alert, AuditEvent, Command, NullifierPropagation, ProofResult } from '../../core/bus/types.ts'
+import { unionBranch } from '../../core/bus/union.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { NonRetryableError } from '../../core/errors.ts'
 

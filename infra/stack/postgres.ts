@@ -1,9 +1,9 @@
 import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
+import { localSecret } from '../../core/local-secrets.ts'
 import { managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import { run } from './run.ts'
-import { localSecret } from '../../core/local-secrets.ts'
 import type { StackContext, StackService } from './service.ts'
 import { ensurePostgres } from './system.ts'
 

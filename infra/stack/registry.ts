@@ -1,11 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { localSecret } from '../../core/local-secrets.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { pinHash } from './layout.ts'
 import { ensureRoleAndDatabase } from './postgres.ts'
 import { httpOk, managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import { run } from './run.ts'
-import { localSecret } from '../../core/local-secrets.ts'
 import type { StackContext, StackService } from './service.ts'
 import { ensureMaven, ensurePythonVenv } from './system.ts'
 
