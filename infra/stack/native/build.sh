@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Builds one pinned chain node from its registry (crates.io or the Go module proxy) into
+# ~/.cache/veridis/native/<name>-<version>/, once per machine: these builds take 6–35 minutes
+# on two cores, so a finished build is reused by every later `up` and CI run. Runs at the
+# lowest CPU priority so it can build in the background while the stack and tests run.
+#
+#   infra/stack/native/build.sh starknet-devnet|wasmd|solana-test-validator
+#
+# Prints the binary's path on success. A second caller while a build runs waits for it.
+set -euo pipefail
+name="${1:?usage: build.sh starknet-devnet|wasmd|solana-test-validator}"
+cache="${VERIDIS_CACHE:-$HOME/.cache/veridis}/native"
+
+case "$name" in
+  starknet-devnet) version=0.10.1 ;;
+  wasmd) version=v0.70.3 ;;
+  solana-test-validator) version=3.1.12 ;;
+  *) echo "build.sh: unknown node '$name'" >&2; exit 64 ;;
+esac
+dir="$cache/$name-$version"
+bin="$dir/bin/$name"
+mkdir -p "$cache"
+exec 9>"$cache/$name.lock"
+flock 9
+if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+
+started=$(date +%s)
+echo "veridis: building $name $version (first time on this machine; cached afterwards)" >&2
+rm -rf "$dir.partial" && mkdir -p "$dir.partial"
+case "$name" in
+  starknet-devnet)
+    nice -n 19 cargo install starknet-devnet --version "$version" --locked --root "$dir.partial" \
+      --target-dir "$cache/cargo-target" >&2
+    ;;
+  solana-test-validator)
+    if ! dpkg -s clang libclang-dev protobuf-compiler libudev-dev pkg-config libssl-dev >/dev/null 2>&1; then
+      apt-get update -qq >&2 && apt-get install -y -qq clang libclang-dev llvm protobuf-compiler libudev-dev pkg-config libssl-dev >&2
+    fi
+    nice -n 19 cargo install agave-validator --version "$version" --locked --bin solana-test-validator \
+      --root "$dir.partial" --target-dir "$cache/cargo-target" >&2
+    ;;
+  wasmd)
+    export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
+    go mod download "github.com/CosmWasm/wasmd@$version" >&2
+    module="$(GOMODCACHE="$GOMODCACHE" go env GOMODCACHE)/github.com/!cosm!wasm/wasmd@$version"
+    mkdir -p "$dir.partial/bin"
+    (cd "$module" && nice -n 19 go build -buildvcs=false -o "$dir.partial/bin/wasmd" ./cmd/wasmd) >&2
+    ;;
+esac
+rm -rf "$dir" && mv "$dir.partial" "$dir"
+echo "veridis: built $name $version in $(( $(date +%s) - started )) s" >&2
+echo "$bin"
