@@ -102,6 +102,10 @@ export function createCommandAcceptor(options: {
 
       if (clientKey) {
         const requestHash = sha256(`${route.url}\u0000${canonicalJson(body)}`)
+        // Read before the claim's query: a key leaves `recording` only once its published_at
+        // is committed, so either it is recording now or the query below sees published_at.
+        // Read after the query, a publication recorded in between would be neither.
+        const wasRecording = recording.has(`${caller.key}\u0000${clientKey}`)
         const row = await claims.claim({
           caller: caller.key,
           clientKey,
@@ -120,7 +124,7 @@ export function createCommandAcceptor(options: {
               { field: 'headers.idempotency-key' },
             )
           }
-          if (row.published_at || recording.has(`${caller.key}\u0000${clientKey}`))
+          if (row.published_at || wasRecording || recording.has(`${caller.key}\u0000${clientKey}`))
             return { commandId: row.command_id, idempotencyKey: topicKey, replayed: true }
           // Decided by Postgres alone: the gateway's clock may differ from the database's.
           if (row.in_progress) {
