@@ -16,12 +16,30 @@ export function isWellFormedUnicode(value: string): boolean {
 /**
  * The path of the first ill-formed string in a JSON-like value (object keys included),
  * e.g. `body.inputs.secret[1]`; undefined when every string is well-formed.
+ *
+ * The codec runs this on every record it encodes: the common case is answered by a walk
+ * that builds no path strings, and paths are built only for a value that has a problem.
  */
 export function findIllFormedUnicode(value: unknown, path: string): string | undefined {
+  return allWellFormed(value) ? undefined : pathOfIllFormed(value, path)
+}
+
+function allWellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return isWellFormedUnicode(value)
+  if (Array.isArray(value)) return value.every(allWellFormed)
+  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const key of Object.keys(value)) {
+      if (!isWellFormedUnicode(key) || !allWellFormed((value as Record<string, unknown>)[key])) return false
+    }
+  }
+  return true
+}
+
+function pathOfIllFormed(value: unknown, path: string): string | undefined {
   if (typeof value === 'string') return isWellFormedUnicode(value) ? undefined : path
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
-      const found = findIllFormedUnicode(value[index], `${path}[${index}]`)
+      const found = pathOfIllFormed(value[index], `${path}[${index}]`)
       if (found) return found
     }
     return undefined
@@ -30,7 +48,7 @@ export function findIllFormedUnicode(value: unknown, path: string): string | und
     for (const [key, item] of Object.entries(value)) {
       const keyPath = `${path}.${isWellFormedUnicode(key) ? key.slice(0, 64) : '<key>'}`
       if (!isWellFormedUnicode(key)) return keyPath
-      const found = findIllFormedUnicode(item, keyPath)
+      const found = pathOfIllFormed(item, keyPath)
       if (found) return found
     }
   }
