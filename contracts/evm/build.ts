@@ -19,6 +19,24 @@ export const EVM_CONTRACTS_DIR = path.join(PROJECT_ROOT, 'contracts', 'evm')
 export const ARTIFACTS_DIR = path.join(EVM_CONTRACTS_DIR, 'artifacts')
 const MANIFEST = 'manifest.json'
 
+/**
+ * A folder of Solidity sources and the folder its artifacts are written to. The production
+ * contracts are one tree; other trees (e.g. the deliberately vulnerable bridge gateways the
+ * tests attack) are compiled by the same pinned solc with the same settings and checked for
+ * staleness the same way, with artifacts of their own.
+ */
+export interface ContractTree {
+  /** Source unit names are relative to this folder, and imports resolve from it. */
+  readonly root: string
+  /** Folder under `root` searched (with subfolders) for .sol files. */
+  readonly sources: string
+  readonly artifacts: string
+}
+
+const PRODUCTION_TREE: ContractTree = { root: EVM_CONTRACTS_DIR, sources: 'src', artifacts: ARTIFACTS_DIR }
+const treeOf = (tree: string | ContractTree): ContractTree =>
+  typeof tree === 'string' ? { root: tree, sources: 'src', artifacts: path.join(tree, 'artifacts') } : tree
+
 // Pinned with the solc npm package; part of the input hash so a compiler bump rebuilds.
 const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
@@ -61,9 +79,10 @@ function loadSolc(): Solc {
   return createRequire(import.meta.url)('solc') as Solc
 }
 
-/** Every .sol file under <root>/src/, as source unit names relative to root, sorted. */
-export function listSources(root = EVM_CONTRACTS_DIR): string[] {
-  const dir = path.join(root, 'src')
+/** Every .sol file under <root>/<sources>/, as source unit names relative to root, sorted. */
+export function listSources(tree: string | ContractTree = PRODUCTION_TREE): string[] {
+  const { root, sources } = treeOf(tree)
+  const dir = path.join(root, sources)
   if (!existsSync(dir)) return []
   const found: string[] = []
   const walk = (current: string) => {
@@ -88,8 +107,8 @@ function inputHash(solcVersion: string, sources: ReadonlyMap<string, string>): s
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
-function readSources(root = EVM_CONTRACTS_DIR): Map<string, string> {
-  return new Map(listSources(root).map((name) => [name, readFileSync(path.join(root, name), 'utf8')]))
+function readSources(tree: ContractTree): Map<string, string> {
+  return new Map(listSources(tree).map((name) => [name, readFileSync(path.join(tree.root, name), 'utf8')]))
 }
 
 /** Resolves imports that are not among the sources: from the contracts root, then node_modules. */
@@ -108,13 +127,15 @@ export class ContractCompileError extends Error {
 
 /**
  * Compiles in memory: artifact file name → artifact, plus the manifest that pins them.
- * `root` is contracts/evm unless a test compiles a folder of its own.
+ * The tree is contracts/evm unless a test compiles a folder of its own (a string is a root
+ * with its sources in <root>/src).
  */
-export function renderArtifacts(root = EVM_CONTRACTS_DIR): Map<string, string> {
+export function renderArtifacts(tree: string | ContractTree = PRODUCTION_TREE): Map<string, string> {
+  const { root } = treeOf(tree)
   const solc = loadSolc()
-  const sources = readSources(root)
+  const sources = readSources(treeOf(tree))
   if (sources.size === 0)
-    throw new ContractCompileError(`no Solidity sources under ${path.join(root, 'src')}`)
+    throw new ContractCompileError(`no Solidity sources under ${path.join(root, treeOf(tree).sources)}`)
   const input = {
     language: 'Solidity',
     sources: Object.fromEntries([...sources].map(([name, content]) => [name, { content }])),
@@ -173,14 +194,14 @@ export function renderArtifacts(root = EVM_CONTRACTS_DIR): Map<string, string> {
   return files
 }
 
-/** Compiles and (re)writes contracts/evm/artifacts/; returns the files written. */
-export function compileContracts(): string[] {
-  const files = renderArtifacts()
-  mkdirSync(ARTIFACTS_DIR, { recursive: true })
-  for (const existing of readdirSync(ARTIFACTS_DIR)) {
-    if (existing.endsWith('.json') && !files.has(existing)) rmSync(path.join(ARTIFACTS_DIR, existing))
+/** Compiles and (re)writes the tree's artifacts (contracts/evm/artifacts/); returns the files written. */
+export function compileContracts(tree: ContractTree = PRODUCTION_TREE): string[] {
+  const files = renderArtifacts(tree)
+  mkdirSync(tree.artifacts, { recursive: true })
+  for (const existing of readdirSync(tree.artifacts)) {
+    if (existing.endsWith('.json') && !files.has(existing)) rmSync(path.join(tree.artifacts, existing))
   }
-  for (const [file, content] of files) writeFileSync(path.join(ARTIFACTS_DIR, file), content)
+  for (const [file, content] of files) writeFileSync(path.join(tree.artifacts, file), content)
   return [...files.keys()]
 }
 
@@ -189,24 +210,24 @@ export function compileContracts(): string[] {
  * manifest's input hash (compiler, settings, sources) and each artifact's content hash
  * instead of recompiling.
  */
-export function staleContractArtifacts(): string[] {
-  const manifestFile = path.join(ARTIFACTS_DIR, MANIFEST)
+export function staleContractArtifacts(tree: ContractTree = PRODUCTION_TREE): string[] {
+  const manifestFile = path.join(tree.artifacts, MANIFEST)
   if (!existsSync(manifestFile)) return [`${MANIFEST} is missing`]
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
     inputHash: string
     artifacts: Record<string, string>
   }
   const problems: string[] = []
-  const sources = readSources()
+  const sources = readSources(tree)
   if (manifest.inputHash !== inputHash(loadSolc().version(), sources)) {
     problems.push('sources, compiler or settings changed since the artifacts were built')
   }
   for (const [file, hash] of Object.entries(manifest.artifacts)) {
-    const full = path.join(ARTIFACTS_DIR, file)
+    const full = path.join(tree.artifacts, file)
     if (!existsSync(full)) problems.push(`${file} is missing`)
     else if (sha256(readFileSync(full, 'utf8')) !== hash) problems.push(`${file} was edited by hand`)
   }
-  for (const file of readdirSync(ARTIFACTS_DIR)) {
+  for (const file of readdirSync(tree.artifacts)) {
     if (file.endsWith('.json') && file !== MANIFEST && !(file in manifest.artifacts)) {
       problems.push(`${file} is not produced by the sources`)
     }
@@ -215,8 +236,8 @@ export function staleContractArtifacts(): string[] {
 }
 
 /** Reads one compiled contract; throws with the build command when it is missing. */
-export function loadArtifact(name: string): ContractArtifact {
-  const file = path.join(ARTIFACTS_DIR, `${name}.json`)
+export function loadArtifact(name: string, artifacts = ARTIFACTS_DIR): ContractArtifact {
+  const file = path.join(artifacts, `${name}.json`)
   if (!existsSync(file)) {
     throw new Error(`no artifact ${path.relative(PROJECT_ROOT, file)}; run bin/veridis contracts build`)
   }
