@@ -200,11 +200,12 @@ async function writeAlerts(client: PoolClient, scope: string, nullifier: string,
       severity: 'CRITICAL',
       chain: second.chain,
       summary: `nullifier ${nullifier} of scope ${scope} used on ${first.chain} (tx ${first.txHash}) and again on ${second.chain} (tx ${second.txHash})`,
-      evidence: [first, second].map((use) => ({
+      evidence: [first, second].map((use, index) => ({
         eventId: use.eventId,
         chain: use.chain,
         txHash: use.txHash,
         blockNumber: use.blockNumber,
+        role: index === 0 ? 'first use' : 'second use',
       })),
       details: {
         scope,
@@ -215,6 +216,11 @@ async function writeAlerts(client: PoolClient, scope: string, nullifier: string,
         secondEventId: second.eventId,
       },
       detectedAt: Date.now(),
+      detection: 'double-nullifier-use',
+      status: 'RAISED',
+      revision: 0,
+      occurrences: 1,
+      chains: [...new Set([first.chain, second.chain])],
     }
     await client.query(
       `INSERT INTO nullifier_alerts (alert_id, scope, nullifier, first_event_id, second_event_id, record)

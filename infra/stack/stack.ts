@@ -7,6 +7,7 @@ import type { Logger } from '../../core/logging/logger.ts'
 import { ANVIL_SERVICES, anvilRpcUrl, LOCAL_ANVILS } from './anvil.ts'
 import { kafkaService } from './kafka.ts'
 import { stackLayout } from './layout.ts'
+import { writeLocalBridgeConfig } from './local-bridges.ts'
 import { writeLocalChainConfig } from './local-chains.ts'
 import { ensureRoleAndDatabase, postgresService } from './postgres.ts'
 import { tailLog } from './process.ts'
@@ -78,6 +79,8 @@ export async function stackUp(context: StackContext, logger: Logger): Promise<vo
   }
   const chainsFile = writeLocalChainConfig(context.config.home)
   context.progress(`local chains: configuration written to ${chainsFile}`)
+  const bridgesFile = writeLocalBridgeConfig(context.config.home)
+  if (bridgesFile) context.progress(`local bridges: guard configuration written to ${bridgesFile}`)
   const url = new URL(context.config.database.url)
   await ensureRoleAndDatabase(context, {
     user: decodeURIComponent(url.username),

@@ -75,6 +75,7 @@ export function sampleBridge(n: number, run = ''): TopicValues['bridge'] {
         amount: (10n ** 18n * BigInt(n + 1)).toString(),
         destinationChain: 'eip155:31338',
         nonce: String(n),
+        transfers: [],
       },
     },
   }
@@ -145,11 +146,28 @@ export const SAMPLE_RECORDS: { [K in keyof TopicValues]: (n: number) => TopicVal
     chain: null,
     summary: 'nullifier used on two chains',
     evidence: [
-      { eventId: sampleEnvelope(n).eventId, chain: 'eip155:31337', txHash: hex(`t${n}`), blockNumber: 12 },
-      { eventId: sampleEnvelope(n + 1).eventId, chain: 'eip155:31338', txHash: null, blockNumber: null },
+      {
+        eventId: sampleEnvelope(n).eventId,
+        chain: 'eip155:31337',
+        txHash: hex(`t${n}`),
+        blockNumber: 12,
+        role: 'first use',
+      },
+      {
+        eventId: sampleEnvelope(n + 1).eventId,
+        chain: 'eip155:31338',
+        txHash: null,
+        blockNumber: null,
+        role: 'second use',
+      },
     ],
     details: { scope: field('scope') },
     detectedAt: Date.now(),
+    detection: 'double-nullifier-use',
+    status: 'RAISED',
+    revision: 0,
+    occurrences: 1,
+    chains: ['eip155:31337', 'eip155:31338'],
   }),
   audit: (n) => ({
     auditId: randomUUID(),

@@ -38,6 +38,8 @@ const contractsSchema = z.object({
   attestationRegistry: address.optional(),
   nullifierRegistry: address.optional(),
   bridgeGateway: address.optional(),
+  /** Further bridge gateways on this chain (other bridges, or a gateway's successor). */
+  bridgeGateways: z.array(address).max(64).optional(),
 })
 
 const entrySchema = z.object({
@@ -218,7 +220,12 @@ export function resolveChain(entry: EvmChainEntry): { config: EvmChainConfig } |
     }
   }
   const contracts = entry.contracts ?? {}
-  if (!contracts.attestationRegistry && !contracts.nullifierRegistry && !contracts.bridgeGateway) {
+  if (
+    !contracts.attestationRegistry &&
+    !contracts.nullifierRegistry &&
+    !contracts.bridgeGateway &&
+    !contracts.bridgeGateways?.length
+  ) {
     return {
       problem: `no Veridis contract addresses for ${entry.chain}; set contracts in VERIDIS_EVM_CONFIG (local chains: bin/veridis stack up deploys and records them)`,
     }

@@ -5,6 +5,14 @@ import type { ChainEvent } from '../common/publisher.ts'
 import type { ChainSource } from '../common/source.ts'
 import { type EvmChainConfig, FinalityRule } from './config.ts'
 import type { ContractRole, VeridisAbi } from './normalise/abi.ts'
+import {
+  addressTopic,
+  attachLockTransfers,
+  attachProofRoots,
+  lockBlockRange,
+  proofRootsOf,
+  TRANSFER_TOPIC,
+} from './normalise/bridge-extras.ts'
 import { type Finality, normaliseLog } from './normalise/events.ts'
 import { createRpcClient, isRangeTooLarge, RpcRequestError } from './rpc/client.ts'
 import { watchHeads } from './rpc/heads.ts'
@@ -40,9 +48,14 @@ export function createEvmSource(options: {
     onError: options.onRpcError,
   })
   const roles = new Map<string, ContractRole>()
-  for (const [role, address] of Object.entries(config.contracts) as [ContractRole, string | undefined][]) {
-    if (address) roles.set(address.toLowerCase(), role)
+  for (const [role, address] of Object.entries(config.contracts) as [ContractRole, unknown][]) {
+    if (typeof address === 'string') roles.set(address.toLowerCase(), role)
   }
+  for (const address of config.contracts.bridgeGateways ?? [])
+    roles.set(address.toLowerCase(), 'bridgeGateway')
+  const gatewayTopics = [...roles]
+    .filter(([, role]) => role === 'bridgeGateway')
+    .map(([a]) => addressTopic(a))
   const addresses = [...roles.keys()]
   let blockRange = config.maxBlockRange
 
@@ -53,14 +66,15 @@ export function createEvmSource(options: {
       maybeBlockHeaderSchema,
     )
 
-  async function getLogs(from: number, to: number): Promise<RpcLog[]> {
+  /** Logs matching `filter` in from–to, in bounded ranges, in chain order. */
+  async function getLogs(from: number, to: number, filter: object): Promise<RpcLog[]> {
     const logs: RpcLog[] = []
     for (let start = from; start <= to; ) {
       const end = Math.min(to, start + blockRange - 1)
       try {
         const page = await rpc.call(
           'eth_getLogs',
-          [{ fromBlock: hex(start), toBlock: hex(end), address: addresses, topics: [abi.topics] }],
+          [{ fromBlock: hex(start), toBlock: hex(end), ...filter }],
           logsSchema,
         )
         for (const log of page) logs.push(log)
@@ -123,12 +137,21 @@ export function createEvmSource(options: {
     header: (number) => header(number),
 
     async events(from, to, finality: Finality): Promise<ChainEvent[]> {
-      const logs = await getLogs(from, to)
+      const logs = await getLogs(from, to, { address: addresses, topics: [abi.topics] })
       const context = { chain, abi, roles, observedAt: Date.now() }
       const events: ChainEvent[] = []
       for (const log of logs) {
         const event = normaliseLog(context, log, finality)
         if (event) events.push(event)
+      }
+      attachProofRoots(events, proofRootsOf(logs))
+      // Value entering a gateway, asked for only over blocks that hold a lock.
+      const locks = lockBlockRange(events)
+      if (locks) {
+        const transfers = await getLogs(locks.from, locks.to, {
+          topics: [TRANSFER_TOPIC, null, gatewayTopics],
+        })
+        attachLockTransfers(events, transfers)
       }
       return events
     },

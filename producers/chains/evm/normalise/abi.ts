@@ -15,6 +15,7 @@ export const WATCHED_EVENTS = {
     'ThresholdChanged',
     'PauseChanged',
     'AdminChanged',
+    'MessageProcessed',
   ],
 } as const
 export type ContractRole = keyof typeof WATCHED_EVENTS
@@ -24,6 +25,13 @@ const ARTIFACT_OF: Record<ContractRole, string> = {
   nullifierRegistry: 'NullifierRegistry',
   bridgeGateway: 'BridgeGateway',
 }
+
+/**
+ * Events a bridge gateway may emit beyond the production BridgeGateway's own: a root-proven
+ * (optimistic) gateway names the root each processed message was proven against, right after
+ * its BridgeReleased; the listener folds it into that release (./bridge-extras.ts).
+ */
+const GATEWAY_EXTENSIONS = ['event MessageProcessed(bytes32 indexed messageId, bytes32 root)']
 
 /** A decoded log: the event's name and its arguments by parameter name. */
 export interface DecodedLog {
@@ -42,7 +50,10 @@ export function loadVeridisAbi(): VeridisAbi {
   const interfaces = Object.fromEntries(
     (Object.keys(ARTIFACT_OF) as ContractRole[]).map((role) => [
       role,
-      new Interface(loadArtifact(ARTIFACT_OF[role]).abi as InterfaceAbi),
+      new Interface([
+        ...(loadArtifact(ARTIFACT_OF[role]).abi as readonly unknown[]),
+        ...(role === 'bridgeGateway' ? GATEWAY_EXTENSIONS : []),
+      ] as InterfaceAbi),
     ]),
   ) as Record<ContractRole, Interface>
   // topic0 → decoder per role, resolved once. ethers' parseLog searches (and hashes) every

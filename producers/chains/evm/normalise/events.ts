@@ -84,7 +84,8 @@ export function normaliseLog(
   const role = context.roles.get(log.address)
   if (!role) return undefined
   const parsed = context.abi.parse(role, log)
-  if (!parsed) return undefined
+  // A root-proven gateway's MessageProcessed is folded into its release, not an event of its own.
+  if (!parsed || parsed.name === 'MessageProcessed') return undefined
   const envelope = envelopeOf(context.chain, log, finality, context.observedAt)
   const emitter = envelope.emitter
   switch (role) {
@@ -207,6 +208,8 @@ function bridgeEvent(envelope: ChainEventEnvelope, gateway: string, log: Decoded
             amount: decimal(a.amount),
             destinationChain: caip2(a.destinationChainId),
             nonce: decimal(a.nonce),
+            // Filled by the source from the same transaction's Transfer logs (./bridge-extras.ts).
+            transfers: [],
           },
         },
       }
@@ -225,6 +228,7 @@ function bridgeEvent(envelope: ChainEventEnvelope, gateway: string, log: Decoded
             nonce: decimal(a.nonce),
             signers: (a.signers as string[]).map(checksum),
             threshold: Number(a.threshold),
+            proofRoot: null,
           },
         },
       }

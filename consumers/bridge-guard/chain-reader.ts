@@ -1,0 +1,185 @@
+import { Interface, type InterfaceAbi } from 'ethers'
+import { z } from 'zod'
+import { loadArtifact } from '../../contracts/evm/build.ts'
+import type { Logger } from '../../core/logging/logger.ts'
+import { redactUrl } from '../../producers/chains/common/redact.ts'
+import { createRpcClient, describeRpcError } from '../../producers/chains/evm/rpc/client.ts'
+import type { GuardConfig } from './config.ts'
+
+/**
+ * The guard's own view of each chain, through every configured endpoint separately — never
+ * through the listener's failover. Failing over is not confirmation: an attacker who can take
+ * one endpoint down picks the one that answers (KelpDAO 2026). So a question that decides
+ * whether value is backed is asked of each endpoint and the answers are compared.
+ */
+const hash32 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/)
+  .transform((value) => value.toLowerCase())
+const hexData = z.string().regex(/^0x[0-9a-fA-F]*$/)
+const quantity = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]+$/)
+  .transform((value) => Number(BigInt(value)))
+const addressOrNull = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/)
+  .transform((value) => value.toLowerCase())
+  .nullable()
+const logSchema = z.object({
+  address: z.string().transform((value) => value.toLowerCase()),
+  topics: z.array(hash32),
+  data: hexData,
+  blockNumber: quantity,
+  blockHash: hash32,
+  transactionHash: hash32,
+  logIndex: quantity,
+  removed: z.boolean().optional(),
+})
+export type ReaderLog = z.output<typeof logSchema>
+const logsSchema = z.array(logSchema)
+const transactionSchema = z
+  .object({
+    hash: hash32,
+    from: addressOrNull,
+    to: addressOrNull,
+    input: hexData,
+    blockNumber: quantity.nullable(),
+  })
+  .nullable()
+const receiptSchema = z.object({ status: quantity.optional(), logs: z.array(logSchema) }).nullable()
+const blockSchema = z.object({ number: quantity, timestamp: quantity }).nullable()
+
+export const GATEWAY = new Interface(loadArtifact('BridgeGateway').abi as InterfaceAbi)
+const LOCKED_TOPIC = GATEWAY.getEvent('BridgeLocked')!.topicHash.toLowerCase()
+const hex = (value: number) => `0x${value.toString(16)}`
+
+/** A source lock as one endpoint reports it. */
+export interface SourceLock {
+  readonly messageId: string
+  readonly token: string
+  readonly amount: bigint
+  readonly recipient: string
+  readonly destinationChainId: bigint
+  readonly txHash: string
+  readonly blockNumber: number
+  readonly blockHash: string
+}
+
+/** One endpoint's answer: the locks it has for the asked ids, or why it could not say. */
+export type EndpointAnswer =
+  | { readonly endpoint: string; readonly ok: true; readonly locks: ReadonlyMap<string, SourceLock> }
+  | { readonly endpoint: string; readonly ok: false; readonly error: string }
+
+export interface ChainReader {
+  readonly chain: string
+  readonly minConfirmations: number
+  readonly endpointCount: number
+  /** Every endpoint's answer: BridgeLocked logs of `gateway` with these message ids since `fromBlock`. */
+  sourceLocks(gateway: string, fromBlock: number, messageIds: readonly string[]): Promise<EndpointAnswer[]>
+  /** Guardians and threshold of a gateway as of `blockNumber` (first endpoint that answers). */
+  quorumAt(gateway: string, blockNumber: number): Promise<{ guardians: string[]; threshold: number }>
+  transaction(hash: string): Promise<z.output<typeof transactionSchema>>
+  receipt(hash: string): Promise<z.output<typeof receiptSchema>>
+  blockTimestamp(blockNumber: number): Promise<number | undefined>
+  /** eth_call on the first endpoint that answers, at a block number or tag. */
+  call(to: string, data: string, block: number | 'latest'): Promise<string>
+  blockNumber(): Promise<number>
+}
+
+export function createChainReaders(config: GuardConfig, logger: Logger): Map<string, ChainReader> {
+  const readers = new Map<string, ChainReader>()
+  for (const [chain, settings] of Object.entries(config.chains)) {
+    const clients = settings.rpcUrls.map((url) => ({
+      redacted: redactUrl(url),
+      client: createRpcClient({
+        chain,
+        urls: [url],
+        timeoutMs: settings.requestTimeoutMs,
+        logger,
+        onError: () => {},
+      }),
+    }))
+    // State reads go to whichever endpoint answers; they decide nothing about backing.
+    const first = async <T>(ask: (client: (typeof clients)[number]['client']) => Promise<T>): Promise<T> => {
+      let lastError: unknown
+      for (const { client } of clients) {
+        try {
+          return await ask(client)
+        } catch (error) {
+          lastError = error
+        }
+      }
+      throw lastError
+    }
+    const call = (to: string, data: string, block: number | 'latest') =>
+      first((client) =>
+        client.call('eth_call', [{ to, data }, typeof block === 'number' ? hex(block) : block], hexData),
+      )
+    readers.set(chain, {
+      chain,
+      minConfirmations: settings.minConfirmations,
+      endpointCount: clients.length,
+      sourceLocks: (gateway, fromBlock, messageIds) =>
+        Promise.all(
+          clients.map(async ({ redacted, client }): Promise<EndpointAnswer> => {
+            try {
+              const logs = await client.call(
+                'eth_getLogs',
+                [
+                  {
+                    address: gateway,
+                    fromBlock: hex(fromBlock),
+                    toBlock: 'latest',
+                    topics: [LOCKED_TOPIC, messageIds],
+                  },
+                ],
+                logsSchema,
+              )
+              const locks = new Map<string, SourceLock>()
+              for (const log of logs) {
+                if (log.removed) continue
+                const parsed = GATEWAY.parseLog(log)
+                if (!parsed) continue
+                locks.set(log.topics[1]!, {
+                  messageId: log.topics[1]!,
+                  token: parsed.args.token as string,
+                  amount: parsed.args.amount as bigint,
+                  recipient: parsed.args.recipient as string,
+                  destinationChainId: parsed.args.destinationChainId as bigint,
+                  txHash: log.transactionHash,
+                  blockNumber: log.blockNumber,
+                  blockHash: log.blockHash,
+                })
+              }
+              return { endpoint: redacted, ok: true, locks }
+            } catch (error) {
+              return { endpoint: redacted, ok: false, error: describeRpcError(error) }
+            }
+          }),
+        ),
+      async quorumAt(gateway, blockNumber) {
+        const [guardians, threshold] = await Promise.all([
+          call(gateway, GATEWAY.encodeFunctionData('guardians'), blockNumber),
+          call(gateway, GATEWAY.encodeFunctionData('threshold'), blockNumber),
+        ])
+        return {
+          guardians: (GATEWAY.decodeFunctionResult('guardians', guardians)[0] as string[]).map((g) => g),
+          threshold: Number(GATEWAY.decodeFunctionResult('threshold', threshold)[0] as bigint),
+        }
+      },
+      transaction: (hash) =>
+        first((client) => client.call('eth_getTransactionByHash', [hash], transactionSchema)),
+      receipt: (hash) => first((client) => client.call('eth_getTransactionReceipt', [hash], receiptSchema)),
+      async blockTimestamp(blockNumber) {
+        const block = await first((client) =>
+          client.call('eth_getBlockByNumber', [hex(blockNumber), false], blockSchema),
+        )
+        return block?.timestamp
+      },
+      call,
+      blockNumber: () => first((client) => client.call('eth_blockNumber', [], quantity)),
+    })
+  }
+  return readers
+}

@@ -1,0 +1,188 @@
+import { RetryableError } from '../../core/errors.ts'
+import { describeRpcError } from '../../producers/chains/evm/rpc/client.ts'
+import { type ChainReader, type EndpointAnswer, GATEWAY } from './chain-reader.ts'
+import type { GatewayIndex } from './config.ts'
+import type { ChangeTransaction } from './detections/governance.ts'
+import type { ReleaseCall } from './detections/signatures.ts'
+import type { BridgeFact } from './facts.ts'
+
+/**
+ * What the chains say about a chunk's events, asked before the chunk's transaction opens (a
+ * database transaction never waits on a node): for each release, every endpoint's answer about
+ * its source lock, its own calldata and the quorum in force at its block; for each
+ * configuration change, its transaction and receipt. Questions are deduplicated and batched
+ * per chain, so a chunk of a thousand releases costs a handful of requests per endpoint.
+ *
+ * An endpoint that does not answer is recorded as such (source confirmation decides what that
+ * means); a chain with no endpoint answering a state read fails the chunk with a retryable
+ * error, so it is retried rather than judged on nothing.
+ */
+export type ReleaseEvidence = {
+  readonly answers: readonly EndpointAnswer[] | undefined
+  readonly minConfirmations: number
+  /** The decoded release() call, or why it could not be read. */
+  readonly call: ReleaseCall | { readonly unreadable: string } | undefined
+  readonly quorum: { readonly guardians: string[]; readonly threshold: number } | undefined
+}
+
+export interface ChunkEvidence {
+  readonly releases: Map<string, ReleaseEvidence>
+  readonly changes: Map<string, ChangeTransaction>
+}
+
+const ID_BATCH = 200
+
+async function mustAnswer<T>(chain: string, what: string, ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask()
+  } catch (error) {
+    throw new RetryableError(
+      `${chain}: could not read ${what} from any endpoint: ${describeRpcError(error)}`,
+      {
+        cause: error,
+      },
+    )
+  }
+}
+
+function decodeRelease(
+  tx: { to: string | null; input: string } | null,
+  gateway: string,
+): ReleaseCall | { unreadable: string } {
+  if (!tx) return { unreadable: 'the release transaction is unknown to the endpoint' }
+  if (tx.to?.toLowerCase() !== gateway.toLowerCase()) {
+    return {
+      unreadable: `the release was not a direct call to the gateway (sent to ${tx.to ?? 'a contract creation'})`,
+    }
+  }
+  try {
+    const parsed = GATEWAY.parseTransaction({ data: tx.input })
+    if (parsed?.name !== 'release')
+      return {
+        unreadable: `the gateway was called with ${parsed?.name ?? 'unknown calldata'}, not release()`,
+      }
+    return {
+      sourceChainId: parsed.args[4] as bigint,
+      sourceGateway: parsed.args[5] as string,
+      nonce: parsed.args[6] as bigint,
+      signatures: [...(parsed.args[7] as string[])],
+    }
+  } catch (error) {
+    return { unreadable: `release calldata does not decode (${(error as Error).message.split(' (')[0]})` }
+  }
+}
+
+export async function gatherEvidence(
+  facts: readonly BridgeFact[],
+  index: GatewayIndex,
+  readers: ReadonlyMap<string, ChainReader>,
+): Promise<ChunkEvidence> {
+  const releases = facts.filter(
+    (fact): fact is Extract<BridgeFact, { type: 'release' }> => fact.type === 'release',
+  )
+  const changes = facts.filter(
+    (fact): fact is Extract<BridgeFact, { type: 'configChange' }> => fact.type === 'configChange',
+  )
+
+  // Source locks: one getLogs per source gateway and endpoint for up to ID_BATCH message ids.
+  const bySource = new Map<string, { reader: ChainReader; gateway: string; from: number; ids: Set<string> }>()
+  for (const fact of releases) {
+    const bridge = index.bridgeOf(fact.envelope.chain, fact.gateway)
+    const sourceChain = fact.release.sourceChain
+    const gateway = bridge?.gateways[sourceChain]
+    const reader = readers.get(sourceChain)
+    if (!bridge || !gateway || !reader) continue
+    const key = `${sourceChain}:${gateway}`
+    const entry = bySource.get(key) ?? {
+      reader,
+      gateway,
+      from: bridge.startBlocks[sourceChain] ?? 0,
+      ids: new Set(),
+    }
+    entry.ids.add(fact.messageId)
+    bySource.set(key, entry)
+  }
+  const answersBySource = new Map<string, EndpointAnswer[]>()
+  await Promise.all(
+    [...bySource].map(async ([key, { reader, gateway, from, ids }]) => {
+      const all = [...ids]
+      let merged: EndpointAnswer[] | undefined
+      for (let i = 0; i < all.length; i += ID_BATCH) {
+        const answers = await reader.sourceLocks(gateway, from, all.slice(i, i + ID_BATCH))
+        // An endpoint that failed any slice did not answer the question.
+        merged = merged
+          ? merged.map((previous, endpoint) => {
+              const answer = answers[endpoint]!
+              if (!previous.ok) return previous
+              if (!answer.ok) return answer
+              return { ...previous, locks: new Map([...previous.locks, ...answer.locks]) }
+            })
+          : answers
+      }
+      answersBySource.set(key, merged ?? [])
+    }),
+  )
+
+  // Calldata and quorum, for guardian-signed releases only; one request per transaction / block.
+  const transactions = new Map<string, Promise<{ to: string | null; input: string } | null>>()
+  const quorums = new Map<string, Promise<{ guardians: string[]; threshold: number }>>()
+  for (const fact of releases) {
+    const bridge = index.bridgeOf(fact.envelope.chain, fact.gateway)
+    const reader = readers.get(fact.envelope.chain)
+    if (bridge?.kind !== 'guardian-quorum' || !reader) continue
+    const { chain, txHash, blockNumber } = fact.envelope
+    if (!transactions.has(`${chain}:${txHash}`)) {
+      transactions.set(
+        `${chain}:${txHash}`,
+        mustAnswer(chain, `transaction ${txHash}`, () => reader.transaction(txHash)),
+      )
+    }
+    const quorumKey = `${chain}:${fact.gateway}:${blockNumber}`
+    if (!quorums.has(quorumKey)) {
+      quorums.set(
+        quorumKey,
+        mustAnswer(chain, `the quorum of ${fact.gateway} at block ${blockNumber}`, () =>
+          reader.quorumAt(fact.gateway, blockNumber),
+        ),
+      )
+    }
+  }
+  const changeTransactions = new Map<string, Promise<ChangeTransaction>>()
+  for (const fact of changes) {
+    const reader = readers.get(fact.envelope.chain)
+    const { chain, txHash } = fact.envelope
+    if (!reader || changeTransactions.has(`${chain}:${txHash}`)) continue
+    changeTransactions.set(
+      `${chain}:${txHash}`,
+      mustAnswer(chain, `transaction ${txHash}`, async () => {
+        const [tx, receipt] = await Promise.all([reader.transaction(txHash), reader.receipt(txHash)])
+        return {
+          from: tx?.from ?? null,
+          to: tx?.to ?? null,
+          logEmitters: receipt?.logs.map((log) => log.address) ?? [],
+        }
+      }),
+    )
+  }
+
+  const evidence: ChunkEvidence = { releases: new Map(), changes: new Map() }
+  for (const fact of releases) {
+    const bridge = index.bridgeOf(fact.envelope.chain, fact.gateway)
+    const sourceChain = fact.release.sourceChain
+    const sourceKey = `${sourceChain}:${bridge?.gateways[sourceChain]}`
+    const { chain, txHash, blockNumber } = fact.envelope
+    const tx = transactions.get(`${chain}:${txHash}`)
+    const quorum = quorums.get(`${chain}:${fact.gateway}:${blockNumber}`)
+    evidence.releases.set(fact.envelope.eventId, {
+      answers: answersBySource.get(sourceKey),
+      minConfirmations: readers.get(sourceChain)?.minConfirmations ?? 1,
+      call: tx ? decodeRelease(await tx, fact.gateway) : undefined,
+      quorum: quorum ? await quorum : undefined,
+    })
+  }
+  for (const fact of changes) {
+    const tx = changeTransactions.get(`${fact.envelope.chain}:${fact.envelope.txHash}`)
+    if (tx) evidence.changes.set(fact.envelope.eventId, await tx)
+  }
+  return evidence
+}

@@ -1,0 +1,166 @@
+import type { ConsumedMessage, HandlerContext } from '../../core/bus/consumer.ts'
+import { handleByTopic } from '../../core/bus/topic-handlers.ts'
+import type { BridgeEvent } from '../../core/bus/types.ts'
+import { exactlyOnce } from '../../core/db/exactly-once.ts'
+import type { PoolClient } from '../../core/db/pool.ts'
+import { bridgeMetrics, securityMetrics } from '../../core/metrics/protocol.ts'
+import type { ConsumerModule } from '../../core/service/consumer-process.ts'
+import { createChainReaders } from './chain-reader.ts'
+import { type GuardConfig, indexGateways, loadGuardConfig } from './config.ts'
+import type { Finding } from './detections/finding.ts'
+import { type ChunkEvidence, gatherEvidence } from './evidence.ts'
+import { type BridgeFact, factOf } from './facts.ts'
+import { confirmFindings, recordFindings, withdrawFindings } from './incidents.ts'
+import { advanceFinality, judgeFact, retractFact } from './judge.ts'
+import { publishAlerts } from './outbox.ts'
+
+/**
+ * The bridge guard: reads every lock, release and configuration change of every configured
+ * bridge from veridis.chain.bridge.v1, checks each against the invariants in ./detections/
+ * (each module states its own), and publishes findings as Alerts on veridis.alert.v1 —
+ * raised on the PENDING event, confirmed on FINALIZED, withdrawn on RETRACTED, folded into
+ * one incident per detection and scope. docs/bridge-guard.md is the operator's guide.
+ *
+ * Per chunk: ask the chains what the events need (./evidence.ts, outside any transaction);
+ * then judge, update the read model and write incidents and alert records in one
+ * exactly-once transaction; then publish the outbox. A redelivered chunk is recognised
+ * event by event and finality by finality; a crash after COMMIT publishes the outbox on the
+ * next chunk or start.
+ */
+export const messageIdOf = (message: ConsumedMessage<BridgeEvent>) =>
+  `${message.value.envelope.eventId}:${message.value.envelope.finality}`
+
+export function createGuardHandler(options: {
+  readonly deps: Parameters<ConsumerModule['create']>[0]
+  readonly config: GuardConfig
+}) {
+  const { deps, config } = options
+  const { common, pool, publisher, group } = deps
+  const logger = common.logger
+  const index = indexGateways(config)
+  const readers = createChainReaders(config, logger)
+  const security = securityMetrics(common.metrics.registry)
+  const bridge = bridgeMetrics(common.metrics.registry)
+  const cooldown = new Map(config.bridges.map((entry) => [entry.id, entry.cooldownMs]))
+  const defaultCooldown = Math.max(...config.bridges.map((entry) => entry.cooldownMs))
+  const cooldownOf = (finding: Finding) => cooldown.get(finding.scope.split(':')[0]!) ?? defaultCooldown
+
+  const judgeChunk = async (facts: readonly BridgeFact[], client: PoolClient, evidence: ChunkEvidence) => {
+    for (const fact of facts) {
+      const { eventId, chain, finality } = fact.envelope
+      if (finality === 'RETRACTED') {
+        await withdrawFindings(client, eventId)
+        const orphaned = await retractFact(client, fact, index)
+        await recordFindings(client, orphaned, fact.envelope.observedAt, cooldownOf)
+        countMessage(fact, 'retracted')
+        continue
+      }
+      const { rowCount } = await client.query(
+        'INSERT INTO bridge_events_judged (event_id, chain) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [eventId, chain],
+      )
+      if (rowCount) {
+        const findings = await judgeFact(client, fact, index, evidence)
+        await recordFindings(client, findings, fact.envelope.observedAt, cooldownOf)
+        countMessage(fact, findings.length > 0 ? 'flagged' : 'clean')
+      } else {
+        await advanceFinality(client, fact)
+      }
+      if (finality === 'FINALIZED') await confirmFindings(client, eventId)
+    }
+  }
+
+  const countMessage = (fact: BridgeFact, status: string) => {
+    if (fact.type === 'lock') {
+      bridge.messages.inc({
+        source_chain: fact.envelope.chain,
+        target_chain: fact.lock.destinationChain,
+        status: `lock_${status}`,
+      })
+    } else if (fact.type === 'release') {
+      bridge.messages.inc({
+        source_chain: fact.release.sourceChain,
+        target_chain: fact.envelope.chain,
+        status: `release_${status}`,
+      })
+    }
+  }
+
+  /** The chunk's decisions, once per event and finality, with what the chains said about it. */
+  const applyWith = (evidence: ChunkEvidence) =>
+    exactlyOnce<BridgeEvent>({
+      pool,
+      group,
+      idOf: messageIdOf,
+      effect: (messages, client) => judgeChunk(messages.map(factOf), client, evidence),
+      duplicates: common.metrics.bus.duplicatesSkipped,
+    })
+
+  const publish = () =>
+    publishAlerts({
+      pool,
+      publisher,
+      logger,
+      onPublished: (alert) => {
+        if (alert.status === 'RAISED') security.events.inc({ kind: alert.kind, severity: alert.severity })
+      },
+    })
+
+  return {
+    async handle(messages: readonly ConsumedMessage<BridgeEvent>[], context: HandlerContext) {
+      const facts = messages.map(factOf).filter((fact) => fact.envelope.finality !== 'RETRACTED')
+      const { rows } = await pool.query<{ event_id: string }>(
+        'SELECT event_id FROM bridge_events_judged WHERE event_id = ANY($1)',
+        [facts.map((fact) => fact.envelope.eventId)],
+      )
+      const judged = new Set(rows.map((row) => row.event_id))
+      const evidence = await gatherEvidence(
+        facts.filter((fact) => !judged.has(fact.envelope.eventId)),
+        index,
+        readers,
+      )
+      await applyWith(evidence)(messages, context)
+      await publish()
+    },
+    /** Records left in the outbox by a crash after COMMIT. */
+    publish,
+  }
+}
+
+export const bridgeGuardConsumer: ConsumerModule<BridgeEvent> = {
+  name: 'bridge-guard',
+  description:
+    'checks every bridge message and configuration change against the bridge invariants; alerts on findings',
+  produces: ['alert'],
+  create: (deps) => {
+    const { common, bus } = deps
+    const config = loadGuardConfig({
+      home: common.config.home,
+      file: process.env.VERIDIS_BRIDGE_GUARD_CONFIG,
+    })
+    common.logger.info(
+      {
+        bridges: config.bridges.map((entry) => ({
+          id: entry.id,
+          kind: entry.kind,
+          gateways: entry.gateways,
+        })),
+        chains: Object.fromEntries(
+          Object.entries(config.chains).map(([chain, settings]) => [
+            chain,
+            { endpoints: settings.rpcUrls.length, minConfirmations: settings.minConfirmations },
+          ]),
+        ),
+      },
+      'guarding bridges',
+    )
+    const guard = createGuardHandler({ deps, config })
+    void guard
+      .publish()
+      .catch((error) => common.logger.warn({ err: error }, 'publishing left-over alerts failed'))
+    return {
+      name: 'bridge-guard',
+      ...handleByTopic(bus.topics, { bridge: (messages, context) => guard.handle(messages, context) }),
+    }
+  },
+}
