@@ -91,6 +91,64 @@ export const securityMetrics = (registry: Registry) => ({
   ] as const),
 })
 
+/**
+ * The bridge guard's own health (consumers/bridge-guard, docs/bridge-guard.md "Operations"):
+ * what it finds, how fast its alerts go out, what a chunk costs, how its evidence endpoints
+ * answer, and how many operators stand between each bridge and a forged quorum.
+ */
+export const guardOperationsMetrics = (registry: Registry) => ({
+  findings: counter(
+    registry,
+    'bridge_guard_findings_total',
+    'Findings recorded by the bridge guard (each once), by detection and severity; findings fold into incidents.',
+    ['detection', 'severity'] as const,
+  ),
+  openIncidents: gauge(
+    registry,
+    'bridge_guard_open_incidents',
+    'Bridge incidents not withdrawn, by detection and current severity (read from bridge_incidents).',
+    ['detection', 'severity'] as const,
+  ),
+  alertRecords: counter(
+    registry,
+    'bridge_guard_alert_records_published_total',
+    'Alert records the bridge guard published on veridis.alert.v1, by lifecycle status (RAISED, UPDATED, CONFIRMED, WITHDRAWN).',
+    ['status'] as const,
+  ),
+  detectionLatency: histogram(
+    registry,
+    'bridge_guard_detection_latency_seconds',
+    "From the offending event's observedAt to its incident's RAISED record being published.",
+    ['detection'] as const,
+    [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+  ),
+  chunkDuration: histogram(
+    registry,
+    'bridge_guard_chunk_duration_seconds',
+    'Time per stage of one chunk: evidence (chain reads), judge (the exactly-once transaction), publish (the alert outbox).',
+    ['stage'] as const,
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  ),
+  evidenceRequests: counter(
+    registry,
+    'bridge_guard_evidence_rpc_requests_total',
+    'JSON-RPC requests the bridge guard sent for evidence, by chain and endpoint (redacted URL).',
+    ['chain', 'endpoint'] as const,
+  ),
+  evidenceErrors: counter(
+    registry,
+    'bridge_guard_evidence_rpc_errors_total',
+    'Evidence requests that failed (error answer, timeout, malformed answer), by chain and endpoint (redacted URL).',
+    ['chain', 'endpoint'] as const,
+  ),
+  guardianDiversity: gauge(
+    registry,
+    'bridge_guardian_diversity',
+    'Fewest operators whose guardian keys together reach the threshold (1: one operator can release alone), per bridge and chain.',
+    ['bridge', 'chain'] as const,
+  ),
+})
+
 export const complianceMetrics = (registry: Registry) => ({
   events: counter(registry, 'compliance_events_total', 'Compliance-audit events written, by action.', [
     'action',
@@ -112,6 +170,7 @@ export function protocolMetricNames(): string[] {
   nullifierMetrics(registry)
   gatewayMetrics(registry)
   securityMetrics(registry)
+  guardOperationsMetrics(registry)
   complianceMetrics(registry)
   return registry.getMetricsAsArray().map((metric) => metric.name)
 }

@@ -54,6 +54,14 @@ export const PROTOCOL_METRICS = {
   veridis_nullifier_propagations_total: MetricType.counter,
   veridis_gateway_command_requests_total: MetricType.counter,
   veridis_gateway_audit_facts_total: MetricType.counter,
+  bridge_guard_findings_total: MetricType.counter,
+  bridge_guard_open_incidents: MetricType.gauge,
+  bridge_guard_alert_records_published_total: MetricType.counter,
+  bridge_guard_detection_latency_seconds: MetricType.histogram,
+  bridge_guard_chunk_duration_seconds: MetricType.histogram,
+  bridge_guard_evidence_rpc_requests_total: MetricType.counter,
+  bridge_guard_evidence_rpc_errors_total: MetricType.counter,
+  bridge_guardian_diversity: MetricType.gauge,
 } as const
 
 /** Series Prometheus writes itself for every target. */
