@@ -1,7 +1,11 @@
+import type { GatewayIndex } from '../../core/bridge/config.ts'
 import { RetryableError } from '../../core/errors.ts'
+import {
+  type ChainReader,
+  type EndpointAnswer,
+  GATEWAY,
+} from '../../producers/chains/evm/bridge/chain-reader.ts'
 import { describeRpcError } from '../../producers/chains/evm/rpc/client.ts'
-import { type ChainReader, type EndpointAnswer, GATEWAY } from './chain-reader.ts'
-import type { GatewayIndex } from './config.ts'
 import type { ChangeTransaction } from './detections/governance.ts'
 import type { ReleaseCall } from './detections/signatures.ts'
 import type { BridgeFact } from './facts.ts'

@@ -1,5 +1,5 @@
+import type { BridgeConfig, GatewayIndex } from '../../core/bridge/config.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
-import type { BridgeConfig, GatewayIndex } from './config.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './detections/finding.ts'
 import { checkGovernance } from './detections/governance.ts'
 import { checkLockValue } from './detections/lock-without-value.ts'

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { localBridgeConfigFile } from '../../consumers/bridge-guard/config.ts'
 import { readDeployment } from '../../contracts/evm/deploy.ts'
+import { localBridgeConfigFile } from '../../core/bridge/config.ts'
 import { anvilRpcUrl, LOCAL_ANVILS } from './anvil.ts'
 
 /**

@@ -1,4 +1,4 @@
-import type { BridgeConfig } from '../config.ts'
+import type { BridgeConfig } from '../../../core/bridge/config.ts'
 import type { BridgeFact } from '../facts.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './finding.ts'
 

@@ -1,5 +1,5 @@
 import { getAddress } from 'ethers'
-import type { BridgeConfig } from '../config.ts'
+import type { BridgeConfig } from '../../../core/bridge/config.ts'
 import type { BridgeFact } from '../facts.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './finding.ts'
 

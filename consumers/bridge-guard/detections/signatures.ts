@@ -1,5 +1,9 @@
-import { AbiCoder, getBytes, hashMessage, id, keccak256, recoverAddress } from 'ethers'
-import type { BridgeConfig } from '../config.ts'
+import type { BridgeConfig } from '../../../core/bridge/config.ts'
+import {
+  messageIdOf,
+  recoverGuardianSignatures,
+  signedDigest,
+} from '../../../producers/chains/evm/bridge/release-signatures.ts'
 import type { BridgeFact } from '../facts.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './finding.ts'
 
@@ -15,10 +19,6 @@ import { evidenceOf, type Finding, lower, subjectOf } from './finding.ts'
  * than the threshold, a message id that does not follow from the source fields, and signers
  * in the event that did not sign.
  */
-const RELEASE_TYPEHASH = id('veridis.bridge.Release.v1')
-const RELEASE_MODES = { MINT: 0, UNLOCK: 1 } as const
-const coder = AbiCoder.defaultAbiCoder()
-
 /** The release() call as sent, decoded from the transaction's input. */
 export interface ReleaseCall {
   readonly sourceChainId: bigint
@@ -29,42 +29,17 @@ export interface ReleaseCall {
 
 type ReleaseFact = Extract<BridgeFact, { type: 'release' }>
 
-/** What guardians sign for this release (EIP-191 over the gateway's release digest). */
-export function signedDigest(fact: ReleaseFact): string {
-  const chainId = BigInt(fact.envelope.chain.split(':')[1]!)
-  const digest = keccak256(
-    coder.encode(
-      ['bytes32', 'uint256', 'address', 'bytes32', 'uint8', 'address', 'address', 'uint256'],
-      [
-        RELEASE_TYPEHASH,
-        chainId,
-        fact.gateway,
-        fact.messageId,
-        RELEASE_MODES[fact.release.mode],
-        fact.release.token,
-        fact.release.recipient,
-        fact.amount,
-      ],
-    ),
-  )
-  return hashMessage(getBytes(digest))
-}
-
-export const messageIdOf = (sourceChainId: bigint, sourceGateway: string, nonce: bigint) =>
-  keccak256(
-    coder.encode(['uint256', 'address', 'uint256'], [sourceChainId, sourceGateway, nonce]),
-  ).toLowerCase()
-
-/** The signer of one signature, or why there is none. */
-function recover(signed: string, signature: string): { signer: string } | { problem: string } {
-  const bytes = (signature.length - 2) / 2
-  if (bytes !== 65) return { problem: `${bytes} bytes, not a 65-byte ECDSA signature` }
-  try {
-    return { signer: recoverAddress(signed, signature) }
-  } catch (error) {
-    return { problem: `does not recover (${(error as Error).message.split(' (')[0]})` }
-  }
-}
+/** What guardians sign for this release (the digest lives with the chain code, shared with the gateway). */
+const signedDigestOf = (fact: ReleaseFact): string =>
+  signedDigest({
+    chain: fact.envelope.chain,
+    gateway: fact.gateway,
+    messageId: fact.messageId,
+    mode: fact.release.mode,
+    token: fact.release.token,
+    recipient: fact.release.recipient,
+    amount: fact.amount,
+  })
 
 export function checkSignatures(options: {
   readonly bridge: BridgeConfig
@@ -74,28 +49,15 @@ export function checkSignatures(options: {
   readonly threshold: number
 }): { readonly findings: Finding[]; readonly validSigners: string[] } {
   const { bridge, fact, call, guardians, threshold } = options
-  const set = new Set(guardians.map(lower))
-  const signed = signedDigest(fact)
-  const problems: string[] = []
-  const valid: string[] = []
-  const seen = new Set<string>()
-  call.signatures.forEach((signature, index) => {
-    const outcome = recover(signed, signature)
-    if ('problem' in outcome) {
-      problems.push(`signature #${index} ${outcome.problem}`)
-      return
-    }
-    const signer = lower(outcome.signer)
-    if (!set.has(signer)) {
-      problems.push(
-        `signature #${index} recovers to ${outcome.signer}, not a guardian at block ${fact.envelope.blockNumber} (forged, or signed over a different message)`,
-      )
-    } else if (seen.has(signer)) {
-      problems.push(`signature #${index} repeats guardian ${outcome.signer}`)
-    } else {
-      seen.add(signer)
-      valid.push(outcome.signer)
-    }
+  const {
+    validSigners: valid,
+    signedBy: seen,
+    problems,
+  } = recoverGuardianSignatures({
+    signed: signedDigestOf(fact),
+    signatures: call.signatures,
+    guardians,
+    setLabel: `at block ${fact.envelope.blockNumber}`,
   })
   const recomputed = messageIdOf(call.sourceChainId, call.sourceGateway, call.nonce)
   if (recomputed !== fact.messageId) {

@@ -1,5 +1,5 @@
-import type { EndpointAnswer, SourceLock } from '../chain-reader.ts'
-import type { BridgeConfig } from '../config.ts'
+import type { BridgeConfig } from '../../../core/bridge/config.ts'
+import type { EndpointAnswer, SourceLock } from '../../../producers/chains/evm/bridge/chain-reader.ts'
 import type { BridgeFact } from '../facts.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './finding.ts'
 

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { getAddress } from 'ethers'
 import { z } from 'zod'
-import { isCaip2 } from '../../core/chains.ts'
-import { ConfigError } from '../../core/config/env.ts'
+import { isCaip2 } from '../chains.ts'
+import { ConfigError } from '../config/env.ts'
 
 /**
  * What the guard watches and the limits it holds each bridge to, read from a JSON file:
@@ -138,7 +138,6 @@ const fileSchema = z
 export type GuardConfig = z.infer<typeof fileSchema>
 export type BridgeConfig = GuardConfig['bridges'][number]
 export type TokenConfig = BridgeConfig['tokens'][number]
-export type GuardChainConfig = GuardConfig['chains'][string]
 
 export const localBridgeConfigFile = (home: string) => path.join(home, 'bridges.json')
 

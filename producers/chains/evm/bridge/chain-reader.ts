@@ -1,13 +1,14 @@
 import { Interface, type InterfaceAbi } from 'ethers'
 import { z } from 'zod'
-import { loadArtifact } from '../../contracts/evm/build.ts'
-import type { Logger } from '../../core/logging/logger.ts'
-import { redactUrl } from '../../producers/chains/common/redact.ts'
-import { createRpcClient, describeRpcError } from '../../producers/chains/evm/rpc/client.ts'
-import type { GuardConfig } from './config.ts'
+import { loadArtifact } from '../../../../contracts/evm/build.ts'
+import type { GuardConfig } from '../../../../core/bridge/config.ts'
+import type { Logger } from '../../../../core/logging/logger.ts'
+import { redactUrl } from '../../common/redact.ts'
+import { createRpcClient, describeRpcError } from '../rpc/client.ts'
 
 /**
- * The guard's own view of each chain, through every configured endpoint separately — never
+ * The bridge guard's own view of each chain (consumers/bridge-guard; the gateway's security
+ * endpoints read quorums through it too), through every configured endpoint separately — never
  * through the listener's failover. Failing over is not confirmation: an attacker who can take
  * one endpoint down picks the one that answers (KelpDAO 2026). So a question that decides
  * whether value is backed is asked of each endpoint and the answers are compared.
@@ -36,7 +37,6 @@ const logSchema = z.object({
   logIndex: quantity,
   removed: z.boolean().optional(),
 })
-export type ReaderLog = z.output<typeof logSchema>
 const logsSchema = z.array(logSchema)
 const transactionSchema = z
   .object({
@@ -77,8 +77,8 @@ export interface ChainReader {
   readonly endpointCount: number
   /** Every endpoint's answer: BridgeLocked logs of `gateway` with these message ids since `fromBlock`. */
   sourceLocks(gateway: string, fromBlock: number, messageIds: readonly string[]): Promise<EndpointAnswer[]>
-  /** Guardians and threshold of a gateway as of `blockNumber` (first endpoint that answers). */
-  quorumAt(gateway: string, blockNumber: number): Promise<{ guardians: string[]; threshold: number }>
+  /** Guardians and threshold of a gateway as of a block (first endpoint that answers). */
+  quorumAt(gateway: string, block: number | 'latest'): Promise<{ guardians: string[]; threshold: number }>
   transaction(hash: string): Promise<z.output<typeof transactionSchema>>
   receipt(hash: string): Promise<z.output<typeof receiptSchema>>
   blockTimestamp(blockNumber: number): Promise<number | undefined>
@@ -158,10 +158,10 @@ export function createChainReaders(config: GuardConfig, logger: Logger): Map<str
             }
           }),
         ),
-      async quorumAt(gateway, blockNumber) {
+      async quorumAt(gateway, block) {
         const [guardians, threshold] = await Promise.all([
-          call(gateway, GATEWAY.encodeFunctionData('guardians'), blockNumber),
-          call(gateway, GATEWAY.encodeFunctionData('threshold'), blockNumber),
+          call(gateway, GATEWAY.encodeFunctionData('guardians'), block),
+          call(gateway, GATEWAY.encodeFunctionData('threshold'), block),
         ])
         return {
           guardians: (GATEWAY.decodeFunctionResult('guardians', guardians)[0] as string[]).map((g) => g),

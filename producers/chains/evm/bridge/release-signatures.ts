@@ -1,0 +1,102 @@
+import { AbiCoder, getBytes, hashMessage, id, keccak256, recoverAddress } from 'ethers'
+
+/**
+ * What a `BridgeGateway` (contracts/evm/src/BridgeGateway.sol) has guardians sign for a release,
+ * and who signed it: the bridge guard's signature-forgery detection
+ * (consumers/bridge-guard/detections/signatures.ts) and the gateway's attestation check
+ * (`POST /api/v1/security/attestations/process`) both answer from here, so the two cannot
+ * disagree about a signature.
+ *
+ * The digest is the contract's `releaseDigest`: keccak256(abi.encode(RELEASE_TYPEHASH, chain id,
+ * gateway, message id, mode, token, recipient, amount)), domain-separated by the destination
+ * chain and gateway; guardians sign it with the EIP-191 personal-message prefix.
+ */
+const RELEASE_TYPEHASH = id('veridis.bridge.Release.v1')
+export const RELEASE_MODES = { MINT: 0, UNLOCK: 1 } as const
+const coder = AbiCoder.defaultAbiCoder()
+
+/** The fields of one release the digest covers; `chain` is the destination (CAIP-2 eip155). */
+export interface ReleaseFields {
+  readonly chain: string
+  readonly gateway: string
+  readonly messageId: string
+  readonly mode: keyof typeof RELEASE_MODES
+  readonly token: string
+  readonly recipient: string
+  readonly amount: bigint
+}
+
+/** What guardians sign for this release (EIP-191 over the gateway's release digest). */
+export function signedDigest(fields: ReleaseFields): string {
+  const chainId = BigInt(fields.chain.split(':')[1]!)
+  const digest = keccak256(
+    coder.encode(
+      ['bytes32', 'uint256', 'address', 'bytes32', 'uint8', 'address', 'address', 'uint256'],
+      [
+        RELEASE_TYPEHASH,
+        chainId,
+        fields.gateway,
+        fields.messageId,
+        RELEASE_MODES[fields.mode],
+        fields.token,
+        fields.recipient,
+        fields.amount,
+      ],
+    ),
+  )
+  return hashMessage(getBytes(digest))
+}
+
+/** The contract's `messageIdOf`: the same id on both chains, so a lock and its release meet. */
+export const messageIdOf = (sourceChainId: bigint, sourceGateway: string, nonce: bigint) =>
+  keccak256(
+    coder.encode(['uint256', 'address', 'uint256'], [sourceChainId, sourceGateway, nonce]),
+  ).toLowerCase()
+
+/** The signer of one signature, or why there is none. */
+function recover(signed: string, signature: string): { signer: string } | { problem: string } {
+  const bytes = (signature.length - 2) / 2
+  if (bytes !== 65) return { problem: `${bytes} bytes, not a 65-byte ECDSA signature` }
+  try {
+    return { signer: recoverAddress(signed, signature) }
+  } catch (error) {
+    return { problem: `does not recover (${(error as Error).message.split(' (')[0]})` }
+  }
+}
+
+/**
+ * Recovers every signature over `signed` and sorts them: valid (a member of `guardians`, first
+ * time seen), or a problem naming the signature's index — malformed, recovering to someone
+ * outside the set (a forged key, or a signature over a different message), or a repeat.
+ * `setLabel` says which set was checked ("at block 123", "at the latest block").
+ */
+export function recoverGuardianSignatures(options: {
+  readonly signed: string
+  readonly signatures: readonly string[]
+  readonly guardians: readonly string[]
+  readonly setLabel: string
+}): { readonly validSigners: string[]; readonly signedBy: ReadonlySet<string>; readonly problems: string[] } {
+  const set = new Set(options.guardians.map((guardian) => guardian.toLowerCase()))
+  const problems: string[] = []
+  const validSigners: string[] = []
+  const seen = new Set<string>()
+  options.signatures.forEach((signature, index) => {
+    const outcome = recover(options.signed, signature)
+    if ('problem' in outcome) {
+      problems.push(`signature #${index} ${outcome.problem}`)
+      return
+    }
+    const signer = outcome.signer.toLowerCase()
+    if (!set.has(signer)) {
+      problems.push(
+        `signature #${index} recovers to ${outcome.signer}, not a guardian ${options.setLabel} (forged, or signed over a different message)`,
+      )
+    } else if (seen.has(signer)) {
+      problems.push(`signature #${index} repeats guardian ${outcome.signer}`)
+    } else {
+      seen.add(signer)
+      validSigners.push(outcome.signer)
+    }
+  })
+  return { validSigners, signedBy: seen, problems }
+}
