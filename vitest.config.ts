@@ -20,6 +20,11 @@ const TEST_FILES = [
  */
 const UNIT_TEST_FILES = [
   'consumers/audit/verify.test.ts',
+  'consumers/bridge-guard/detections/anomaly.test.ts',
+  'consumers/bridge-guard/detections/detections.test.ts',
+  'consumers/bridge-guard/detections/flow-limits.test.ts',
+  'consumers/bridge-guard/detections/liveness.test.ts',
+  'consumers/bridge-guard/detections/reserves.test.ts',
   'consumers/nullifiers/decide.test.ts',
   'consumers/nullifiers/propagate.test.ts',
   'consumers/nullifiers/writers/writers.test.ts',

@@ -1,10 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { Contract, type InterfaceAbi } from 'ethers'
 import { loadArtifact } from '../../contracts/evm/build.ts'
 import { HEADER } from '../../core/bus/producer.ts'
-import { PROJECT_ROOT } from '../../core/paths.ts'
-import { cliCommand } from '../../infra/stack/pipeline.ts'
 import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
 import type { NullifierPropagation } from '../../schemas/generated/veridis.nullifier.propagation.v1.ts'
 import {
@@ -12,14 +9,16 @@ import {
   cleanListenerRows,
   DEV_ACCOUNT,
   devWallet,
-  freePort,
   type ListenerProcess,
   startListener,
   startTestChain,
   type TestChain,
   writeEvmConfig,
 } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus, testEnv } from '../support/harness.ts'
+import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
+import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+
+export type { ConsumerProcess }
 
 /**
  * Two real anvil chains of the test file's own (so reorgs and kills never touch the stack's
@@ -27,15 +26,6 @@ import { eventually, openTestBus, type TestBus, testEnv } from '../support/harne
  * `veridis consume nullifiers` child process in the file's namespace.
  */
 export const RELAYER = devWallet(DEV_ACCOUNT.relayer).address
-
-export interface ConsumerProcess {
-  readonly child: ChildProcess
-  readonly opsPort: number
-  output(): string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  kill(signal?: NodeJS.Signals): Promise<void>
-  metrics(): Promise<string>
-}
 
 export interface NullifierWorld {
   readonly testBus: TestBus
@@ -96,56 +86,12 @@ export async function startNullifierWorld(options: { blockTime?: number } = {}):
   const scope = BigInt(randomInt(1, 2 ** 47))
 
   async function startConsumer(env: NodeJS.ProcessEnv = {}): Promise<ConsumerProcess> {
-    const opsPort = await freePort()
-    const command = cliCommand(['consume', 'nullifiers', '--ops-port', String(opsPort)])
-    const child = spawn(command.command, command.args, {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...testEnv(testBus.namespace),
-        VERIDIS_LOG_LEVEL: 'info',
-        VERIDIS_EVM_CONFIG: configFile,
-        VERIDIS_RELAYER_CHAINS: `${a.chain},${b.chain}`,
-        // A killed member's partitions move to its successor after this, not after 30 s.
-        VERIDIS_CONSUMER_SESSION_TIMEOUT_MS: '6000',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const consumer = await startConsumerProcess({
+      name: 'nullifiers',
+      namespace: testBus.namespace,
+      env: { VERIDIS_EVM_CONFIG: configFile, VERIDIS_RELAYER_CHAINS: `${a.chain},${b.chain}`, ...env },
     })
-    let output = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    )
-    const consumer: ConsumerProcess = {
-      child,
-      opsPort,
-      output: () => output,
-      exited,
-      async kill(signal = 'SIGTERM') {
-        if (child.exitCode !== null || child.signalCode !== null) return
-        child.kill(signal)
-        await exited
-      },
-      metrics: async () => (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text(),
-    }
     consumers.push(consumer)
-    await eventually(
-      async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return true
-        try {
-          return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok ? true : undefined
-        } catch {
-          return undefined
-        }
-      },
-      60_000,
-      'nullifier consumer ready',
-    )
     return consumer
   }
 

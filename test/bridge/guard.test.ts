@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { ConsumerProcess } from '../support/consumer-process.ts'
+import { eventually } from '../support/harness.ts'
+import { type BridgeWorld, startBridgeWorld } from './support.ts'
+
+/**
+ * The bridge guard end to end on real anvils, a real listener, Kafka and Postgres: normal
+ * transfers raise nothing; a release with no source lock is raised on its PENDING event,
+ * confirmed when FINALIZED, withdrawn when a reorg removes it; copies fold into one incident.
+ */
+let world: BridgeWorld
+let guard: ConsumerProcess
+
+beforeAll(async () => {
+  world = await startBridgeWorld()
+  guard = await world.startGuard()
+}, 180_000)
+
+afterAll(async () => {
+  await world?.close()
+})
+
+const judged = async (eventTx: string) => {
+  const { rows } = await world.testBus.pool.query(
+    `SELECT 1 FROM bridge_releases WHERE tx_hash = $1 UNION ALL SELECT 1 FROM bridge_locks WHERE tx_hash = $1`,
+    [eventTx],
+  )
+  return rows.length > 0 ? true : undefined
+}
+
+describe('bridge guard', { timeout: 240_000 }, () => {
+  test('behavior: normal transfers in both directions are judged backed and raise nothing', async () => {
+    const { a, b } = world
+    const first = await world.transfer(a, b, 1_000n)
+    const second = await world.transfer(b, a, 2_500n)
+    await eventually(() => judged(first.releaseTx), 120_000, 'first release judged')
+    await eventually(() => judged(second.releaseTx), 120_000, 'second release judged')
+    const { rows } = await world.testBus.pool.query<{ backed: boolean }>(
+      'SELECT backed FROM bridge_releases WHERE tx_hash = ANY($1)',
+      [[first.releaseTx, second.releaseTx]],
+    )
+    expect(rows.map((row) => row.backed)).toEqual([true, true])
+    expect(world.alerts.map((alert) => alert.value.summary)).toEqual([])
+  })
+
+  test('behavior: a release signed by real guardian keys with no source lock is raised on PENDING, naming the evidence, then confirmed', async () => {
+    const { a, b } = world
+    const { releaseTx, messageId } = await world.releaseUnbacked(a, b, 5n * 10n ** 18n)
+    const raised = await eventually(
+      async () => world.alertsOf('release-without-source').find((alert) => alert.status === 'RAISED'),
+      120_000,
+      'release-without-source raised',
+    )
+    expect(raised.kind).toBe('MINT_WITHOUT_LOCK')
+    expect(raised.severity).toBe('CRITICAL')
+    expect(raised.evidence).toEqual([
+      expect.objectContaining({ txHash: releaseTx, chain: b.chain, role: 'release' }),
+    ])
+    expect(raised.details).toMatchObject({
+      messageId,
+      sourceChain: a.chain,
+      amount: (5n * 10n ** 18n).toString(),
+    })
+    expect(raised.summary).toMatch(/no lock at the source/)
+    expect(raised.chains).toEqual([a.chain, b.chain])
+    // The listener's finality rule is 3 confirmations: a few blocks later the release is final.
+    await b.mine(5)
+    const confirmed = await eventually(
+      async () => world.alertsOf('release-without-source').find((alert) => alert.status === 'CONFIRMED'),
+      120_000,
+      'release-without-source confirmed',
+    )
+    expect(confirmed.alertId).toBe(raised.alertId)
+    expect(confirmed.revision).toBeGreaterThan(raised.revision)
+  })
+
+  test('behavior: a reorg that removes the offending release withdraws its alert', async () => {
+    const { a, b } = world
+    // A separate gateway scope would fold into the open incident above; a new world keeps it apart.
+    const before = world.alertsOf('release-without-source').length
+    const { releaseTx } = await world.releaseUnbacked(a, b, 7n)
+    await eventually(() => judged(releaseTx), 60_000, 'unbacked release judged')
+    await b.rpc('anvil_reorg', [1, []])
+    await b.mine(1)
+    const withdrawn = await eventually(
+      async () =>
+        world
+          .alertsOf('release-without-source')
+          .slice(before)
+          .find((alert) => alert.details.withdrawnEventId !== undefined),
+      120_000,
+      'a withdrawing record',
+    )
+    // The earlier finding of the incident still stands: the record says what is left.
+    expect(withdrawn.status).toBe('UPDATED')
+    expect(withdrawn.details.standing).toBe('1')
+    const { rows } = await world.testBus.pool.query('SELECT 1 FROM bridge_releases WHERE tx_hash = $1', [
+      releaseTx,
+    ])
+    expect(rows).toEqual([])
+  })
+
+  test('behavior: copy-paste releases fold into one incident with a count, not a page each', async () => {
+    const { a, b } = world
+    const start = world.alerts.length
+    for (let i = 0; i < 12; i++) await world.releaseUnbacked(a, b, 1n)
+    const { rows } = await world.testBus.pool.query<{ alert_id: string; occurrences: number }>(
+      `SELECT alert_id, occurrences FROM bridge_incidents WHERE detection = 'release-without-source' AND scope LIKE $1`,
+      [`${world.bridgeId}:%`],
+    )
+    expect(rows).toHaveLength(1)
+    const incidentId = rows[0]!.alert_id
+    // 2 earlier occurrences + 12 copies.
+    await eventually(
+      async () => {
+        const { rows: now } = await world.testBus.pool.query<{ occurrences: number }>(
+          'SELECT occurrences FROM bridge_incidents WHERE alert_id = $1',
+          [incidentId],
+        )
+        return now[0]?.occurrences === 14 ? true : undefined
+      },
+      150_000,
+      'fourteen occurrences on one incident',
+    )
+    await eventually(
+      async () =>
+        world.alerts.slice(start).some((alert) => alert.value.occurrences === 8) ? true : undefined,
+      30_000,
+      'the record at 8 occurrences',
+    )
+    const records = world.alerts
+      .slice(start)
+      .filter((alert) => alert.value.detection === 'release-without-source')
+    // One alert id for all of them, and only log-scale updates (at 4 and 8 occurrences) — not 12 records.
+    expect(
+      records.map((alert) => [alert.value.alertId, alert.value.status, alert.value.occurrences]),
+    ).toEqual([
+      [incidentId, 'UPDATED', 4],
+      [incidentId, 'UPDATED', 8],
+    ])
+    expect(records[1]!.value.evidence.length).toBeLessThanOrEqual(16)
+    const metrics = await guard.metrics()
+    expect(metrics).toMatch(/security_events_total\{kind="MINT_WITHOUT_LOCK",severity="CRITICAL"\} 1/)
+  })
+})
