@@ -6,6 +6,7 @@ import {
   GATEWAY,
 } from '../../producers/chains/evm/bridge/chain-reader.ts'
 import { describeRpcError } from '../../producers/chains/evm/rpc/client.ts'
+import { gatherVaultBalances } from './detections/flow-limits.ts'
 import type { ChangeTransaction } from './detections/governance.ts'
 import type { ReleaseCall } from './detections/signatures.ts'
 import type { BridgeFact } from './facts.ts'
@@ -32,6 +33,8 @@ export type ReleaseEvidence = {
 export interface ChunkEvidence {
   readonly releases: Map<string, ReleaseEvidence>
   readonly changes: Map<string, ChangeTransaction>
+  /** Each UNLOCK release's gateway balance of its token before its block (the drain check). */
+  readonly vaultBalances: Map<string, bigint>
 }
 
 const ID_BATCH = 200
@@ -169,7 +172,11 @@ export async function gatherEvidence(
     )
   }
 
-  const evidence: ChunkEvidence = { releases: new Map(), changes: new Map() }
+  const evidence: ChunkEvidence = {
+    releases: new Map(),
+    changes: new Map(),
+    vaultBalances: await gatherVaultBalances(releases, index, readers),
+  }
   for (const fact of releases) {
     const bridge = index.bridgeOf(fact.envelope.chain, fact.gateway)
     const sourceChain = fact.release.sourceChain

@@ -1,7 +1,9 @@
 import type { BridgeConfig, GatewayIndex } from '../../core/bridge/config.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './detections/finding.ts'
+import { recordFlow, unrecordFlow } from './detections/flow-limits.ts'
 import { checkGovernance } from './detections/governance.ts'
+import { recordGuardianActivity } from './detections/liveness.ts'
 import { checkLockValue } from './detections/lock-without-value.ts'
 import { checkConcentration, checkThreshold } from './detections/quorum-health.ts'
 import { releaseOrphaned, releaseWithoutSource } from './detections/release-without-source.ts'
@@ -64,7 +66,10 @@ async function judgeLock(client: PoolClient, bridge: BridgeConfig, fact: Fact<'l
       at(fact),
     ],
   )
-  return checkLockValue({ bridge, fact })
+  return [
+    ...checkLockValue({ bridge, fact }),
+    ...(await recordFlow(client, { bridge, fact, vaultBalance: undefined })),
+  ]
 }
 
 async function judgeRelease(
@@ -143,6 +148,14 @@ async function judgeRelease(
       at(fact),
     ],
   )
+  findings.push(
+    ...(await recordFlow(client, {
+      bridge,
+      fact,
+      vaultBalance: evidence.vaultBalances.get(envelope.eventId),
+    })),
+  )
+  await recordGuardianActivity(client, { bridge, fact, guardians: seen?.quorum?.guardians })
   return findings
 }
 
@@ -172,6 +185,7 @@ export async function retractFact(
   index: GatewayIndex,
 ): Promise<Finding[]> {
   const { eventId } = fact.envelope
+  await unrecordFlow(client, fact)
   if (fact.type === 'release') {
     await client.query('DELETE FROM bridge_releases WHERE event_id = $1', [eventId])
     return []

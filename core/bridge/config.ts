@@ -48,8 +48,30 @@ const tokenSchema = z.object({
       nonBridgedSupply: z.record(caip2, uint).default({}),
       /** Shortfall tolerated (rounding, fees), in token units. */
       tolerance: uint.default(0n),
+      /** Locks/burns older than this are left out of what is in flight (bounds the check's work). */
+      inFlightLookbackMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .default(7 * 24 * 3_600_000),
     })
     .optional(),
+  /** Value locked (or burnt) on one chain within any 24 hours above this is a finding (Wormhole Governor's outbound limit). */
+  dailyLockLimit: uint.optional(),
+  /** Per-chain overrides of the limits above (a chain where this token is thin gets tighter ones). */
+  chainLimits: z
+    .record(
+      caip2,
+      z.object({
+        singleTransferLimit: uint.optional(),
+        dailyLimit: uint.optional(),
+        dailyLockLimit: uint.optional(),
+        drainShare: z.number().gt(0).max(1).optional(),
+      }),
+    )
+    .default({}),
+  /** Anomaly detection: a volume spike below this (token units) is not reported. */
+  anomalyMinVolume: uint.default(0n),
 })
 
 const bridgeSchema = z.object({
@@ -91,6 +113,48 @@ const bridgeSchema = z.object({
     .int()
     .min(0)
     .default(30 * 60_000),
+  /** Locks older than this are no longer looked at for liveness (bounds the periodic check). */
+  pendingLookbackMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .default(24 * 3_600_000),
+  /**
+   * Guardian participation: a guardian that signed fewer than `floor` of the releases it was
+   * eligible for, over at least `minSample` of them, is a liveness finding. Counts are halved
+   * whenever eligibility reaches 2 × `window`, so the rate follows recent behaviour.
+   */
+  participation: z
+    .object({
+      floor: z.number().min(0).max(1).default(0.5),
+      minSample: z.number().int().min(1).default(20),
+      window: z.number().int().min(1).default(500),
+    })
+    .default({ floor: 0.5, minSample: 20, window: 500 }),
+  /** Statistical detector of volume and count per corridor (docs/bridge-anomaly.md). */
+  anomaly: z
+    .object({
+      enabled: z.boolean().default(true),
+      windowMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(24 * 3_600_000)
+        .refine((ms) => ms % 60_000 === 0, 'whole minutes (flow buckets are minutes)')
+        .default(300_000),
+      baselineWindows: z.number().int().min(4).max(2_016).default(48),
+      minBaselineWindows: z.number().int().min(4).default(24),
+      threshold: z.number().positive().default(5),
+      minRatio: z.number().min(1).default(4),
+    })
+    .default({
+      enabled: true,
+      windowMs: 300_000,
+      baselineWindows: 48,
+      minBaselineWindows: 24,
+      threshold: 5,
+      minRatio: 4,
+    }),
 })
 
 const chainSchema = z.object({
@@ -101,12 +165,22 @@ const chainSchema = z.object({
   rpcUrls: z.array(rpcUrl).min(1).max(8),
   minConfirmations: z.number().int().min(1).max(8).default(2),
   requestTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+  /**
+   * Where the guard's periodic checks (reserves) read the chain: the node's `finalized` block
+   * when `finalizedTag`, else `latest − finalityConfirmations` (5 locally, like the listener).
+   */
+  finalizedTag: z.boolean().default(false),
+  finalityConfirmations: z.number().int().min(0).max(10_000).default(5),
+  /** How far back the reserves check looks for releases racing the other side's read height. */
+  inFlightLookbackBlocks: z.number().int().min(1).max(100_000).default(2_000),
 })
 
 const fileSchema = z
   .object({
     chains: z.record(caip2, chainSchema),
     bridges: z.array(bridgeSchema).min(1),
+    /** How often the periodic checks (reserves, liveness, anomaly) run. */
+    monitorIntervalMs: z.number().int().min(1_000).default(10_000),
   })
   .superRefine((file, ctx) => {
     const ids = new Set<string>()
