@@ -12,6 +12,7 @@ import { type ChunkEvidence, gatherEvidence } from './evidence.ts'
 import { type BridgeFact, factOf } from './facts.ts'
 import { confirmFindings, recordFindings, withdrawFindings } from './incidents.ts'
 import { advanceFinality, judgeFact, retractFact } from './judge.ts'
+import { createGuardOperations } from './operations.ts'
 import { publishAlerts } from './outbox.ts'
 
 /**
@@ -38,20 +39,26 @@ export function createGuardHandler(options: {
   const { common, pool, publisher, group } = deps
   const logger = common.logger
   const index = indexGateways(config)
-  const readers = createChainReaders(config, logger)
+  const operations = createGuardOperations({ registry: common.metrics.registry, pool, logger, config })
+  const readers = createChainReaders(config, logger, operations.rpc)
   const security = securityMetrics(common.metrics.registry)
   const bridge = bridgeMetrics(common.metrics.registry)
   const cooldown = new Map(config.bridges.map((entry) => [entry.id, entry.cooldownMs]))
   const defaultCooldown = Math.max(...config.bridges.map((entry) => entry.cooldownMs))
   const cooldownOf = (finding: Finding) => cooldown.get(finding.scope.split(':')[0]!) ?? defaultCooldown
 
-  const judgeChunk = async (facts: readonly BridgeFact[], client: PoolClient, evidence: ChunkEvidence) => {
+  const judgeChunk = async (
+    facts: readonly BridgeFact[],
+    client: PoolClient,
+    evidence: ChunkEvidence,
+    recorded: Finding[],
+  ) => {
     for (const fact of facts) {
       const { eventId, chain, finality } = fact.envelope
       if (finality === 'RETRACTED') {
         await withdrawFindings(client, eventId)
         const orphaned = await retractFact(client, fact, index)
-        await recordFindings(client, orphaned, fact.envelope.observedAt, cooldownOf)
+        recorded.push(...(await recordFindings(client, orphaned, fact.envelope.observedAt, cooldownOf)))
         countMessage(fact, 'retracted')
         continue
       }
@@ -61,7 +68,7 @@ export function createGuardHandler(options: {
       )
       if (rowCount) {
         const findings = await judgeFact(client, fact, index, evidence)
-        await recordFindings(client, findings, fact.envelope.observedAt, cooldownOf)
+        recorded.push(...(await recordFindings(client, findings, fact.envelope.observedAt, cooldownOf)))
         countMessage(fact, findings.length > 0 ? 'flagged' : 'clean')
       } else {
         await advanceFinality(client, fact)
@@ -87,22 +94,45 @@ export function createGuardHandler(options: {
   }
 
   /** The chunk's decisions, once per event and finality, with what the chains said about it. */
-  const applyWith = (evidence: ChunkEvidence) =>
+  const applyWith = (evidence: ChunkEvidence, recorded: Finding[]) =>
     exactlyOnce<BridgeEvent>({
       pool,
       group,
       idOf: messageIdOf,
-      effect: (messages, client) => judgeChunk(messages.map(factOf), client, evidence),
+      effect: (messages, client) => judgeChunk(messages.map(factOf), client, evidence, recorded),
       duplicates: common.metrics.bus.duplicatesSkipped,
     })
+
+  /** Guardian diversity from every quorum the chunk read or changed (operations.ts). */
+  const observeQuorums = (facts: readonly BridgeFact[], evidence: ChunkEvidence) => {
+    for (const fact of facts) {
+      const bridgeOf = index.bridgeOf(fact.envelope.chain, fact.gateway)
+      if (bridgeOf?.kind !== 'guardian-quorum') continue
+      const quorum =
+        fact.type === 'release'
+          ? evidence.releases.get(fact.envelope.eventId)?.quorum
+          : fact.type === 'configChange' && fact.guardians && fact.threshold !== undefined
+            ? { guardians: [...fact.guardians], threshold: fact.threshold }
+            : undefined
+      if (quorum)
+        operations.quorumSeen(
+          bridgeOf,
+          fact.envelope.chain,
+          fact.envelope.blockNumber,
+          quorum.guardians,
+          quorum.threshold,
+        )
+    }
+  }
 
   const publish = () =>
     publishAlerts({
       pool,
       publisher,
       logger,
-      onPublished: (alert) => {
+      onPublished: (alert, observedAt) => {
         if (alert.status === 'RAISED') security.events.inc({ kind: alert.kind, severity: alert.severity })
+        operations.published(alert, observedAt)
       },
     })
 
@@ -114,16 +144,24 @@ export function createGuardHandler(options: {
         [facts.map((fact) => fact.envelope.eventId)],
       )
       const judged = new Set(rows.map((row) => row.event_id))
-      const evidence = await gatherEvidence(
-        facts.filter((fact) => !judged.has(fact.envelope.eventId)),
-        index,
-        readers,
+      const evidence = await operations.stage('evidence', () =>
+        gatherEvidence(
+          facts.filter((fact) => !judged.has(fact.envelope.eventId)),
+          index,
+          readers,
+        ),
       )
-      await applyWith(evidence)(messages, context)
-      await publish()
+      observeQuorums(facts, evidence)
+      const recorded: Finding[] = []
+      await operations.stage('judge', () => applyWith(evidence, recorded)(messages, context))
+      operations.findingsCommitted(recorded)
+      await operations.stage('publish', publish)
     },
     /** Records left in the outbox by a crash after COMMIT. */
     publish,
+    /** The guard's own metrics; `run` refreshes open incidents and guardian diversity. */
+    operations,
+    readers,
   }
 }
 
@@ -155,6 +193,8 @@ export const bridgeGuardConsumer: ConsumerModule<BridgeEvent> = {
       'guarding bridges',
     )
     const guard = createGuardHandler({ deps, config })
+    const refreshing = guard.operations.run(guard.readers, common.shutdown.signal)
+    common.shutdown.onShutdown('open incidents and diversity refresh', () => refreshing)
     void guard
       .publish()
       .catch((error) => common.logger.warn({ err: error }, 'publishing left-over alerts failed'))

@@ -15,7 +15,8 @@ export async function publishAlerts(options: {
   readonly pool: Pool
   readonly publisher: TopicPublisher
   readonly logger: Logger
-  readonly onPublished: (alert: Alert) => void
+  /** `observedAt`: when the incident's first offending event was observed (ms), for detection latency. */
+  readonly onPublished: (alert: Alert, observedAt: number | undefined) => void
 }): Promise<number> {
   let published = 0
   for (;;) {
@@ -23,9 +24,17 @@ export async function publishAlerts(options: {
     let count = 0
     try {
       await client.query('BEGIN')
-      const { rows } = await client.query<{ alert_id: string; revision: number; record: Alert }>(
-        `SELECT alert_id, revision, record FROM bridge_alert_outbox WHERE published_at IS NULL
-         ORDER BY created_at, alert_id, revision LIMIT ${SLICE} FOR UPDATE SKIP LOCKED`,
+      const { rows } = await client.query<{
+        alert_id: string
+        revision: number
+        record: Alert
+        observed_ms: number | null
+      }>(
+        `SELECT alert_id, revision, record,
+           (SELECT extract(epoch FROM i.first_at)::float8 * 1000 FROM bridge_incidents i
+            WHERE i.alert_id = o.alert_id) AS observed_ms
+         FROM bridge_alert_outbox o WHERE published_at IS NULL
+         ORDER BY created_at, alert_id, revision LIMIT ${SLICE} FOR UPDATE OF o SKIP LOCKED`,
       )
       count = rows.length
       if (count > 0) {
@@ -40,8 +49,8 @@ export async function publishAlerts(options: {
         )
       }
       await client.query('COMMIT')
-      for (const { record } of rows) {
-        options.onPublished(record)
+      for (const { record, observed_ms } of rows) {
+        options.onPublished(record, observed_ms ?? undefined)
         const log = record.status === 'RAISED' ? options.logger.warn : options.logger.info
         log.call(
           options.logger,

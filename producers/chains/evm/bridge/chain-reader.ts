@@ -87,19 +87,48 @@ export interface ChainReader {
   blockNumber(): Promise<number>
 }
 
-export function createChainReaders(config: GuardConfig, logger: Logger): Map<string, ChainReader> {
+/** Counts requests and failed ones per chain and endpoint (the guard's evidence RPC metrics). */
+export interface ReaderObserver {
+  request(chain: string, endpoint: string): void
+  error(chain: string, endpoint: string): void
+}
+
+type RpcClient = ReturnType<typeof createRpcClient>
+
+/** Every call counted, and every call that fails (error, timeout, malformed, cooling down) counted again. */
+function observed(client: RpcClient, chain: string, endpoint: string, observer: ReaderObserver): RpcClient {
+  return {
+    ...client,
+    call: async (method, params, schema) => {
+      observer.request(chain, endpoint)
+      try {
+        return await client.call(method, params, schema)
+      } catch (error) {
+        observer.error(chain, endpoint)
+        throw error
+      }
+    },
+  }
+}
+
+export function createChainReaders(
+  config: GuardConfig,
+  logger: Logger,
+  observer?: ReaderObserver,
+): Map<string, ChainReader> {
   const readers = new Map<string, ChainReader>()
   for (const [chain, settings] of Object.entries(config.chains)) {
-    const clients = settings.rpcUrls.map((url) => ({
-      redacted: redactUrl(url),
-      client: createRpcClient({
+    const clients = settings.rpcUrls.map((url) => {
+      const redacted = redactUrl(url)
+      const client = createRpcClient({
         chain,
         urls: [url],
         timeoutMs: settings.requestTimeoutMs,
         logger,
         onError: () => {},
-      }),
-    }))
+      })
+      return { redacted, client: observer ? observed(client, chain, redacted, observer) : client }
+    })
     // State reads go to whichever endpoint answers; they decide nothing about backing.
     const first = async <T>(ask: (client: (typeof clients)[number]['client']) => Promise<T>): Promise<T> => {
       let lastError: unknown
