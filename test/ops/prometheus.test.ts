@@ -229,6 +229,7 @@ describe('prometheus rules and grafana dashboards', () => {
 
     const dashboards = loadDashboards()
     expect(dashboards.map(({ file }) => file)).toEqual([
+      'bridge-guard.json',
       'chains.json',
       'consumer-lag.json',
       'pipeline-throughput.json',
