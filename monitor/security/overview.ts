@@ -124,9 +124,10 @@ export async function readSecurityOverview(pool: Pool): Promise<SecurityOverview
       signed: number
       eligible: number
       latency_ms_total: number
+      latency_samples: number
       last_signed_at: Date | null
     }>(
-      `SELECT chain, gateway, guardian, operator, signed, eligible, latency_ms_total, last_signed_at
+      `SELECT chain, gateway, guardian, operator, signed, eligible, latency_ms_total, latency_samples, last_signed_at
        FROM bridge_guardian_activity ORDER BY chain, gateway, guardian`,
     ),
   ])
@@ -178,7 +179,9 @@ export async function readSecurityOverview(pool: Pool): Promise<SecurityOverview
       signed: Number(row.signed),
       eligible: Number(row.eligible),
       participation: Number(row.eligible) > 0 ? Number(row.signed) / Number(row.eligible) : null,
-      meanLatencyMs: Number(row.signed) > 0 ? row.latency_ms_total / Number(row.signed) : null,
+      // Latency is known only for releases whose source lock the guard saw (migration 0013).
+      meanLatencyMs:
+        Number(row.latency_samples) > 0 ? row.latency_ms_total / Number(row.latency_samples) : null,
       lastSignedAt: millis(row.last_signed_at),
     })),
   }

@@ -170,11 +170,11 @@ describe('security page', () => {
     )
     await pool.query(
       `INSERT INTO bridge_guardian_activity (gateway, chain, guardian, operator, signed, eligible, latency_ms_total,
-         last_signed_at)
+         latency_samples, last_signed_at)
        VALUES ('0xgateway', 'eip155:31338', '0x1111111111111111111111111111111111111111', 'guardian-operator-1', 9, 10,
-               9000, now()),
+               6000, 6, now()),
               ('0xgateway', 'eip155:31338', '0x2222222222222222222222222222222222222222', 'guardian-operator-2', 0, 10,
-               0, NULL)`,
+               0, 0, NULL)`,
     )
 
     const api = await overview()
