@@ -12,6 +12,7 @@ export async function runBench(
     duration?: number
     connections?: number
     batch?: number
+    seed?: number
   },
 ) {
   switch (name) {
@@ -68,7 +69,14 @@ export async function runBench(
       printNullifiersBench(await benchNullifiers(options.events ?? 40))
       return
     }
+    case 'anomaly': {
+      const { benchAnomaly, printAnomalyBench } = await import('./guard-anomaly.ts')
+      printAnomalyBench(benchAnomaly({ seed: options.seed ?? 1, corridors: 24, days: 14 }))
+      return
+    }
     default:
-      throw new Error(`unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers`)
+      throw new Error(
+        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly`,
+      )
   }
 }

@@ -10,7 +10,7 @@ export function registerBenchCommand(program: Command) {
   program
     .command('bench')
     .description('run a benchmark against the local stack (see bench/)')
-    .argument('<name>', 'pipeline | lag | gateway | zk | evm | audit | nullifiers')
+    .argument('<name>', 'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly')
     .addOption(new Option('--events <n>', 'pipeline: how many events').argParser(Number))
     .addOption(new Option('--groups <n>', 'lag: consumer groups').argParser(Number))
     .addOption(new Option('--partitions <n>', 'lag: partitions per group').argParser(Number))
@@ -18,6 +18,7 @@ export function registerBenchCommand(program: Command) {
     .addOption(new Option('--duration <s>', 'gateway: seconds per load run').argParser(Number))
     .addOption(new Option('--connections <n>', 'gateway: concurrent connections').argParser(Number))
     .addOption(new Option('--batch <n>', 'zk: proofs per verification batch').argParser(Number))
+    .addOption(new Option('--seed <n>', 'anomaly: seed of the generated labelled set').argParser(Number))
     .action(async (name: string, options: Record<string, number | undefined>) => {
       const bench = tsCommand('bench/main.ts', [name, JSON.stringify(options)])
       const child = spawn(bench.command, bench.args, { stdio: 'inherit' })

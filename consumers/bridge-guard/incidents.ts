@@ -209,6 +209,37 @@ export async function withdrawFindings(client: PoolClient, eventId: string): Pro
   }
 }
 
+/**
+ * A periodic check (reserves, liveness) passed again: the open incidents of its detection and
+ * scope no longer stand. Each is WITHDRAWN with `details.resolvedBy` naming the check — a
+ * resolving record, not silence. Returns how many were resolved.
+ */
+export async function resolveIncidents(
+  client: PoolClient,
+  detection: Finding['detection'],
+  scope: string,
+  resolvedBy: string,
+): Promise<number> {
+  const { rows } = await client.query<{ alert_id: string }>(
+    'SELECT alert_id FROM bridge_incidents WHERE detection = $1 AND scope = $2 AND NOT withdrawn',
+    [detection, scope],
+  )
+  for (const { alert_id: alertId } of rows) {
+    const incident = await lockIncident(client, alertId)
+    if (!incident) continue
+    await client.query('UPDATE bridge_findings SET active = false WHERE alert_id = $1 AND active', [alertId])
+    const alert: Alert = {
+      ...incident.record,
+      status: 'WITHDRAWN',
+      revision: incident.revision + 1,
+      detectedAt: Date.now(),
+      details: { ...incident.record.details, standing: '0', resolvedBy },
+    }
+    await saveIncident(client, alert, { active: 0, withdrawn: true })
+  }
+  return rows.length
+}
+
 async function lockIncident(client: PoolClient, alertId: string): Promise<IncidentRow | undefined> {
   const { rows } = await client.query<IncidentRow>(
     `SELECT alert_id, occurrences, active, revision, confirmed, severity, record FROM bridge_incidents

@@ -149,6 +149,57 @@ export const guardOperationsMetrics = (registry: Registry) => ({
   ),
 })
 
+/**
+ * The bridge guard's periodic checks (consumers/bridge-guard/monitors.ts): reserves, liveness
+ * (pending messages, guardian participation and signing latency), anomaly scores, and the
+ * checks' own runs.
+ */
+export const guardMetrics = (registry: Registry) => ({
+  reservesRatio: gauge(
+    registry,
+    'bridge_reserves_ratio',
+    'Custody on the source divided by wrapped supply plus value in flight, per bridge and token, at the last reserves check (< 1: a shortfall).',
+    ['bridge', 'token'] as const,
+  ),
+  pendingPastSla: gauge(
+    registry,
+    'bridge_pending_messages_past_sla',
+    'Locks with no release past the bridge SLA (within the lookback), per corridor.',
+    ['bridge', 'source_chain', 'target_chain'] as const,
+  ),
+  guardianParticipation: gauge(
+    registry,
+    'bridge_guardian_participation_ratio',
+    'Releases a guardian signed over those it was eligible for (recent, counts halved past the window).',
+    ['bridge', 'chain', 'guardian'] as const,
+  ),
+  guardianLatency: gauge(
+    registry,
+    'bridge_guardian_signing_latency_seconds',
+    "Mean time from a release's source lock to the release, over the releases a guardian signed.",
+    ['bridge', 'chain', 'guardian'] as const,
+  ),
+  anomalyScore: gauge(
+    registry,
+    'bridge_anomaly_score',
+    'Robust z-score of the last closed window per corridor and measure (count, volume).',
+    ['bridge', 'chain', 'token', 'direction', 'measure'] as const,
+  ),
+  monitorRuns: counter(
+    registry,
+    'bridge_guard_monitor_runs_total',
+    'Periodic check runs of the bridge guard, by check and outcome (ok, finding, error).',
+    ['check', 'outcome'] as const,
+  ),
+  monitorDuration: histogram(
+    registry,
+    'bridge_guard_monitor_duration_seconds',
+    'Time per periodic check run (reserves, liveness, anomaly, prune).',
+    ['check'] as const,
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  ),
+})
+
 export const complianceMetrics = (registry: Registry) => ({
   events: counter(registry, 'compliance_events_total', 'Compliance-audit events written, by action.', [
     'action',
@@ -171,6 +222,7 @@ export function protocolMetricNames(): string[] {
   gatewayMetrics(registry)
   securityMetrics(registry)
   guardOperationsMetrics(registry)
+  guardMetrics(registry)
   complianceMetrics(registry)
   return registry.getMetricsAsArray().map((metric) => metric.name)
 }

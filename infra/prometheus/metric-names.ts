@@ -62,6 +62,13 @@ export const PROTOCOL_METRICS = {
   bridge_guard_evidence_rpc_requests_total: MetricType.counter,
   bridge_guard_evidence_rpc_errors_total: MetricType.counter,
   bridge_guardian_diversity: MetricType.gauge,
+  bridge_reserves_ratio: MetricType.gauge,
+  bridge_pending_messages_past_sla: MetricType.gauge,
+  bridge_guardian_participation_ratio: MetricType.gauge,
+  bridge_guardian_signing_latency_seconds: MetricType.gauge,
+  bridge_anomaly_score: MetricType.gauge,
+  bridge_guard_monitor_runs_total: MetricType.counter,
+  bridge_guard_monitor_duration_seconds: MetricType.histogram,
 } as const
 
 /** Series Prometheus writes itself for every target. */
