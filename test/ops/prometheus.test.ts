@@ -64,6 +64,7 @@ const ALERTS = [
   'BridgeGuardLagHigh',
   'BridgeGuardEvidenceRpcErrors',
   'BridgeGuardianDiversityOne',
+  'BridgeReservesShortfall',
   'NullifierDoubleUse',
   'NullifierPropagationFailed',
   'NullifierPropagationSlow',
