@@ -17,9 +17,7 @@ import { operatorsToForge } from './detections/quorum-health.ts'
  * quorum's diversity, from the chain at its head and from every quorum a chunk read or changed.
  * Nothing here decides anything; a failing refresh is logged and tried again next time.
  */
-export type GuardOperations = ReturnType<typeof createGuardOperations>
-
-export const OPERATIONS_REFRESH_MS = 15_000
+const OPERATIONS_REFRESH_MS = 15_000
 
 export function createGuardOperations(options: {
   readonly registry: Registry
