@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { ConfigError } from '../core/config/env.ts'
+import { registerAlertsCommand } from './commands/alerts.ts'
 import { registerApiKeyCommand } from './commands/apikey.ts'
 import { registerAuditCommand } from './commands/audit.ts'
 import { registerBenchCommand } from './commands/bench.ts'
@@ -37,6 +38,7 @@ for (const register of [
   registerMigrateCommand,
   registerConsumeCommand,
   registerAuditCommand,
+  registerAlertsCommand,
   registerListenCommand,
   registerGatewayCommand,
   registerApiKeyCommand,

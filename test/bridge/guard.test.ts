@@ -102,43 +102,41 @@ describe('bridge guard', { timeout: 240_000 }, () => {
 
   test('behavior: copy-paste releases fold into one incident with a count, not a page each', async () => {
     const { a, b } = world
+    const occurrences = async () => {
+      const { rows } = await world.testBus.pool.query<{ alert_id: string; occurrences: number }>(
+        `SELECT alert_id, occurrences FROM bridge_incidents
+         WHERE detection = 'release-without-source' AND scope LIKE $1 AND NOT withdrawn`,
+        [`${world.bridgeId}:%`],
+      )
+      expect(rows).toHaveLength(1)
+      return rows[0]!
+    }
+    const before = await occurrences()
     const start = world.alerts.length
     for (let i = 0; i < 12; i++) await world.releaseUnbacked(a, b, 1n)
-    const { rows } = await world.testBus.pool.query<{ alert_id: string; occurrences: number }>(
-      `SELECT alert_id, occurrences FROM bridge_incidents WHERE detection = 'release-without-source' AND scope LIKE $1`,
-      [`${world.bridgeId}:%`],
-    )
-    expect(rows).toHaveLength(1)
-    const incidentId = rows[0]!.alert_id
-    // 2 earlier occurrences + 12 copies.
     await eventually(
-      async () => {
-        const { rows: now } = await world.testBus.pool.query<{ occurrences: number }>(
-          'SELECT occurrences FROM bridge_incidents WHERE alert_id = $1',
-          [incidentId],
-        )
-        return now[0]?.occurrences === 14 ? true : undefined
-      },
+      async () => ((await occurrences()).occurrences === before.occurrences + 12 ? true : undefined),
       150_000,
-      'fourteen occurrences on one incident',
+      'twelve more occurrences on the same incident',
     )
+    const crossed = [4, 8, 16].filter((n) => n > before.occurrences && n <= before.occurrences + 12)
     await eventually(
       async () =>
-        world.alerts.slice(start).some((alert) => alert.value.occurrences === 8) ? true : undefined,
+        world.alerts.slice(start).filter((alert) => alert.value.detection === 'release-without-source')
+          .length >= crossed.length
+          ? true
+          : undefined,
       30_000,
-      'the record at 8 occurrences',
+      'the log-scale records',
     )
     const records = world.alerts
       .slice(start)
       .filter((alert) => alert.value.detection === 'release-without-source')
-    // One alert id for all of them, and only log-scale updates (at 4 and 8 occurrences) — not 12 records.
+    // One alert id for all of them, and a record only where the count crosses a power of two — not 12 records.
     expect(
       records.map((alert) => [alert.value.alertId, alert.value.status, alert.value.occurrences]),
-    ).toEqual([
-      [incidentId, 'UPDATED', 4],
-      [incidentId, 'UPDATED', 8],
-    ])
-    expect(records[1]!.value.evidence.length).toBeLessThanOrEqual(16)
+    ).toEqual(crossed.map((n) => [before.alert_id, 'UPDATED', n]))
+    expect(records.at(-1)!.value.evidence.length).toBeLessThanOrEqual(16)
     const metrics = await guard.metrics()
     expect(metrics).toMatch(/security_events_total\{kind="MINT_WITHOUT_LOCK",severity="CRITICAL"\} 1/)
   })
