@@ -1,4 +1,4 @@
-import { type GuardConfig, indexGateways, loadGuardConfig } from '../../core/bridge/config.ts'
+import { type GuardConfig, indexGateways, kindOf, loadGuardConfig } from '../../core/bridge/config.ts'
 import type { ConsumedMessage, HandlerContext } from '../../core/bus/consumer.ts'
 import { handleByTopic } from '../../core/bus/topic-handlers.ts'
 import type { BridgeEvent } from '../../core/bus/types.ts'
@@ -12,6 +12,7 @@ import { type ChunkEvidence, gatherEvidence } from './evidence.ts'
 import { type BridgeFact, factOf } from './facts.ts'
 import { confirmFindings, recordFindings, withdrawFindings } from './incidents.ts'
 import { advanceFinality, judgeFact, retractFact } from './judge.ts'
+import { createGuardMonitors } from './monitors.ts'
 import { createGuardOperations } from './operations.ts'
 import { publishAlerts } from './outbox.ts'
 
@@ -107,7 +108,7 @@ export function createGuardHandler(options: {
   const observeQuorums = (facts: readonly BridgeFact[], evidence: ChunkEvidence) => {
     for (const fact of facts) {
       const bridgeOf = index.bridgeOf(fact.envelope.chain, fact.gateway)
-      if (bridgeOf?.kind !== 'guardian-quorum') continue
+      if (!bridgeOf || kindOf(bridgeOf, fact.envelope.chain) !== 'guardian-quorum') continue
       const quorum =
         fact.type === 'release'
           ? evidence.releases.get(fact.envelope.eventId)?.quorum
@@ -195,6 +196,15 @@ export const bridgeGuardConsumer: ConsumerModule<BridgeEvent> = {
     const guard = createGuardHandler({ deps, config })
     const refreshing = guard.operations.run(guard.readers, common.shutdown.signal)
     common.shutdown.onShutdown('open incidents and diversity refresh', () => refreshing)
+    const monitors = createGuardMonitors({
+      common,
+      pool: deps.pool,
+      config,
+      publish: guard.publish,
+      readers: guard.readers,
+    })
+    monitors.start()
+    common.shutdown.onShutdown('bridge guard periodic checks', () => monitors.stop())
     void guard
       .publish()
       .catch((error) => common.logger.warn({ err: error }, 'publishing left-over alerts failed'))

@@ -74,6 +74,8 @@ const tokenSchema = z.object({
   anomalyMinVolume: uint.default(0n),
 })
 
+const gatewayKind = z.enum(['guardian-quorum', 'optimistic-root'])
+
 const bridgeSchema = z.object({
   id: z
     .string()
@@ -82,7 +84,9 @@ const bridgeSchema = z.object({
    * guardian-quorum: releases carry guardian ECDSA signatures over the gateway's release digest.
    * optimistic-root: releases are proven against a committed root (no signatures).
    */
-  kind: z.enum(['guardian-quorum', 'optimistic-root']).default('guardian-quorum'),
+  kind: gatewayKind.default('guardian-quorum'),
+  /** A gateway of another kind than the bridge's (a root-proven side of a mixed bridge). */
+  gatewayKinds: z.record(caip2, gatewayKind).default({}),
   gateways: z
     .record(caip2, address)
     .refine((gateways) => Object.keys(gateways).length >= 1, 'at least one gateway'),
@@ -122,15 +126,17 @@ const bridgeSchema = z.object({
   /**
    * Guardian participation: a guardian that signed fewer than `floor` of the releases it was
    * eligible for, over at least `minSample` of them, is a liveness finding. Counts are halved
-   * whenever eligibility reaches 2 × `window`, so the rate follows recent behaviour.
+   * whenever eligibility reaches 2 × `window`, so the rate follows recent behaviour. The chain
+   * shows only the signatures a relayer submitted (often exactly threshold-many), so the floor
+   * sits well below threshold / guardians: it finds a guardian that stopped signing.
    */
   participation: z
     .object({
-      floor: z.number().min(0).max(1).default(0.5),
+      floor: z.number().min(0).max(1).default(0.2),
       minSample: z.number().int().min(1).default(20),
       window: z.number().int().min(1).default(500),
     })
-    .default({ floor: 0.5, minSample: 20, window: 500 }),
+    .default({ floor: 0.2, minSample: 20, window: 500 }),
   /** Statistical detector of volume and count per corridor (docs/bridge-anomaly.md). */
   anomaly: z
     .object({
@@ -212,6 +218,9 @@ const fileSchema = z
 export type GuardConfig = z.infer<typeof fileSchema>
 export type BridgeConfig = GuardConfig['bridges'][number]
 export type TokenConfig = BridgeConfig['tokens'][number]
+
+/** How the gateway of `bridge` on `chain` accepts releases. */
+export const kindOf = (bridge: BridgeConfig, chain: string) => bridge.gatewayKinds[chain] ?? bridge.kind
 
 export const localBridgeConfigFile = (home: string) => path.join(home, 'bridges.json')
 
