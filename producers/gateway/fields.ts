@@ -41,6 +41,15 @@ export const FORMATS = {
       /^0x[0-9a-fA-F]{1,64}$/.test(value) || /^[1-9A-HJ-NP-Za-km-z]{64,88}$/.test(value),
     explain: 'must be a transaction hash (0x + hex) or a base58 transaction signature',
   },
+  uint256: {
+    // Token amounts and nonces as a contract sees them: canonical decimals below 2^256.
+    validate: (value: string) => /^(0|[1-9][0-9]{0,77})$/.test(value) && BigInt(value) < 1n << 256n,
+    explain: 'must be an unsigned 256-bit integer as a canonical decimal',
+  },
+  'evm-address': {
+    validate: (value: string) => /^0x[0-9a-fA-F]{40}$/.test(value),
+    explain: 'must be an EVM address as 0x followed by 40 hex digits',
+  },
   'chain-address': {
     // Addresses in the chain's native format: hex (EVM, StarkNet), bech32 (Cosmos), base58.
     validate: (value: string) =>

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { Kafka } from 'kafkajs'
+import { type GuardConfig, loadGuardConfig, localBridgeConfigFile } from '../../core/bridge/config.ts'
 import { type Bus, connectBus } from '../../core/bus/connect.ts'
 import { createBusProducer } from '../../core/bus/producer.ts'
 import type { Config } from '../../core/config/env.ts'
@@ -7,6 +9,7 @@ import type { Common } from '../../core/context.ts'
 import type { CommandSealer } from '../../core/crypto/command-seal.ts'
 import { createPool, type Pool } from '../../core/db/pool.ts'
 import { describeError } from '../../core/errors.ts'
+import { createChainReaders } from '../chains/evm/bridge/chain-reader.ts'
 import { createCommandAcceptor, pruneIdempotency } from './accept.ts'
 import { createAuditWriter } from './audit-facts.ts'
 import { createAuthenticator } from './auth.ts'
@@ -60,6 +63,8 @@ export async function createGateway(
     opsPort?: number
     /** Window over which 401 and 429 refusals are counted into one audit fact. */
     refusalWindowMs?: number
+    /** The bridges of the security endpoints; by default the bridge guard's configuration file. */
+    bridges?: GuardConfig
   } = {},
 ): Promise<Gateway> {
   const defaultBus = connectBus(common)
@@ -100,7 +105,24 @@ export async function createGateway(
     ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),
   })
   const refusals = createRefusalTally({ audit, windowMs: options.refusalWindowMs ?? REFUSAL_WINDOW_MS })
-  const app = await buildGatewayApp({ common, pool, health, authenticator, acceptor, audit, refusals })
+  const bridges = options.bridges ?? loadBridges(common)
+  const security = {
+    bridges,
+    readers: bridges
+      ? createChainReaders(bridges, common.logger.child({ component: 'bridge-reader' }))
+      : new Map(),
+    bridgeTopic: bus.topics.bridge.name,
+  }
+  const app = await buildGatewayApp({
+    common,
+    pool,
+    health,
+    authenticator,
+    acceptor,
+    audit,
+    refusals,
+    security,
+  })
   await app.ready()
   const ops = await startGatewayOps(common, { port: options.opsPort ?? GATEWAY_OPS_PORT, health, api: app })
   // The first probe round connects the producer when Kafka is there; the gateway starts
@@ -142,6 +164,21 @@ export async function createGateway(
       return closed
     },
   }
+}
+
+/**
+ * The bridges the guard watches, from the same file it reads (`VERIDIS_BRIDGE_GUARD_CONFIG`, or
+ * `<VERIDIS_HOME>/bridges.json`). No file: the gateway serves everything but the attestation
+ * check, which answers 404 for every bridge. A file that does not parse stops the start, as
+ * any other configuration error does.
+ */
+function loadBridges(common: Common): GuardConfig | undefined {
+  const file = process.env.VERIDIS_BRIDGE_GUARD_CONFIG
+  if (file === undefined && !existsSync(localBridgeConfigFile(common.config.home))) {
+    common.logger.info('no bridge configuration: the attestation check knows no bridge')
+    return undefined
+  }
+  return loadGuardConfig({ home: common.config.home, file })
 }
 
 /** `veridis gateway`: the gateway as a process, stopped in order on SIGTERM/SIGINT. */

@@ -2,7 +2,8 @@ import type { CommandRecordName } from './contract.ts'
 
 /**
  * Roles decide which commands a caller may send; they come from a JWT's `roles` claim or
- * are stored with an API key. Reading other callers' commands is a right of its own.
+ * are stored with an API key. Reading other callers' commands is a right of its own, and so
+ * is running the security checks that cost RPC reads on the chains (`securityChecks`).
  */
 export const ROLES = {
   admin: {
@@ -16,16 +17,24 @@ export const ROLES = {
       'AnalyzeTransactionCommand',
     ],
     readsAllCommands: true,
+    securityChecks: true,
   },
-  prover: { commands: ['ProveCommand', 'VerifyCommand'], readsAllCommands: false },
-  verifier: { commands: ['VerifyCommand'], readsAllCommands: false },
-  attester: { commands: ['RegisterAttestationCommand'], readsAllCommands: false },
-  relayer: { commands: ['PropagateNullifierCommand'], readsAllCommands: false },
-  compliance: { commands: ['RequestErasureCommand'], readsAllCommands: false },
-  analyst: { commands: ['AnalyzeBridgeCommand', 'AnalyzeTransactionCommand'], readsAllCommands: false },
-  auditor: { commands: [], readsAllCommands: true },
-  reader: { commands: [], readsAllCommands: false },
-} as const satisfies Record<string, { commands: readonly CommandRecordName[]; readsAllCommands: boolean }>
+  prover: { commands: ['ProveCommand', 'VerifyCommand'], readsAllCommands: false, securityChecks: false },
+  verifier: { commands: ['VerifyCommand'], readsAllCommands: false, securityChecks: false },
+  attester: { commands: ['RegisterAttestationCommand'], readsAllCommands: false, securityChecks: false },
+  relayer: { commands: ['PropagateNullifierCommand'], readsAllCommands: false, securityChecks: false },
+  compliance: { commands: ['RequestErasureCommand'], readsAllCommands: false, securityChecks: false },
+  analyst: {
+    commands: ['AnalyzeBridgeCommand', 'AnalyzeTransactionCommand'],
+    readsAllCommands: false,
+    securityChecks: true,
+  },
+  auditor: { commands: [], readsAllCommands: true, securityChecks: false },
+  reader: { commands: [], readsAllCommands: false, securityChecks: false },
+} as const satisfies Record<
+  string,
+  { commands: readonly CommandRecordName[]; readsAllCommands: boolean; securityChecks: boolean }
+>
 
 export type Role = keyof typeof ROLES
 
@@ -41,4 +50,9 @@ export function maySend(roles: readonly Role[], command: CommandRecordName): boo
 
 export function readsAllCommands(roles: readonly Role[]): boolean {
   return roles.some((role) => ROLES[role].readsAllCommands)
+}
+
+/** Security checks that read the chains (attestation verdicts): admins and analysts. */
+export function runsSecurityChecks(roles: readonly Role[]): boolean {
+  return roles.some((role) => ROLES[role].securityChecks)
 }

@@ -22,9 +22,11 @@ import { registerJsonBodyParser } from './json-body.ts'
 import type { DependencyHealth } from './kafka-health.ts'
 import { createWindowLimiter, type LimitDecision, rateLimitField } from './rate-limits.ts'
 import type { RefusalTally } from './refusal-tally.ts'
+import { registerBridgeRoutes } from './routes/bridge.ts'
 import { registerCommandRoutes } from './routes/commands.ts'
 import { registerNetworkRoutes } from './routes/network.ts'
 import { registerPublicHealth } from './routes/ops.ts'
+import { registerSecurityRoutes, type SecurityParts } from './routes/security.ts'
 import { registerStatusRoutes } from './routes/status.ts'
 
 declare module 'fastify' {
@@ -47,6 +49,8 @@ export interface GatewayParts {
   readonly acceptor: CommandAcceptor
   readonly audit: AuditWriter
   readonly refusals: RefusalTally
+  /** The bridge-security endpoints' configuration and chain readers. */
+  readonly security: SecurityParts
 }
 
 /** Headers must be complete within this (or the request timeout, if shorter). */
@@ -199,6 +203,8 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
     registerCommandRoutes(api, parts)
     registerStatusRoutes(api, parts)
     registerNetworkRoutes(api, parts)
+    registerSecurityRoutes(api, parts)
+    registerBridgeRoutes(api, parts)
   })
 
   return app

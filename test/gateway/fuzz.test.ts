@@ -76,8 +76,8 @@ describe('fuzzing from the OpenAPI document', () => {
     if (code !== 0) process.stderr.write(output)
     expect(output).toMatch(/API operations:|Selected:|operations/i)
     expect(code, output.slice(-3000)).toBe(0)
-    // Every operation was exercised (9 command routes, status, network x2).
-    expect(output).toMatch(/12 (selected|total)|Selected: 12/)
+    // Every operation was exercised (9 command routes, status, network x2, security x5, bridge x3).
+    expect(output).toMatch(/20 (selected|total)|Selected: 20/)
     const metrics = (await gateway.ops.inject({ url: '/metrics' })).body
     expect(metrics).not.toMatch(/http_requests_total\{[^}]*status_code="5\d\d"/)
   }, 600_000)

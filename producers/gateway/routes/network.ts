@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Common } from '../../../core/context.ts'
 import type { Pool } from '../../../core/db/pool.ts'
+import { chainBridgeActivity } from '../bridge-reads/chain.ts'
 import { HttpError } from '../errors.ts'
 import { chainStatus, networkStatus } from '../network.ts'
 import { ERROR_SCHEMA, SECURITY } from './shared.ts'
@@ -26,6 +27,54 @@ const CHAIN_HEALTH_SCHEMA = {
   },
 } as const
 
+/** One chain in depth: its listener's state, the durable cursors and its bridge activity. */
+const CHAIN_DETAIL_SCHEMA = {
+  ...CHAIN_HEALTH_SCHEMA,
+  properties: {
+    ...CHAIN_HEALTH_SCHEMA.properties,
+    cursors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          listener: { type: 'string' },
+          family: { type: 'string' },
+          cursorBlock: { type: 'integer' },
+          finalizedBlock: { type: 'integer' },
+          updatedAt: { type: 'string' },
+        },
+      },
+    },
+    bridge: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        lastEvent: {
+          anyOf: [
+            { type: 'null' },
+            {
+              type: 'object',
+              additionalProperties: true,
+              properties: {
+                eventId: { type: 'string' },
+                kind: { type: 'string' },
+                blockNumber: { type: 'integer' },
+                txHash: { type: 'string' },
+                observedAt: { type: 'string' },
+              },
+            },
+          ],
+        },
+        openFindings: {
+          type: 'integer',
+          description: "the bridge guard's findings about this chain still standing",
+        },
+      },
+    },
+  },
+} as const
+
 const NETWORK_STATUS_SCHEMA = {
   type: 'object',
   additionalProperties: true,
@@ -39,8 +88,11 @@ const NETWORK_STATUS_SCHEMA = {
 } as const
 
 /** Chain listeners' state for any authenticated caller. */
-export function registerNetworkRoutes(api: FastifyInstance, parts: { common: Common; pool: Pool }): void {
-  const { common, pool } = parts
+export function registerNetworkRoutes(
+  api: FastifyInstance,
+  parts: { common: Common; pool: Pool; security: { bridgeTopic: string } },
+): void {
+  const { common, pool, security } = parts
   const staleMs = common.config.gateway.listenerStaleMs
   api.get(
     '/api/v1/network/status',
@@ -59,7 +111,8 @@ export function registerNetworkRoutes(api: FastifyInstance, parts: { common: Com
     '/api/v1/network/health/:chain',
     {
       schema: {
-        summary: "One chain's listener state; 404 when no listener reports for it",
+        summary:
+          "One chain's listener state, durable cursors, last bridge event and open bridge findings; 404 when no listener reports for it",
         tags: ['network'],
         security: SECURITY,
         params: {
@@ -67,7 +120,7 @@ export function registerNetworkRoutes(api: FastifyInstance, parts: { common: Com
           required: ['chain'],
           properties: { chain: { type: 'string', pattern: '^[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}$' } },
         },
-        response: { 200: CHAIN_HEALTH_SCHEMA, '4xx': ERROR_SCHEMA, '5xx': ERROR_SCHEMA },
+        response: { 200: CHAIN_DETAIL_SCHEMA, '4xx': ERROR_SCHEMA, '5xx': ERROR_SCHEMA },
       },
     },
     async (request) => {
@@ -77,7 +130,7 @@ export function registerNetworkRoutes(api: FastifyInstance, parts: { common: Com
         throw new HttpError(404, 'chain_not_found', `params.chain: no listener reports for chain ${chain}`, {
           field: 'params.chain',
         })
-      return found
+      return { ...found, ...(await chainBridgeActivity(pool, chain, security.bridgeTopic)) }
     },
   )
 }
