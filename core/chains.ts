@@ -34,6 +34,8 @@ export const KNOWN_CHAINS = [
   // Local development chains started by `veridis stack up` (two anvils with different ids).
   { id: 'eip155:31337', name: 'Local EVM A', family: 'evm', local: true },
   { id: 'eip155:31338', name: 'Local EVM B', family: 'evm', local: true },
+  // The local starknet-devnet (a custom chain id, so it is never mistaken for a public network).
+  { id: 'starknet:VERIDIS_DEV', name: 'Local StarkNet devnet', family: 'starknet', local: true },
 ] as const satisfies readonly KnownChain[]
 
 /** The CAIP-2 namespace of each family: `eip155:1` is an EVM chain. */

@@ -1,4 +1,8 @@
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { ensureDeployed } from '../../contracts/evm/deploy.ts'
+import { devnetAccount, STARKNET_DEV_ACCOUNT } from '../../contracts/starknet/accounts.ts'
+import { ensureStarknetDeployed } from '../../contracts/starknet/deploy.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import type { Config } from '../../core/config/env.ts'
 import { migrate } from '../../core/db/migrate.ts'
@@ -8,11 +12,13 @@ import { ANVIL_SERVICES, anvilRpcUrl, LOCAL_ANVILS } from './anvil.ts'
 import { kafkaService } from './kafka.ts'
 import { stackLayout } from './layout.ts'
 import { writeLocalBridgeConfig } from './local-bridges.ts'
-import { writeLocalChainConfig } from './local-chains.ts'
+import { writeLocalChainConfig, writeLocalStarknetConfig } from './local-chains.ts'
 import { ensureRoleAndDatabase, postgresService } from './postgres.ts'
+import { ensurePrivateDir } from './private-dir.ts'
 import { tailLog } from './process.ts'
 import { registryService } from './registry.ts'
 import type { Progress, StackContext, StackService } from './service.ts'
+import { devnetRpcUrl, LOCAL_DEVNET, starknetDevnetService } from './starknet-devnet.ts'
 
 /** In start order: the registry keeps its schemas in Postgres; the local anvil chains last. */
 export const STACK_SERVICES: readonly StackService[] = [
@@ -20,6 +26,7 @@ export const STACK_SERVICES: readonly StackService[] = [
   kafkaService,
   registryService,
   ...ANVIL_SERVICES,
+  starknetDevnetService,
 ]
 
 export function stackContext(config: Config, progress: Progress): StackContext {
@@ -68,6 +75,7 @@ export async function stackUp(context: StackContext, logger: Logger): Promise<vo
     startAndWait(context, postgresService),
     startAndWait(context, kafkaService),
     ...ANVIL_SERVICES.map((service) => startAndWait(context, service)),
+    startAndWait(context, starknetDevnetService),
   ])
   // Contracts go on each local chain once; the record in .veridis/deployments says where.
   for (const chain of LOCAL_ANVILS) {
@@ -79,6 +87,7 @@ export async function stackUp(context: StackContext, logger: Logger): Promise<vo
   }
   const chainsFile = writeLocalChainConfig(context.config.home)
   context.progress(`local chains: configuration written to ${chainsFile}`)
+  await deployOnDevnet(context)
   const bridgesFile = writeLocalBridgeConfig(context.config.home)
   if (bridgesFile) context.progress(`local bridges: guard configuration written to ${bridgesFile}`)
   const url = new URL(context.config.database.url)
@@ -95,6 +104,28 @@ export async function stackUp(context: StackContext, logger: Logger): Promise<vo
     await pool.end()
   }
   await startAndWait(context, registryService)
+}
+
+/**
+ * The Cairo contracts on the local devnet (declared and deployed once; the devnet keeps its
+ * state across restarts), its configuration for the StarkNet listener and writer, and the
+ * relayer's development key (a predeployed account: public, like anvil's) among the local
+ * secrets, where the nullifier writer finds it when no key is configured.
+ */
+async function deployOnDevnet(context: StackContext) {
+  const rpcUrl = devnetRpcUrl(LOCAL_DEVNET.port)
+  const { deployment, outcome } = await ensureStarknetDeployed({ rpcUrl, home: context.config.home })
+  context.progress(`${LOCAL_DEVNET.name}: contracts ${outcome} (${deployment.chain}, record in deployments/)`)
+  const relayer = await devnetAccount(rpcUrl, STARKNET_DEV_ACCOUNT.relayer)
+  ensurePrivateDir(context.layout.secretsDir)
+  writeFileSync(
+    path.join(context.layout.secretsDir, 'starknet-relayer.json'),
+    `${JSON.stringify({ chain: deployment.chain, account: relayer.address, privateKey: relayer.privateKey })}\n`,
+    { mode: 0o600 },
+  )
+  context.progress(
+    `local chains: StarkNet configuration written to ${writeLocalStarknetConfig(context.config.home)}`,
+  )
 }
 
 /** Stops the stack's services, in reverse start order; `only` limits it to the services named. */

@@ -2,6 +2,7 @@ import type { ChainFamily } from '../../core/chains.ts'
 import { ConfigError } from '../../core/config/env.ts'
 import type { ChainFamilyModule } from './common/family.ts'
 import { evmFamily } from './evm/family.ts'
+import { starknetFamily } from './starknet/family.ts'
 
 /**
  * The chain families the pipeline can follow, one folder each under producers/chains/.
@@ -10,6 +11,7 @@ import { evmFamily } from './evm/family.ts'
  */
 export const CHAIN_FAMILIES: Partial<Record<ChainFamily, ChainFamilyModule>> = {
   evm: evmFamily,
+  starknet: starknetFamily,
 }
 
 export function chainFamily(name: string): ChainFamilyModule {

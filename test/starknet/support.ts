@@ -1,0 +1,187 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomInt } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Account, type Call, RpcProvider, logger as starknetLogger } from 'starknet'
+import { type DevAccount, devnetAccounts, STARKNET_DEV_ACCOUNT } from '../../contracts/starknet/accounts.ts'
+import { deployStarknetContracts, type StarknetDeployment } from '../../contracts/starknet/deploy.ts'
+import { PROJECT_ROOT } from '../../core/paths.ts'
+import { cliCommand } from '../../infra/stack/pipeline.ts'
+import { ensureDevnetBinary, startDevnet } from '../../infra/stack/starknet-devnet.ts'
+import type { StarknetChainEntry } from '../../producers/chains/starknet/config.ts'
+import { freePort, type ListenerProcess } from '../evm/support.ts'
+import { testEnv } from '../support/harness.ts'
+
+/**
+ * A real starknet-devnet per test file (random port, a chain id of its own), the Cairo
+ * contracts declared and deployed on it, and `veridis listen starknet` as a child process:
+ * tests abort blocks and accept them on L1 without touching the stack's shared devnet.
+ */
+starknetLogger.setLogLevel('ERROR')
+
+export interface TestDevnet {
+  readonly chain: string
+  readonly url: string
+  readonly wsUrl: string
+  readonly deployment: StarknetDeployment
+  readonly provider: RpcProvider
+  readonly accounts: readonly DevAccount[]
+  account(index: number): Account
+  /** Sends the calls from the account and waits for the receipt. */
+  invoke(calls: Call | Call[], from?: number): Promise<Receipt>
+  rpc<T = unknown>(method: string, params?: unknown): Promise<T>
+  blockNumber(): Promise<number>
+  stop(): Promise<void>
+}
+
+export interface Receipt {
+  readonly transaction_hash: string
+  readonly block_hash: string
+  readonly block_number: number
+  readonly execution_status: string
+  readonly events: readonly { from_address: string; keys: string[]; data: string[] }[]
+}
+
+export async function startTestDevnet(): Promise<TestDevnet> {
+  const binary = await ensureDevnetBinary(path.join(os.homedir(), '.cache', 'veridis'), () => {})
+  const port = await freePort()
+  const reference = `VERIDIS_T${randomInt(100_000, 999_999)}`
+  const devnet = await startDevnet(binary, { port, chainReference: reference, seed: 0 })
+  const chain = `starknet:${reference}`
+  const rpc = async <T>(method: string, params: unknown = {}): Promise<T> => {
+    const response = await fetch(devnet.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    })
+    const payload = (await response.json()) as { result?: T; error?: { message: string; data?: unknown } }
+    if (payload.error)
+      throw new Error(`${method}: ${payload.error.message} ${JSON.stringify(payload.error.data ?? '')}`)
+    return payload.result as T
+  }
+  const deployment = await deployStarknetContracts(devnet.url, chain)
+  const provider = new RpcProvider({ nodeUrl: devnet.url })
+  const accounts = await devnetAccounts(devnet.url)
+  const cache = new Map<number, Account>()
+  const account = (index: number) => {
+    let existing = cache.get(index)
+    if (!existing) {
+      const dev = accounts[index]!
+      existing = new Account({ provider, address: dev.address, signer: dev.privateKey })
+      cache.set(index, existing)
+    }
+    return existing
+  }
+  return {
+    chain,
+    url: devnet.url,
+    wsUrl: devnet.wsUrl,
+    deployment,
+    provider,
+    accounts,
+    account,
+    async invoke(calls, from = STARKNET_DEV_ACCOUNT.protocol) {
+      const sent = await account(from).execute(calls, { tip: 0 })
+      return (await provider.waitForTransaction(sent.transaction_hash, {
+        retryInterval: 100,
+      })) as unknown as Receipt
+    },
+    rpc,
+    blockNumber: () => provider.getBlockNumber(),
+    stop: () => devnet.stop(),
+  }
+}
+
+/** A listener configuration entry for a test devnet. */
+export function devnetEntry(
+  devnet: TestDevnet,
+  overrides: Partial<StarknetChainEntry> = {},
+): StarknetChainEntry {
+  return {
+    chain: devnet.chain,
+    rpcUrls: [devnet.url],
+    finality: { rule: 'accepted-on-l1' },
+    blockIdentity: 'block-and-content',
+    contracts: {
+      attestationRegistry: devnet.deployment.contracts.AttestationRegistry,
+      nullifierRegistry: devnet.deployment.contracts.NullifierRegistry,
+    },
+    startBlock: devnet.deployment.startBlock,
+    pollIntervalMs: 100,
+    requestTimeoutMs: 5_000,
+    maxHeadBatch: 50,
+    ...overrides,
+  }
+}
+
+const configDirs: string[] = []
+process.once('exit', () => {
+  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+export function writeStarknetConfig(entries: readonly StarknetChainEntry[]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'veridis-starknet-config-'))
+  configDirs.push(dir)
+  const file = path.join(dir, 'chains.json')
+  writeFileSync(file, JSON.stringify(entries, null, 2))
+  return file
+}
+
+/** `veridis listen starknet` as a real child process, in the test's namespace. */
+export async function startStarknetListener(options: {
+  namespace: string
+  configFile: string
+  chains: readonly string[]
+  env?: NodeJS.ProcessEnv
+}): Promise<ListenerProcess> {
+  const opsPort = await freePort()
+  const command = cliCommand([
+    'listen',
+    'starknet',
+    '--ops-port',
+    String(opsPort),
+    '--chain',
+    ...options.chains,
+  ])
+  const child: ChildProcess = spawn(command.command, command.args, {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...testEnv(options.namespace),
+      VERIDIS_LOG_LEVEL: 'info',
+      VERIDIS_STARKNET_CONFIG: options.configFile,
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return {
+    child,
+    opsPort,
+    output: () => output,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill(signal)
+      await exited
+    },
+    async metrics() {
+      return (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
+    },
+    async ready() {
+      try {
+        return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok
+      } catch {
+        return false
+      }
+    },
+  }
+}
+
+export { STARKNET_DEV_ACCOUNT }
