@@ -172,6 +172,11 @@ export async function gatherEvidence(
     )
   }
 
+  // Everything is asked at once and awaited in turn below: when one answer fails the chunk,
+  // the others' failures must not surface later as unhandled rejections (they end the process).
+  for (const asked of [...transactions.values(), ...quorums.values(), ...changeTransactions.values()]) {
+    asked.catch(() => undefined)
+  }
   const evidence: ChunkEvidence = {
     releases: new Map(),
     changes: new Map(),
