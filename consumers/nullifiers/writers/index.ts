@@ -1,8 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { DEV_ACCOUNT, devWallet } from '../../../contracts/evm/accounts.ts'
 import { type ChainFamily, familyOfChain } from '../../../core/chains.ts'
 import { type Config, ConfigError } from '../../../core/config/env.ts'
 import { evmFamily } from '../../../producers/chains/evm/family.ts'
+import { starknetFamily } from '../../../producers/chains/starknet/family.ts'
 import { createEvmWriter } from './evm.ts'
+import { createStarknetWriter } from './starknet.ts'
 import type { NullifierWriter } from './writer.ts'
 
 /**
@@ -26,6 +30,16 @@ const WRITERS: Partial<Record<ChainFamily, FamilyWriters>> = {
         )
         .map(({ chain }) => chain),
     create: evmWriterFor,
+  },
+  starknet: {
+    writableChains: (config) =>
+      [...starknetFamily.loadChains(config.home).values()]
+        .filter(
+          ({ enabled, resolved }) =>
+            enabled && 'config' in resolved && resolved.config.contracts.nullifierRegistry,
+        )
+        .map(({ chain }) => chain),
+    create: starknetWriterFor,
   },
 }
 
@@ -52,6 +66,52 @@ function evmWriterFor(chain: string, config: Config): NullifierWriter | { proble
     rpcUrls: resolved.config.rpcUrls,
     registry,
     privateKey: evmPrivateKey(config),
+    requestTimeoutMs: resolved.config.requestTimeoutMs,
+  })
+}
+
+/**
+ * The relayer's StarkNet account: configured, or — outside production — the local devnet's
+ * predeployed relayer account, which `veridis up` writes among the local secrets.
+ */
+function starknetRelayer(
+  chain: string,
+  config: Config,
+): { account: string; privateKey: string } | { problem: string } {
+  if (config.relayer.starknet) return config.relayer.starknet
+  if (config.env === 'production') {
+    return {
+      problem:
+        'VERIDIS_RELAYER_STARKNET_ACCOUNT and VERIDIS_RELAYER_STARKNET_PRIVATE_KEY: required in production (the relayer signs with them)',
+    }
+  }
+  const file = path.join(config.home, 'secrets', 'starknet-relayer.json')
+  const local = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { chain?: string; account?: string; privateKey?: string })
+    : undefined
+  if (local?.chain !== chain || !local.account || !local.privateKey) {
+    return {
+      problem: `${chain}: no relayer account; set VERIDIS_RELAYER_STARKNET_ACCOUNT and VERIDIS_RELAYER_STARKNET_PRIVATE_KEY (the local devnet: bin/veridis up writes its dev account)`,
+    }
+  }
+  return { account: local.account, privateKey: local.privateKey }
+}
+
+function starknetWriterFor(chain: string, config: Config): NullifierWriter | { problem: string } {
+  const resolved = starknetFamily.loadChains(config.home).get(chain)?.resolved
+  if (!resolved) return { problem: `${chain} is not a configured StarkNet chain (VERIDIS_STARKNET_CONFIG)` }
+  if ('problem' in resolved) return resolved
+  const registry = resolved.config.contracts.nullifierRegistry
+  if (!registry) return { problem: `${chain} has no nullifierRegistry address` }
+  const relayer = starknetRelayer(chain, config)
+  if ('problem' in relayer) return relayer
+  return createStarknetWriter({
+    chain,
+    chainId: resolved.config.chainId,
+    rpcUrls: resolved.config.rpcUrls,
+    registry,
+    account: relayer.account,
+    privateKey: relayer.privateKey,
     requestTimeoutMs: resolved.config.requestTimeoutMs,
   })
 }

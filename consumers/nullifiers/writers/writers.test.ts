@@ -61,10 +61,13 @@ describe('propagation writers', () => {
 
   test('error: a chain without a writer family or configuration is named', () => {
     const problems = problemsOf(() =>
-      createWriters(configWith({ VERIDIS_RELAYER_CHAINS: 'starknet:SN_MAIN,eip155:424242' })),
+      createWriters(
+        configWith({ VERIDIS_RELAYER_CHAINS: 'cosmos:cosmoshub-4,starknet:SN_MAIN,eip155:424242' }),
+      ),
     )
     expect(problems).toEqual([
-      'VERIDIS_RELAYER_CHAINS: starknet:SN_MAIN: no propagation writer for the starknet family yet',
+      'VERIDIS_RELAYER_CHAINS: cosmos:cosmoshub-4: no propagation writer for the cosmos family yet',
+      'VERIDIS_RELAYER_CHAINS: no RPC URLs for starknet:SN_MAIN; set VERIDIS_STARKNET_RPC_URLS_SN_MAIN or rpcUrls in VERIDIS_STARKNET_CONFIG',
       'VERIDIS_RELAYER_CHAINS: eip155:424242 is not a configured EVM chain (VERIDIS_EVM_CONFIG)',
     ])
   })
