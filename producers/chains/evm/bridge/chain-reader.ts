@@ -111,6 +111,34 @@ function observed(client: RpcClient, chain: string, endpoint: string, observer: 
   }
 }
 
+/**
+ * At most `limit` requests in flight to one endpoint; the rest wait their turn (outside the
+ * request timeout). A chunk asks for hundreds of transactions and quorums at once: sent all
+ * together they time out on a busy node, the endpoint cools down, and a source it did not
+ * answer for reads as unconfirmed — a finding the guard caused itself.
+ */
+const IN_FLIGHT_PER_ENDPOINT = 16
+
+function limited(client: RpcClient, limit: number): RpcClient {
+  let active = 0
+  const waiting: (() => void)[] = []
+  return {
+    ...client,
+    call: async (method, params, schema) => {
+      // A finishing call hands its slot straight to the next waiting one.
+      if (active < limit) active++
+      else await new Promise<void>((resolve) => waiting.push(resolve))
+      try {
+        return await client.call(method, params, schema)
+      } finally {
+        const next = waiting.shift()
+        if (next) next()
+        else active--
+      }
+    },
+  }
+}
+
 export function createChainReaders(
   config: GuardConfig,
   logger: Logger,
@@ -127,7 +155,8 @@ export function createChainReaders(
         logger,
         onError: () => {},
       })
-      return { redacted, client: observer ? observed(client, chain, redacted, observer) : client }
+      const bounded = limited(client, IN_FLIGHT_PER_ENDPOINT)
+      return { redacted, client: observer ? observed(bounded, chain, redacted, observer) : bounded }
     })
     // State reads go to whichever endpoint answers; they decide nothing about backing.
     const first = async <T>(ask: (client: (typeof clients)[number]['client']) => Promise<T>): Promise<T> => {
