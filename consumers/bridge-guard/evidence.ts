@@ -1,4 +1,4 @@
-import type { GatewayIndex } from '../../core/bridge/config.ts'
+import { type GatewayIndex, kindOf } from '../../core/bridge/config.ts'
 import { RetryableError } from '../../core/errors.ts'
 import {
   type ChainReader,
@@ -136,7 +136,7 @@ export async function gatherEvidence(
   for (const fact of releases) {
     const bridge = index.bridgeOf(fact.envelope.chain, fact.gateway)
     const reader = readers.get(fact.envelope.chain)
-    if (bridge?.kind !== 'guardian-quorum' || !reader) continue
+    if (!bridge || kindOf(bridge, fact.envelope.chain) !== 'guardian-quorum' || !reader) continue
     const { chain, txHash, blockNumber } = fact.envelope
     if (!transactions.has(`${chain}:${txHash}`)) {
       transactions.set(

@@ -38,14 +38,24 @@ interface IncidentRow {
 
 const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0
 
-async function writeRecord(client: PoolClient, alert: Alert): Promise<void> {
+/**
+ * Where a guard's records go: its (namespaced) alert topic. Every guard of every namespace
+ * shares the outbox table, and each publishes only the rows for its own topic.
+ */
+export interface AlertOutbox {
+  readonly client: PoolClient
+  readonly topic: string
+}
+
+async function writeRecord({ client, topic }: AlertOutbox, alert: Alert): Promise<void> {
   await client.query(
-    `INSERT INTO bridge_alert_outbox (alert_id, revision, record) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-    [alert.alertId, alert.revision, JSON.stringify(alert)],
+    `INSERT INTO bridge_alert_outbox (alert_id, revision, record, topic) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+    [alert.alertId, alert.revision, JSON.stringify(alert), topic],
   )
 }
 
-async function saveIncident(client: PoolClient, alert: Alert, changes: Partial<Record<string, unknown>>) {
+async function saveIncident(outbox: AlertOutbox, alert: Alert, changes: Partial<Record<string, unknown>>) {
+  const { client } = outbox
   const columns = Object.keys(changes)
   await client.query(
     `UPDATE bridge_incidents SET ${columns.map((column, i) => `${column} = $${i + 2}`).join(', ')},
@@ -53,7 +63,7 @@ async function saveIncident(client: PoolClient, alert: Alert, changes: Partial<R
      WHERE alert_id = $1`,
     [alert.alertId, ...Object.values(changes), alert.revision, JSON.stringify(alert)],
   )
-  await writeRecord(client, alert)
+  await writeRecord(outbox, alert)
 }
 
 /**
@@ -62,11 +72,12 @@ async function saveIncident(client: PoolClient, alert: Alert, changes: Partial<R
  * chunk folds exactly as the first delivery did. Returns the findings that were new.
  */
 export async function recordFindings(
-  client: PoolClient,
+  outbox: AlertOutbox,
   findings: readonly Finding[],
   at: number,
   cooldownMs: (finding: Finding) => number,
 ): Promise<Finding[]> {
+  const { client } = outbox
   const fresh: Finding[] = []
   for (const finding of findings) {
     const findingId = findingIdOf(finding)
@@ -111,7 +122,7 @@ export async function recordFindings(
           JSON.stringify(alert),
         ],
       )
-      await writeRecord(client, alert)
+      await writeRecord(outbox, alert)
     } else {
       alertId = open.alert_id
       const occurrences = open.occurrences + 1
@@ -140,7 +151,7 @@ export async function recordFindings(
          WHERE alert_id = $1`,
         [alertId, occurrences, severity, at, alert.revision, JSON.stringify(alert)],
       )
-      if (publish) await writeRecord(client, alert)
+      if (publish) await writeRecord(outbox, alert)
     }
     await client.query(
       `INSERT INTO bridge_findings (finding_id, alert_id, detection, subject_event_id, subject_chain, summary)
@@ -160,7 +171,8 @@ export async function recordFindings(
 }
 
 /** The subject event is FINALIZED: its findings are confirmed, and each incident says so once. */
-export async function confirmFindings(client: PoolClient, eventId: string): Promise<void> {
+export async function confirmFindings(outbox: AlertOutbox, eventId: string): Promise<void> {
+  const { client } = outbox
   const { rows } = await client.query<{ alert_id: string }>(
     `UPDATE bridge_findings SET confirmed = true WHERE subject_event_id = $1 AND active AND NOT confirmed
      RETURNING alert_id`,
@@ -175,7 +187,7 @@ export async function confirmFindings(client: PoolClient, eventId: string): Prom
       revision: incident.revision + 1,
       detectedAt: Date.now(),
     }
-    await saveIncident(client, alert, { confirmed: true })
+    await saveIncident(outbox, alert, { confirmed: true })
   }
 }
 
@@ -183,7 +195,8 @@ export async function confirmFindings(client: PoolClient, eventId: string): Prom
  * The subject event left the canonical chain: its findings no longer stand. An incident
  * with nothing left standing is WITHDRAWN (a resolving record, not silence).
  */
-export async function withdrawFindings(client: PoolClient, eventId: string): Promise<void> {
+export async function withdrawFindings(outbox: AlertOutbox, eventId: string): Promise<void> {
+  const { client } = outbox
   const { rows } = await client.query<{ alert_id: string }>(
     `UPDATE bridge_findings SET active = false WHERE subject_event_id = $1 AND active RETURNING alert_id`,
     [eventId],
@@ -205,7 +218,7 @@ export async function withdrawFindings(client: PoolClient, eventId: string): Pro
         withdrawnEventId: eventId,
       },
     }
-    await saveIncident(client, alert, { active: Math.max(active, 0), withdrawn: active <= 0 })
+    await saveIncident(outbox, alert, { active: Math.max(active, 0), withdrawn: active <= 0 })
   }
 }
 
@@ -215,11 +228,12 @@ export async function withdrawFindings(client: PoolClient, eventId: string): Pro
  * resolving record, not silence. Returns how many were resolved.
  */
 export async function resolveIncidents(
-  client: PoolClient,
+  outbox: AlertOutbox,
   detection: Finding['detection'],
   scope: string,
   resolvedBy: string,
 ): Promise<number> {
+  const { client } = outbox
   const { rows } = await client.query<{ alert_id: string }>(
     'SELECT alert_id FROM bridge_incidents WHERE detection = $1 AND scope = $2 AND NOT withdrawn',
     [detection, scope],
@@ -235,7 +249,7 @@ export async function resolveIncidents(
       detectedAt: Date.now(),
       details: { ...incident.record.details, standing: '0', resolvedBy },
     }
-    await saveIncident(client, alert, { active: 0, withdrawn: true })
+    await saveIncident(outbox, alert, { active: 0, withdrawn: true })
   }
   return rows.length
 }

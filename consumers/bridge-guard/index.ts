@@ -48,6 +48,8 @@ export function createGuardHandler(options: {
   const defaultCooldown = Math.max(...config.bridges.map((entry) => entry.cooldownMs))
   const cooldownOf = (finding: Finding) => cooldown.get(finding.scope.split(':')[0]!) ?? defaultCooldown
 
+  const alertTopic = deps.bus.topics.alert.name
+
   const judgeChunk = async (
     facts: readonly BridgeFact[],
     client: PoolClient,
@@ -57,9 +59,16 @@ export function createGuardHandler(options: {
     for (const fact of facts) {
       const { eventId, chain, finality } = fact.envelope
       if (finality === 'RETRACTED') {
-        await withdrawFindings(client, eventId)
+        await withdrawFindings({ client, topic: alertTopic }, eventId)
         const orphaned = await retractFact(client, fact, index)
-        recorded.push(...(await recordFindings(client, orphaned, fact.envelope.observedAt, cooldownOf)))
+        recorded.push(
+          ...(await recordFindings(
+            { client, topic: alertTopic },
+            orphaned,
+            fact.envelope.observedAt,
+            cooldownOf,
+          )),
+        )
         countMessage(fact, 'retracted')
         continue
       }
@@ -68,13 +77,24 @@ export function createGuardHandler(options: {
         [eventId, chain],
       )
       if (rowCount) {
-        const findings = await judgeFact(client, fact, index, evidence)
-        recorded.push(...(await recordFindings(client, findings, fact.envelope.observedAt, cooldownOf)))
+        // Which copy of the event decided it: PENDING for a guard keeping up with the head.
+        const findings = (await judgeFact(client, fact, index, evidence)).map((finding) => ({
+          ...finding,
+          details: { ...finding.details, judgedAt: finality },
+        }))
+        recorded.push(
+          ...(await recordFindings(
+            { client, topic: alertTopic },
+            findings,
+            fact.envelope.observedAt,
+            cooldownOf,
+          )),
+        )
         countMessage(fact, findings.length > 0 ? 'flagged' : 'clean')
       } else {
         await advanceFinality(client, fact)
       }
-      if (finality === 'FINALIZED') await confirmFindings(client, eventId)
+      if (finality === 'FINALIZED') await confirmFindings({ client, topic: alertTopic }, eventId)
     }
   }
 
@@ -129,6 +149,7 @@ export function createGuardHandler(options: {
   const publish = () =>
     publishAlerts({
       pool,
+      topic: alertTopic,
       publisher,
       logger,
       onPublished: (alert, observedAt) => {
@@ -200,6 +221,7 @@ export const bridgeGuardConsumer: ConsumerModule<BridgeEvent> = {
       common,
       pool: deps.pool,
       config,
+      topic: deps.bus.topics.alert.name,
       publish: guard.publish,
       readers: guard.readers,
     })

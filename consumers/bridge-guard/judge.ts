@@ -1,4 +1,4 @@
-import type { BridgeConfig, GatewayIndex } from '../../core/bridge/config.ts'
+import { type BridgeConfig, type GatewayIndex, kindOf } from '../../core/bridge/config.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './detections/finding.ts'
 import { recordFlow, unrecordFlow } from './detections/flow-limits.ts'
@@ -94,7 +94,7 @@ async function judgeRelease(
       claimedSourceGateway: call?.sourceGateway,
     }),
   )
-  if (bridge.kind === 'guardian-quorum') {
+  if (kindOf(bridge, envelope.chain) === 'guardian-quorum') {
     if (seen?.call && 'unreadable' in seen.call)
       findings.push(uninterpretable(bridge, fact, seen.call.unreadable))
     const quorum = seen?.quorum

@@ -58,7 +58,13 @@ describe('reserves monitor on the local anvils', () => {
     const states = createChainStates(base, common.logger)
     const published: number[] = []
     const run = (config: GuardConfig) =>
-      createGuardMonitors({ common, pool, config, publish: async () => published.push(1) }).runOnce()
+      createGuardMonitors({
+        common,
+        pool,
+        config,
+        topic: 'monitors-test.veridis.alert.v1',
+        publish: async () => published.push(1),
+      }).runOnce()
 
     // Custody read on the chain that holds the wrapped token: its gateway holds next to nothing
     // while the canonical token's whole supply on the other chain counts as owed.

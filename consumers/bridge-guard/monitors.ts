@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { type GatewayIndex, type GuardConfig, indexGateways } from '../../core/bridge/config.ts'
 import type { Common } from '../../core/context.ts'
 import { inTransaction, type Pool } from '../../core/db/pool.ts'
@@ -40,7 +41,9 @@ import { recordFindings, resolveIncidents } from './incidents.ts'
  * check this round (counted as an error) and the others run. Nothing is kept in memory
  * between rounds.
  */
-const MONITOR_LOCK = 0x62726764
+/** One lock per alert topic: guards of other namespaces run their own checks. */
+const monitorLock = (topic: string) =>
+  createHash('sha256').update(`bridge-guard-monitors:${topic}`).digest().readInt32BE(0)
 const PENDING_BATCH = 200
 const PRUNE_EVERY_MS = 60_000
 
@@ -50,12 +53,14 @@ export function createGuardMonitors(options: {
   readonly common: Common
   readonly pool: Pool
   readonly config: GuardConfig
+  /** The guard's alert topic: its outbox rows are addressed to it. */
+  readonly topic: string
   /** Publishes the outbox (the guard's own publisher). */
   readonly publish: () => Promise<unknown>
   readonly readers?: ReadonlyMap<string, Pick<ChainReader, 'sourceLocks'>>
   readonly states?: ReadonlyMap<string, ChainState>
 }) {
-  const { common, pool, config, publish } = options
+  const { common, pool, config, publish, topic } = options
   const logger = common.logger.child({ component: 'bridge-guard-monitors' })
   const metrics = guardMetrics(common.metrics.registry)
   const readers = options.readers ?? createChainReaders(config, logger)
@@ -68,7 +73,7 @@ export function createGuardMonitors(options: {
   const record = (findings: readonly Finding[], now: number) =>
     findings.length === 0
       ? Promise.resolve([])
-      : inTransaction(pool, (client) => recordFindings(client, findings, now, cooldownOf))
+      : inTransaction(pool, (client) => recordFindings({ client, topic }, findings, now, cooldownOf))
 
   async function timed(check: Check, run: () => Promise<boolean>) {
     const end = metrics.monitorDuration.startTimer({ check })
@@ -109,10 +114,10 @@ export function createGuardMonitors(options: {
               assessment,
               tolerance: token.reserves!.tolerance,
             })
-            await recordFindings(client, [finding], now, cooldownOf)
+            await recordFindings({ client, topic }, [finding], now, cooldownOf)
           } else {
             await resolveIncidents(
-              client,
+              { client, topic },
               'reserves',
               reservesScope(bridge, token),
               `reserves check ${checkId}`,
@@ -148,7 +153,12 @@ export function createGuardMonitors(options: {
           metrics.pendingPastSla.set({ bridge: bridge.id, source_chain: source, target_chain: target }, count)
           if (count === 0) {
             await inTransaction(pool, (client) =>
-              resolveIncidents(client, 'liveness', scope, `liveness check at ${new Date(now).toISOString()}`),
+              resolveIncidents(
+                { client, topic },
+                'liveness',
+                scope,
+                `liveness check at ${new Date(now).toISOString()}`,
+              ),
             )
           }
         }
@@ -177,7 +187,7 @@ export function createGuardMonitors(options: {
         if (below.has(scope) || guardian.eligible < bridge.participation.minSample) continue
         await inTransaction(pool, (client) =>
           resolveIncidents(
-            client,
+            { client, topic },
             'liveness',
             scope,
             `participation ${participationOf(guardian)?.toFixed(3)}`,
@@ -263,7 +273,7 @@ export function createGuardMonitors(options: {
     const lock = await pool.connect()
     try {
       const { rows } = await lock.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1) AS got', [
-        MONITOR_LOCK,
+        monitorLock(topic),
       ])
       if (!rows[0]?.got) return false
       try {
@@ -273,7 +283,7 @@ export function createGuardMonitors(options: {
         await timed('anomaly', () => checkAnomalies(now))
         await timed('prune', () => prune(now))
       } finally {
-        await lock.query('SELECT pg_advisory_unlock($1)', [MONITOR_LOCK])
+        await lock.query('SELECT pg_advisory_unlock($1)', [monitorLock(topic)])
       }
     } finally {
       lock.release()

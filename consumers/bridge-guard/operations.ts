@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client'
-import type { BridgeConfig, GuardConfig } from '../../core/bridge/config.ts'
+import { type BridgeConfig, type GuardConfig, kindOf } from '../../core/bridge/config.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import type { Pool } from '../../core/db/pool.ts'
 import { describeError } from '../../core/errors.ts'
@@ -59,8 +59,8 @@ export function createGuardOperations(options: {
 
   const refreshDiversity = async (readers: ReadonlyMap<string, ChainReader>): Promise<void> => {
     for (const bridge of config.bridges) {
-      if (bridge.kind !== 'guardian-quorum') continue
       for (const [chain, gateway] of Object.entries(bridge.gateways)) {
+        if (kindOf(bridge, chain) !== 'guardian-quorum') continue
         const reader = readers.get(chain)
         if (!reader) continue
         try {

@@ -15,6 +15,8 @@ export async function publishAlerts(options: {
   readonly pool: Pool
   readonly publisher: TopicPublisher
   readonly logger: Logger
+  /** The alert topic this guard publishes to: only the outbox rows addressed to it. */
+  readonly topic: string
   /** `observedAt`: when the incident's first offending event was observed (ms), for detection latency. */
   readonly onPublished: (alert: Alert, observedAt: number | undefined) => void
 }): Promise<number> {
@@ -33,8 +35,9 @@ export async function publishAlerts(options: {
         `SELECT alert_id, revision, record,
            (SELECT extract(epoch FROM i.first_at)::float8 * 1000 FROM bridge_incidents i
             WHERE i.alert_id = o.alert_id) AS observed_ms
-         FROM bridge_alert_outbox o WHERE published_at IS NULL
+         FROM bridge_alert_outbox o WHERE published_at IS NULL AND topic = $1
          ORDER BY created_at, alert_id, revision LIMIT ${SLICE} FOR UPDATE OF o SKIP LOCKED`,
+        [options.topic],
       )
       count = rows.length
       if (count > 0) {

@@ -31,6 +31,11 @@ const tokenSchema = z.object({
   dailyLimit: uint.optional(),
   /** Share of the custody balance leaving a vault within `drainWindowMs` that is a finding. */
   drainShare: z.number().gt(0).max(1).default(0.2),
+  /**
+   * A drain counts only once the value leaving within the window exceeds this (default: the
+   * single-transfer limit): a small vault's ordinary withdrawals are a large share of it.
+   */
+  drainMinAmount: uint.optional(),
   drainWindowMs: z
     .number()
     .int()

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { ConsumerProcess } from '../support/consumer-process.ts'
 import { eventually } from '../support/harness.ts'
-import { type BridgeWorld, startBridgeWorld } from './support.ts'
+import { type BridgeWorld, startBridgeWorld, USER } from './support.ts'
 
 /**
  * The bridge guard end to end on real anvils, a real listener, Kafka and Postgres: normal
@@ -82,6 +82,8 @@ describe('bridge guard', { timeout: 240_000 }, () => {
     await eventually(() => judged(releaseTx), 60_000, 'unbacked release judged')
     await b.rpc('anvil_reorg', [1, []])
     await b.mine(1)
+    // The reorg dropped the sender's transaction: its next nonce is the chain's again.
+    b.signer(USER).reset()
     const withdrawn = await eventually(
       async () =>
         world
@@ -138,6 +140,49 @@ describe('bridge guard', { timeout: 240_000 }, () => {
     ).toEqual(crossed.map((n) => [before.alert_id, 'UPDATED', n]))
     expect(records.at(-1)!.value.evidence.length).toBeLessThanOrEqual(16)
     const metrics = await guard.metrics()
-    expect(metrics).toMatch(/security_events_total\{kind="MINT_WITHOUT_LOCK",severity="CRITICAL"\} 1/)
+    expect(metrics).toMatch(/security_events_total\{kind="MINT_WITHOUT_LOCK",severity="CRITICAL"[^}]*\} 1\n/)
+  })
+
+  test('behavior: a guard killed with SIGKILL mid-attack comes back with the same findings, each once', async () => {
+    const { a, b } = world
+    const txs: string[] = []
+    const attack = (async () => {
+      for (let i = 0; i < 24; i++) txs.push((await world.releaseUnbacked(a, b, 3n)).releaseTx)
+    })()
+    await eventually(
+      async () => (txs.length >= 8 ? true : undefined),
+      120_000,
+      'eight offending releases sent',
+    )
+    await guard.kill('SIGKILL')
+    guard = await world.startGuard()
+    await attack
+    const findings = async () => {
+      const { rows } = await world.testBus.pool.query<{ tx_hash: string; findings: number }>(
+        `SELECT r.tx_hash, count(f.finding_id)::int AS findings
+         FROM bridge_releases r LEFT JOIN bridge_findings f
+           ON f.subject_event_id = r.event_id AND f.detection = 'release-without-source'
+         WHERE r.tx_hash = ANY($1) GROUP BY r.tx_hash`,
+        [txs],
+      )
+      return rows
+    }
+    await eventually(
+      async () =>
+        (await findings()).filter((row) => row.findings > 0).length === txs.length ? true : undefined,
+      150_000,
+      'every offending release judged',
+    )
+    // Each offending release has exactly one finding, however often its events were delivered.
+    expect((await findings()).map((row) => row.findings)).toEqual(txs.map(() => 1))
+    // On the topic, a record delivered twice (published, then killed before it was marked) is
+    // the same (alertId, revision) with the same content: readers deduplicate on that pair.
+    const byRevision = new Map<string, string>()
+    for (const { value } of world.alerts) {
+      const key = `${value.alertId}:${value.revision}`
+      const content = JSON.stringify(value)
+      expect(byRevision.get(key) ?? content).toBe(content)
+      byRevision.set(key, content)
+    }
   })
 })

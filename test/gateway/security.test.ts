@@ -189,8 +189,8 @@ async function insertIncident(options: {
   }
   if (options.outboxAt) {
     await testBus.pool.query(
-      `INSERT INTO bridge_alert_outbox (alert_id, revision, record, created_at) VALUES ($1, 0, $2, $3)`,
-      [alertId, JSON.stringify(record), options.outboxAt],
+      `INSERT INTO bridge_alert_outbox (alert_id, revision, record, created_at, topic) VALUES ($1, 0, $2, $3, $4)`,
+      [alertId, JSON.stringify(record), options.outboxAt, testBus.bus.topics.alert.name],
     )
   }
   return alertId

@@ -183,6 +183,34 @@ describe('flow limits', () => {
     ])
   })
 
+  test('edge: below drainMinAmount (default: the single-transfer limit) a large share of a small vault is no drain', () => {
+    const withFloor = config({ drainShare: 0.2, drainMinAmount: '500' })
+    const floorToken = withFloor.tokens[0]!
+    const drain = (unlockedInWindow: bigint) =>
+      keys(
+        checkFlow({
+          bridge: withFloor,
+          token: floorToken,
+          fact: release(unlockedInWindow),
+          totals: { day: 0n, unlockedInWindow },
+          vaultBalance: 1_000n,
+        }),
+      )
+    // 50 % of the vault, but not more than the floor: ordinary withdrawals from a small vault.
+    expect(drain(500n)).toEqual([])
+    expect(drain(501n)).toEqual(['drain'])
+    const byLimit = config({ drainShare: 0.2, singleTransferLimit: '10000' })
+    expect(
+      checkFlow({
+        bridge: byLimit,
+        token: byLimit.tokens[0]!,
+        fact: release(900n),
+        totals: { day: 0n, unlockedInWindow: 900n },
+        vaultBalance: 1_000n,
+      }),
+    ).toEqual([])
+  })
+
   test('error: a drain share outside (0, 1] is refused by the configuration', () => {
     expect(() => config({ drainShare: 0 })).toThrow(/drainShare/)
     expect(() => config({ drainShare: 1.5 })).toThrow(/drainShare/)

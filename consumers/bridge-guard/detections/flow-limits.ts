@@ -41,6 +41,8 @@ export interface FlowLimits {
   readonly dailyLockLimit: bigint | undefined
   readonly drainShare: number
   readonly drainWindowMs: number
+  /** Value leaving in the window below this is never a drain, whatever its share. */
+  readonly drainMinAmount: bigint
 }
 
 export function limitsOf(token: TokenConfig, chain: string): FlowLimits {
@@ -51,6 +53,7 @@ export function limitsOf(token: TokenConfig, chain: string): FlowLimits {
     dailyLockLimit: override?.dailyLockLimit ?? token.dailyLockLimit,
     drainShare: override?.drainShare ?? token.drainShare,
     drainWindowMs: token.drainWindowMs,
+    drainMinAmount: token.drainMinAmount ?? override?.singleTransferLimit ?? token.singleTransferLimit ?? 0n,
   }
 }
 
@@ -120,7 +123,11 @@ export function checkFlow(options: {
     const earlier = totals.unlockedInWindow - fact.amount
     const custody = vaultBalance + (earlier > 0n ? earlier : 0n)
     const share = BigInt(Math.round(limits.drainShare * Number(SHARE_SCALE)))
-    if (custody > 0n && totals.unlockedInWindow * SHARE_SCALE >= share * custody) {
+    const drained =
+      custody > 0n &&
+      totals.unlockedInWindow > limits.drainMinAmount &&
+      totals.unlockedInWindow * SHARE_SCALE >= share * custody
+    if (drained) {
       const percent = Number((totals.unlockedInWindow * 10_000n) / custody) / 100
       findings.push({
         ...base('drain'),

@@ -1,4 +1,4 @@
-import type { BridgeConfig } from '../../../core/bridge/config.ts'
+import { type BridgeConfig, kindOf } from '../../../core/bridge/config.ts'
 import type { BridgeFact } from '../facts.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './finding.ts'
 
@@ -56,7 +56,7 @@ export function checkProof(options: {
   readonly fact: ReleaseFact
 }): Finding[] {
   const { bridge, fact } = options
-  if (bridge.kind !== 'optimistic-root') return []
+  if (kindOf(bridge, fact.envelope.chain) !== 'optimistic-root') return []
   const root = fact.release.proofRoot
   if (root !== null && !ZERO_ROOT.test(root)) return []
   return [
