@@ -74,9 +74,14 @@ export async function runBench(
       printAnomalyBench(benchAnomaly({ seed: options.seed ?? 1, corridors: 24, days: 14 }))
       return
     }
+    case 'guard': {
+      const { benchGuard, printGuardBench } = await import('./guard.ts')
+      printGuardBench(await benchGuard({ events: options.events ?? 4_000, offending: 50 }))
+      return
+    }
     default:
       throw new Error(
-        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly`,
+        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly, guard`,
       )
   }
 }

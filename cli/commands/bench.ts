@@ -10,8 +10,10 @@ export function registerBenchCommand(program: Command) {
   program
     .command('bench')
     .description('run a benchmark against the local stack (see bench/)')
-    .argument('<name>', 'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly')
-    .addOption(new Option('--events <n>', 'pipeline: how many events').argParser(Number))
+    .argument('<name>', 'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly | guard')
+    .addOption(
+      new Option('--events <n>', 'pipeline: how many events; guard: bridge events').argParser(Number),
+    )
     .addOption(new Option('--groups <n>', 'lag: consumer groups').argParser(Number))
     .addOption(new Option('--partitions <n>', 'lag: partitions per group').argParser(Number))
     .addOption(new Option('--rounds <n>', 'rounds to take the median of').argParser(Number))
