@@ -1,4 +1,5 @@
 import { type GatewayIndex, kindOf } from '../../core/bridge/config.ts'
+import { sleep } from '../../core/bus/retry.ts'
 import { RetryableError } from '../../core/errors.ts'
 import {
   type ChainReader,
@@ -38,6 +39,24 @@ export interface ChunkEvidence {
 }
 
 const ID_BATCH = 200
+/** Pauses before asking endpoints that did not answer again: a busy node is not a lying one. */
+const UNANSWERED_RETRY_MS = [250, 1_000, 3_000]
+
+/**
+ * Every endpoint's answer, asking again (a few times, backing off) those that did not answer:
+ * a non-answer is recorded only when an endpoint stays silent, so a slow or briefly busy node
+ * does not become a source-confirmation finding on benign traffic.
+ */
+async function askEveryEndpoint(ask: () => Promise<EndpointAnswer[]>): Promise<EndpointAnswer[]> {
+  let answers = await ask()
+  for (const pause of UNANSWERED_RETRY_MS) {
+    if (answers.every((answer) => answer.ok)) break
+    await sleep(pause)
+    const again = await ask()
+    answers = answers.map((answer, endpoint) => (answer.ok ? answer : again[endpoint]!))
+  }
+  return answers
+}
 
 async function mustAnswer<T>(chain: string, what: string, ask: () => Promise<T>): Promise<T> {
   try {
@@ -115,7 +134,9 @@ export async function gatherEvidence(
       const all = [...ids]
       let merged: EndpointAnswer[] | undefined
       for (let i = 0; i < all.length; i += ID_BATCH) {
-        const answers = await reader.sourceLocks(gateway, from, all.slice(i, i + ID_BATCH))
+        const answers = await askEveryEndpoint(() =>
+          reader.sourceLocks(gateway, from, all.slice(i, i + ID_BATCH)),
+        )
         // An endpoint that failed any slice did not answer the question.
         merged = merged
           ? merged.map((previous, endpoint) => {
