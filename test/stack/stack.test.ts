@@ -17,7 +17,7 @@ describe('local stack', () => {
   test('behavior: stack up is idempotent and status reports every service healthy', () => {
     const up = veridis('stack', 'up')
     expect(up.status).toBe(0)
-    for (const service of ['postgres', 'kafka', 'registry', 'anvil-a', 'anvil-b'])
+    for (const service of ['postgres', 'kafka', 'registry', 'anvil-a', 'anvil-b', 'starknet-devnet'])
       expect(up.stderr).toContain(`${service}: already running`)
     expect(up.stderr).toContain('anvil-a: contracts already deployed')
     const status = veridis('stack', 'status')
@@ -29,6 +29,7 @@ describe('local stack', () => {
       ['registry', 'healthy'],
       ['anvil-a', 'healthy'],
       ['anvil-b', 'healthy'],
+      ['starknet-devnet', 'healthy'],
     ])
   })
 
