@@ -13,6 +13,8 @@ export async function runBench(
     connections?: number
     batch?: number
     seed?: number
+    family?: string
+    uses?: number
   },
 ) {
   switch (name) {
@@ -79,9 +81,21 @@ export async function runBench(
       printGuardBench(await benchGuard({ events: options.events ?? 4_000, offending: 50 }))
       return
     }
+    case 'chains': {
+      const { benchChains, printChainsBench } = await import('./chains.ts')
+      printChainsBench(
+        await benchChains({
+          family: options.family,
+          events: options.events ?? 2_000,
+          rounds: options.rounds ?? 3,
+          uses: options.uses ?? 20,
+        }),
+      )
+      return
+    }
     default:
       throw new Error(
-        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly, guard`,
+        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly, guard, chains`,
       )
   }
 }

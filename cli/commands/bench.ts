@@ -10,7 +10,7 @@ export function registerBenchCommand(program: Command) {
   program
     .command('bench')
     .description('run a benchmark against the local stack (see bench/)')
-    .argument('<name>', 'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly | guard')
+    .argument('<name>', 'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly | guard | chains')
     .addOption(
       new Option('--events <n>', 'pipeline: how many events; guard: bridge events').argParser(Number),
     )
@@ -20,8 +20,10 @@ export function registerBenchCommand(program: Command) {
     .addOption(new Option('--duration <s>', 'gateway: seconds per load run').argParser(Number))
     .addOption(new Option('--connections <n>', 'gateway: concurrent connections').argParser(Number))
     .addOption(new Option('--batch <n>', 'zk: proofs per verification batch').argParser(Number))
+    .addOption(new Option('--family <name>', 'chains: one family only (cosmos, solana, polkadot, starknet)'))
+    .addOption(new Option('--uses <n>', 'chains: nullifier uses per propagation direction').argParser(Number))
     .addOption(new Option('--seed <n>', 'anomaly: seed of the generated labelled set').argParser(Number))
-    .action(async (name: string, options: Record<string, number | undefined>) => {
+    .action(async (name: string, options: Record<string, number | string | undefined>) => {
       const bench = tsCommand('bench/main.ts', [name, JSON.stringify(options)])
       const child = spawn(bench.command, bench.args, { stdio: 'inherit' })
       const code = await new Promise<number>((resolve) => {

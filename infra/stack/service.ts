@@ -23,3 +23,13 @@ export interface StackContext {
   readonly layout: StackLayout
   readonly progress: Progress
 }
+
+/**
+ * A local chain node of one family: a service of the stack, plus what makes it usable once
+ * it is healthy (contracts or on-chain state deployed once, the family's configuration
+ * written under <VERIDIS_HOME>/chains/, development keys among the local secrets).
+ */
+export interface ChainNode {
+  readonly service: StackService
+  prepare(context: StackContext): Promise<void>
+}

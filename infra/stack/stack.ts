@@ -17,16 +17,22 @@ import { ensureRoleAndDatabase, postgresService } from './postgres.ts'
 import { ensurePrivateDir } from './private-dir.ts'
 import { tailLog } from './process.ts'
 import { registryService } from './registry.ts'
-import type { Progress, StackContext, StackService } from './service.ts'
+import type { ChainNode, Progress, StackContext, StackService } from './service.ts'
 import { devnetRpcUrl, LOCAL_DEVNET, starknetDevnetService } from './starknet-devnet.ts'
 
-/** In start order: the registry keeps its schemas in Postgres; the local anvil chains last. */
+/**
+ * The local nodes of the non-EVM families (the anvils are prepared together, below). One
+ * entry per family: its service and its preparation live in the family's own file.
+ */
+const CHAIN_NODES: readonly ChainNode[] = [{ service: starknetDevnetService, prepare: deployOnDevnet }]
+
+/** In start order: the registry keeps its schemas in Postgres; the local chains last. */
 export const STACK_SERVICES: readonly StackService[] = [
   postgresService,
   kafkaService,
   registryService,
   ...ANVIL_SERVICES,
-  starknetDevnetService,
+  ...CHAIN_NODES.map((node) => node.service),
 ]
 
 export function stackContext(config: Config, progress: Progress): StackContext {
@@ -75,7 +81,7 @@ export async function stackUp(context: StackContext, logger: Logger): Promise<vo
     startAndWait(context, postgresService),
     startAndWait(context, kafkaService),
     ...ANVIL_SERVICES.map((service) => startAndWait(context, service)),
-    startAndWait(context, starknetDevnetService),
+    ...CHAIN_NODES.map((node) => startAndWait(context, node.service)),
   ])
   // Contracts go on each local chain once; the record in .veridis/deployments says where.
   for (const chain of LOCAL_ANVILS) {
@@ -87,7 +93,7 @@ export async function stackUp(context: StackContext, logger: Logger): Promise<vo
   }
   const chainsFile = writeLocalChainConfig(context.config.home)
   context.progress(`local chains: configuration written to ${chainsFile}`)
-  await deployOnDevnet(context)
+  for (const node of CHAIN_NODES) await node.prepare(context)
   const bridgesFile = writeLocalBridgeConfig(context.config.home)
   if (bridgesFile) context.progress(`local bridges: guard configuration written to ${bridgesFile}`)
   const url = new URL(context.config.database.url)
