@@ -112,6 +112,7 @@ export async function createGateway(
       ? createChainReaders(bridges, common.logger.child({ component: 'bridge-reader' }))
       : new Map(),
     bridgeTopic: bus.topics.bridge.name,
+    alertTopic: bus.topics.alert.name,
   }
   const app = await buildGatewayApp({
     common,

@@ -61,6 +61,7 @@ const seed = {
     lonelyOld: hash(),
   },
   alerts: [] as string[],
+  foreignAlert: '',
   findings: [] as string[],
 }
 
@@ -262,9 +263,17 @@ beforeAll(async () => {
     severity: 'CRITICAL',
     evidence: [{ eventId: e.rel4, chain: B, txHash: tx.t5, blockNumber: base + 6, role: 'release' }],
     findings: [{ subject: e.rel4, chain: B, summary: `release of ${m.m4} with no source lock` }],
-    // The newest record of all, so it heads the dashboard's recent alerts whatever else runs.
+    // The newest record of this namespace, so it heads the dashboard's recent alerts.
     outboxAt: iso(3_600_000),
   })
+  // Newer still, but bound for another namespace's alert topic (guards share the database):
+  // this gateway's dashboard must not list it.
+  seed.foreignAlert = `${testBus.namespace}-foreign-alert`
+  seed.alerts.push(seed.foreignAlert)
+  await testBus.pool.query(
+    `INSERT INTO bridge_alert_outbox (alert_id, revision, record, created_at, topic) VALUES ($1, 0, '{}', $2, $3)`,
+    [seed.foreignAlert, iso(7_200_000), `${testBus.namespace}-elsewhere.veridis.alert.v1`],
+  )
   await insertIncident({
     detection: 'replay',
     scope: `${seed.bridge}:${B}:gw`,
@@ -368,6 +377,9 @@ describe('security read endpoints', () => {
     ).toEqual([{ detection: seed.probe, severity: 'HIGH', open: 1, occurrences: 3 }])
     expect(body.openIncidents.total).toBe(
       body.openIncidents.byDetection.reduce((sum: number, row: { open: number }) => sum + row.open, 0),
+    )
+    expect(body.recentAlerts.map((alert: { alertId: string }) => alert.alertId)).not.toContain(
+      seed.foreignAlert,
     )
     expect(body.recentAlerts[0]).toMatchObject({
       alertId: raisedAlert,

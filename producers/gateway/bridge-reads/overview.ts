@@ -95,7 +95,11 @@ export async function guardianParticipation(pool: Pool) {
   }))
 }
 
-export async function securityDashboard(pool: Pool) {
+/**
+ * The security overview. Guards of several namespaces may share one database, so the recent
+ * alert records are those bound for this gateway's own alert topic.
+ */
+export async function securityDashboard(pool: Pool, alertTopic: string) {
   const [incidents, alerts, pending, reserves, guardians] = await Promise.all([
     pool.query<{ detection: string; severity: string; open: number; occurrences: number }>(
       `SELECT detection, severity, count(*) AS open, sum(occurrences)::bigint AS occurrences
@@ -109,7 +113,8 @@ export async function securityDashboard(pool: Pool) {
       published_at: Date | null
     }>(
       `SELECT alert_id, revision, record, created_at, published_at FROM bridge_alert_outbox
-       ORDER BY created_at DESC, alert_id, revision DESC LIMIT ${RECENT_ALERTS}`,
+       WHERE topic = $1 ORDER BY created_at DESC, alert_id, revision DESC LIMIT ${RECENT_ALERTS}`,
+      [alertTopic],
     ),
     pool.query<{ pending: number }>(`SELECT count(*) AS pending FROM ${PENDING_LOCKS}`),
     latestReserveChecks(pool),

@@ -38,6 +38,8 @@ export interface SecurityParts {
   readonly readers: ReadonlyMap<string, ChainReader>
   /** The bridge topic's name in this namespace, as the ledger records it in chain_events. */
   readonly bridgeTopic: string
+  /** The alert topic's name in this namespace: the outbox rows the dashboard lists are its. */
+  readonly alertTopic: string
 }
 
 /** Messages pending longer than this are past SLA for a bridge the configuration does not name. */
@@ -246,7 +248,7 @@ export function registerSecurityRoutes(
         response: { 200: DASHBOARD_SCHEMA, ...SECURITY_ERRORS },
       },
     },
-    async () => securityDashboard(pool),
+    async () => securityDashboard(pool, security.alertTopic),
   )
 
   api.post(
