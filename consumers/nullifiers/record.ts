@@ -5,6 +5,7 @@ import { NonRetryableError } from '../../core/errors.ts'
 import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
 import type { NullifierEvent } from '../../schemas/generated/veridis.chain.nullifier.v1.ts'
 import { type Decision, decide, doubleUseAlertId, type Finality, type Use } from './decide.ts'
+import { uniquenessGuarantee } from './guarantees.ts'
 
 /**
  * The transactional half of the consumer: records the uses of a chunk, recomputes the
@@ -199,7 +200,7 @@ async function writeAlerts(client: PoolClient, scope: string, nullifier: string,
       // The protocol's core promise (one use per nullifier, across chains) was broken.
       severity: 'CRITICAL',
       chain: second.chain,
-      summary: `nullifier ${nullifier} of scope ${scope} used on ${first.chain} (tx ${first.txHash}) and again on ${second.chain} (tx ${second.txHash})`,
+      summary: `nullifier ${nullifier} of scope ${scope} used on ${first.chain} (tx ${first.txHash}) and again on ${second.chain} (tx ${second.txHash}); ${first.chain}: ${uniquenessGuarantee(first.chain)}; ${second.chain}: ${uniquenessGuarantee(second.chain)}`,
       evidence: [first, second].map((use, index) => ({
         eventId: use.eventId,
         chain: use.chain,
@@ -214,6 +215,8 @@ async function writeAlerts(client: PoolClient, scope: string, nullifier: string,
         firstEventId: first.eventId,
         secondChain: second.chain,
         secondEventId: second.eventId,
+        firstChainGuarantee: uniquenessGuarantee(first.chain),
+        secondChainGuarantee: uniquenessGuarantee(second.chain),
       },
       detectedAt: Date.now(),
       detection: 'double-nullifier-use',

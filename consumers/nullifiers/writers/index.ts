@@ -6,6 +6,7 @@ import { type Config, ConfigError } from '../../../core/config/env.ts'
 import { evmFamily } from '../../../producers/chains/evm/family.ts'
 import { starknetFamily } from '../../../producers/chains/starknet/family.ts'
 import { createEvmWriter } from './evm.ts'
+import { solanaWritableChains, solanaWriterFor } from './solana.ts'
 import { createStarknetWriter } from './starknet.ts'
 import type { NullifierWriter } from './writer.ts'
 
@@ -41,6 +42,7 @@ const WRITERS: Partial<Record<ChainFamily, FamilyWriters>> = {
         .map(({ chain }) => chain),
     create: starknetWriterFor,
   },
+  solana: { writableChains: solanaWritableChains, create: solanaWriterFor },
 }
 
 function evmPrivateKey(config: Config): string {

@@ -1,0 +1,325 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import {
+  Connection,
+  Keypair,
+  LAMPORTS_PER_SOL,
+  type PublicKey,
+  SystemProgram,
+  sendAndConfirmTransaction,
+  Transaction,
+} from '@solana/web3.js'
+import { sleep } from '../../core/bus/retry.ts'
+import { PROJECT_ROOT } from '../../core/paths.ts'
+import {
+  localSolanaChainsFile,
+  type SolanaChainEntry,
+  solanaChainOf,
+} from '../../producers/chains/solana/config.ts'
+import { ensurePrivateDir } from './private-dir.ts'
+import { managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
+import type { ChainNode, StackContext, StackService } from './service.ts'
+
+/**
+ * The local Solana node: agave's `solana-test-validator` 3.1.12 built from crates.io by
+ * infra/stack/native/build.sh (pinned, `--locked`, ~31 minutes on two cores the first time,
+ * then cached under ~/.cache/veridis/native), a single validator with 400 ms slots, offline.
+ * Every socket on loopback: RPC (`--bind-address`, websocket on RPC port + 1), gossip
+ * (`--gossip-host`), the TPU/repair sockets inside `--dynamic-port-range`, the faucet.
+ *
+ * The ledger lives under the stack's data directory and is kept across restarts (the
+ * validator resumes from it: same genesis, same chain id, the listener's cursor stays valid).
+ * Veridis has no program here (no SBF toolchain): the protocol uses the System and Memo
+ * programs (producers/chains/solana/protocol.ts); `prepare` funds the two authorities.
+ */
+export const LOCAL_VALIDATOR = {
+  name: 'solana-test-validator',
+  rpcPort: 18899,
+  faucetPort: 19900,
+  gossipPort: 18001,
+  /** TPU, repair, ... sockets; the validator needs a few dozen ports. */
+  dynamicPortRange: [18010, 18060] as const,
+} as const
+
+export const validatorRpcUrl = (port: number) => `http://127.0.0.1:${port}`
+export const validatorWsUrl = (port: number) => `ws://127.0.0.1:${port + 1}`
+
+const BUILD_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'stack', 'native', 'build.sh')
+
+/**
+ * The validator binary: from the machine's cache, or built now (the script prints progress
+ * and the time it took, and holds a lock, so concurrent callers wait for one build).
+ */
+export function ensureValidatorBinary(cacheDir: string, progress: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now()
+    const child = execFile(
+      'bash',
+      [BUILD_SCRIPT, 'solana-test-validator'],
+      { env: { ...process.env, VERIDIS_CACHE: cacheDir }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout) => {
+        if (error) reject(new Error(`building solana-test-validator failed: ${error.message.split('\n')[0]}`))
+        else resolve(stdout.trim().split('\n').at(-1)!)
+      },
+    )
+    let last = 0
+    child.stderr?.on('data', (chunk: Buffer) => {
+      // cargo's progress, a line every ~30 s at most: a first build takes ~31 minutes.
+      const line = chunk.toString().trim().split('\n').at(-1) ?? ''
+      if (Date.now() - last > 30_000 || /veridis:/.test(line)) {
+        last = Date.now()
+        progress(
+          `solana-test-validator build (${Math.round((Date.now() - started) / 1000)} s): ${line.trim()}`,
+        )
+      }
+    })
+  })
+}
+
+export interface ValidatorOptions {
+  readonly ledger: string
+  readonly rpcPort: number
+  readonly faucetPort: number
+  readonly gossipPort: number
+  readonly dynamicPortRange: readonly [number, number]
+}
+
+export function validatorArgs(options: ValidatorOptions): string[] {
+  return [
+    '--ledger',
+    options.ledger,
+    '--bind-address',
+    '127.0.0.1',
+    '--gossip-host',
+    '127.0.0.1',
+    '--rpc-port',
+    String(options.rpcPort),
+    '--gossip-port',
+    String(options.gossipPort),
+    '--faucet-port',
+    String(options.faucetPort),
+    '--dynamic-port-range',
+    `${options.dynamicPortRange[0]}-${options.dynamicPortRange[1]}`,
+    // The validator's own log goes to <ledger>/validator.log; stdout keeps only its summary.
+    '--quiet',
+  ]
+}
+
+/** True when the validator's RPC answers getHealth "ok". */
+export async function validatorHealthy(rpcPort: number): Promise<boolean> {
+  try {
+    const response = await fetch(validatorRpcUrl(rpcPort), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'getHealth' }),
+      signal: AbortSignal.timeout(2_000),
+    })
+    return ((await response.json()) as { result?: unknown }).result === 'ok'
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The keypair the test validator funds at genesis (the mint, `<ledger>/faucet-keypair.json`):
+ * `prepare` and tests fund their keys from it with a plain transfer, so nothing depends on
+ * the faucet service.
+ */
+export function mintKeypair(ledger: string): Keypair {
+  const bytes = JSON.parse(readFileSync(path.join(ledger, 'faucet-keypair.json'), 'utf8')) as number[]
+  return Keypair.fromSecretKey(Uint8Array.from(bytes))
+}
+
+/** Tops each recipient up to `sol` SOL from the mint (one transaction; no-op when funded). */
+export async function fundFromMint(
+  rpcUrl: string,
+  ledger: string,
+  recipients: readonly PublicKey[],
+  sol: number,
+): Promise<void> {
+  const connection = new Connection(rpcUrl, 'confirmed')
+  const mint = mintKeypair(ledger)
+  const tx = new Transaction()
+  for (const recipient of recipients) {
+    const balance = await connection.getBalance(recipient, 'confirmed')
+    const missing = sol * LAMPORTS_PER_SOL - balance
+    if (missing > 0)
+      tx.add(SystemProgram.transfer({ fromPubkey: mint.publicKey, toPubkey: recipient, lamports: missing }))
+  }
+  if (tx.instructions.length > 0)
+    await sendAndConfirmTransaction(connection, tx, [mint], { commitment: 'confirmed' })
+}
+
+/**
+ * A validator owned by the caller (a test or a benchmark), not by the stack: a child process
+ * with its own ledger and ports, so tests that stop and restart it never disturb the stack's.
+ */
+export async function startValidator(
+  binary: string,
+  options: ValidatorOptions,
+): Promise<{
+  url: string
+  wsUrl: string
+  process: ChildProcess
+  stop(signal?: NodeJS.Signals): Promise<void>
+}> {
+  mkdirSync(options.ledger, { recursive: true })
+  const child = spawn(binary, validatorArgs(options), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: options.ledger,
+  })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2_000)
+  })
+  const deadline = Date.now() + 90_000
+  while (!(await validatorHealthy(options.rpcPort))) {
+    if (child.exitCode !== null)
+      throw new Error(`solana-test-validator on port ${options.rpcPort} exited: ${stderr.trim()}`)
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`solana-test-validator on port ${options.rpcPort} did not answer within 90 s`)
+    }
+    await sleep(250)
+  }
+  return {
+    url: validatorRpcUrl(options.rpcPort),
+    wsUrl: validatorWsUrl(options.rpcPort),
+    process: child,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      child.kill(signal)
+      await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))])
+      await exited
+    },
+  }
+}
+
+const proc = (context: StackContext) =>
+  managedProcess(context.layout.runDir, context.layout.logDir, LOCAL_VALIDATOR.name)
+
+export const validatorLedger = (context: StackContext) =>
+  path.join(context.layout.dataDir, 'solana', 'ledger')
+
+let binary: string | undefined
+
+/** The local validator as a stack service (started by `veridis stack up`, stopped by `down`). */
+export const solanaValidatorService: StackService = {
+  name: LOCAL_VALIDATOR.name,
+  logFile: (context) => proc(context).logFile,
+  async install(context) {
+    binary = await ensureValidatorBinary(context.layout.cacheDir, context.progress)
+  },
+  async start(context) {
+    const ledger = validatorLedger(context)
+    ensurePrivateDir(path.dirname(ledger))
+    if (runningPid(proc(context))) return 'already running'
+    binary ??= await ensureValidatorBinary(context.layout.cacheDir, context.progress)
+    startDetached(proc(context), {
+      command: binary,
+      args: validatorArgs({
+        ledger,
+        rpcPort: LOCAL_VALIDATOR.rpcPort,
+        faucetPort: LOCAL_VALIDATOR.faucetPort,
+        gossipPort: LOCAL_VALIDATOR.gossipPort,
+        dynamicPortRange: LOCAL_VALIDATOR.dynamicPortRange,
+      }),
+      cwd: path.dirname(ledger),
+    })
+    return 'started'
+  },
+  isHealthy: async () => validatorHealthy(LOCAL_VALIDATOR.rpcPort),
+  // SIGTERM: the ledger (RocksDB) is flushed and the validator resumes from it next time.
+  stop: async (context) => stopProcess(proc(context)),
+  pid: (context) => runningPid(proc(context)),
+  describe: (context) => {
+    const file = localSolanaChainsFile(context.config.home)
+    let chain = 'chain id once prepared'
+    try {
+      chain = (JSON.parse(readFileSync(file, 'utf8')) as { chain: string }[])[0]?.chain ?? chain
+    } catch {}
+    return `${validatorRpcUrl(LOCAL_VALIDATOR.rpcPort)} (${chain}, agave 3.1.12, ws ${validatorWsUrl(LOCAL_VALIDATOR.rpcPort)}, ledger ${validatorLedger(context)})`
+  },
+}
+
+/** A development keypair among the local secrets, created once. */
+function localKeypair(secretsDir: string, file: string): Keypair {
+  const full = path.join(secretsDir, file)
+  if (existsSync(full)) {
+    const stored = JSON.parse(readFileSync(full, 'utf8')) as { secretKey: number[] }
+    return Keypair.fromSecretKey(Uint8Array.from(stored.secretKey))
+  }
+  return Keypair.generate()
+}
+
+function writeKeypair(secretsDir: string, file: string, keypair: Keypair, chain: string) {
+  writeFileSync(
+    path.join(secretsDir, file),
+    `${JSON.stringify({ chain, publicKey: keypair.publicKey.toBase58(), secretKey: [...keypair.secretKey] })}\n`,
+    { mode: 0o600 },
+  )
+}
+
+/** The local validator as a Solana configuration entry. */
+export function solanaEntry(options: {
+  chain: string
+  rpcUrl: string
+  wsUrl: string
+  attestation: string
+  nullifier: string
+  startBlock: number
+}): SolanaChainEntry {
+  return {
+    chain: options.chain,
+    rpcUrls: [options.rpcUrl],
+    wsUrl: options.wsUrl,
+    authorities: { attestation: options.attestation, nullifier: options.nullifier },
+    startBlock: options.startBlock,
+    maxBlockRange: 5_000,
+    maxHeadBatch: 50,
+    pollIntervalMs: 500,
+    requestTimeoutMs: 5_000,
+  }
+}
+
+/**
+ * The Veridis authorities on the local validator (development keys, created once and kept
+ * among the local secrets: the relayer/registry authority in solana-relayer.json, where the
+ * nullifier writer finds it, the attester in solana-attester.json), funded from the mint,
+ * and the chain written as configuration (`<VERIDIS_HOME>/chains/solana.json`). The first
+ * slot is recorded once, so later `up`s keep the listener's range.
+ */
+async function prepareValidator(context: StackContext) {
+  const rpcUrl = validatorRpcUrl(LOCAL_VALIDATOR.rpcPort)
+  const connection = new Connection(rpcUrl, 'confirmed')
+  const chain = solanaChainOf(await connection.getGenesisHash())
+  ensurePrivateDir(context.layout.secretsDir)
+  const relayer = localKeypair(context.layout.secretsDir, 'solana-relayer.json')
+  const attester = localKeypair(context.layout.secretsDir, 'solana-attester.json')
+  writeKeypair(context.layout.secretsDir, 'solana-relayer.json', relayer, chain)
+  writeKeypair(context.layout.secretsDir, 'solana-attester.json', attester, chain)
+  await fundFromMint(rpcUrl, validatorLedger(context), [relayer.publicKey, attester.publicKey], 1_000)
+  const file = localSolanaChainsFile(context.config.home)
+  let startBlock: number | undefined
+  try {
+    const [existing] = JSON.parse(readFileSync(file, 'utf8')) as SolanaChainEntry[]
+    if (existing?.chain === chain) startBlock = existing.startBlock
+  } catch {}
+  startBlock ??= await connection.getSlot('finalized')
+  mkdirSync(path.dirname(file), { recursive: true })
+  const entry = solanaEntry({
+    chain,
+    rpcUrl,
+    wsUrl: validatorWsUrl(LOCAL_VALIDATOR.rpcPort),
+    attestation: attester.publicKey.toBase58(),
+    nullifier: relayer.publicKey.toBase58(),
+    startBlock,
+  })
+  writeFileSync(file, `${JSON.stringify([entry], null, 2)}\n`)
+  context.progress(`${LOCAL_VALIDATOR.name}: authorities funded (${chain}); configuration written to ${file}`)
+}
+
+/** The Solana family's node in the stack (infra/stack/stack.ts, CHAIN_NODES). */
+export const solanaNode: ChainNode = { service: solanaValidatorService, prepare: prepareValidator }
