@@ -1,5 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import {
   Connection,
@@ -25,8 +26,10 @@ import type { ChainNode, StackContext, StackService } from './service.ts'
  * The local Solana node: agave's `solana-test-validator` 3.1.12 built from crates.io by
  * infra/stack/native/build.sh (pinned, `--locked`, ~31 minutes on two cores the first time,
  * then cached under ~/.cache/veridis/native), a single validator with 400 ms slots, offline.
- * Every socket on loopback: RPC (`--bind-address`, websocket on RPC port + 1), gossip
- * (`--gossip-host`), the TPU/repair sockets inside `--dynamic-port-range`, the faucet.
+ * Every socket on loopback: RPC, websocket (RPC port + 1), gossip, TPU and repair sockets
+ * follow `--bind-address 127.0.0.1` (the latter inside `--dynamic-port-range`); the faucet,
+ * which the validator binds to 0.0.0.0 whatever it is told and cannot switch off, is moved
+ * to loopback by a bind() shim preloaded into the process (native/loopback-bind.c).
  *
  * The ledger lives under the stack's data directory and is kept across restarts (the
  * validator resumes from it: same genesis, same chain id, the listener's cursor stays valid).
@@ -83,6 +86,8 @@ export interface ValidatorOptions {
   readonly faucetPort: number
   readonly gossipPort: number
   readonly dynamicPortRange: readonly [number, number]
+  /** Ticks per slot at genesis (default 64: 400 ms slots); more make slots, and finality, slower. */
+  readonly ticksPerSlot?: number
 }
 
 export function validatorArgs(options: ValidatorOptions): string[] {
@@ -90,8 +95,6 @@ export function validatorArgs(options: ValidatorOptions): string[] {
     '--ledger',
     options.ledger,
     '--bind-address',
-    '127.0.0.1',
-    '--gossip-host',
     '127.0.0.1',
     '--rpc-port',
     String(options.rpcPort),
@@ -103,8 +106,35 @@ export function validatorArgs(options: ValidatorOptions): string[] {
     `${options.dynamicPortRange[0]}-${options.dynamicPortRange[1]}`,
     // The validator's own log goes to <ledger>/validator.log; stdout keeps only its summary.
     '--quiet',
+    ...(options.ticksPerSlot === undefined ? [] : ['--ticks-per-slot', String(options.ticksPerSlot)]),
   ]
 }
+
+const SHIM_SOURCE = path.join(PROJECT_ROOT, 'infra', 'stack', 'native', 'loopback-bind.c')
+
+/**
+ * The bind() shim (native/loopback-bind.c) as a shared object next to the validator's
+ * cached binary, compiled once per source version with the system C compiler.
+ */
+export function ensureLoopbackShim(binary: string): string {
+  const source = readFileSync(SHIM_SOURCE)
+  const version = createHash('sha256').update(source).digest('hex').slice(0, 12)
+  const nativeDir = path.dirname(path.dirname(path.dirname(binary)))
+  const shim = path.join(nativeDir, `loopback-bind-${version}.so`)
+  if (existsSync(shim)) return shim
+  const partial = `${shim}.${process.pid}.partial`
+  // The system C compiler ($CC if set); gcc is on every machine that built the validator.
+  const compiler = process.env.CC ?? 'cc'
+  execFileSync(compiler, ['-shared', '-fPIC', '-O2', '-o', partial, SHIM_SOURCE, '-ldl'], { stdio: 'pipe' })
+  renameSync(partial, shim)
+  return shim
+}
+
+/** The validator's environment: the loopback shim preloaded. */
+export const validatorEnv = (binary: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  LD_PRELOAD: ensureLoopbackShim(binary),
+})
 
 /** True when the validator's RPC answers getHealth "ok". */
 export async function validatorHealthy(rpcPort: number): Promise<boolean> {
@@ -168,6 +198,7 @@ export async function startValidator(
   const child = spawn(binary, validatorArgs(options), {
     stdio: ['ignore', 'ignore', 'pipe'],
     cwd: options.ledger,
+    env: validatorEnv(binary),
   })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -227,6 +258,7 @@ export const solanaValidatorService: StackService = {
         dynamicPortRange: LOCAL_VALIDATOR.dynamicPortRange,
       }),
       cwd: path.dirname(ledger),
+      env: validatorEnv(binary),
     })
     return 'started'
   },

@@ -34,7 +34,6 @@ const instructionSchema = z.object({
   program: z.string().optional(),
   parsed: z.unknown().optional(),
 })
-export type ParsedInstruction = z.infer<typeof instructionSchema>
 
 export const parsedTransactionSchema = z.object({
   meta: z.object({ err: z.unknown().nullable() }).nullable(),
