@@ -147,15 +147,18 @@ export function createSolanaSource(options: {
 
     async header(number): Promise<BlockRef | null> {
       const block = await producedBlock(rpc, number, 'confirmed')
-      if (block === null) return null
-      if (block !== 'skipped') return { number, hash: block.blockhash, parentHash: block.previousBlockhash }
-      // A skipped slot takes the hash of the produced block before it, read off the next one.
+      if (block !== null && block !== 'skipped')
+        return { number, hash: block.blockhash, parentHash: block.previousBlockhash }
+      // Not readable: skipped, or not (yet) on the confirmed fork. Above the finalized root the
+      // node answers "not available" (-32004) for a skipped slot too, so ask which block comes
+      // next on the confirmed fork (getBlocksWithLimit includes the confirmed bank's ancestors).
       const [next] = await rpc.call(
         'getBlocksWithLimit',
         [number, 1, { commitment: 'confirmed' }],
         slotListSchema,
       )
       if (next === undefined || next <= number) return null
+      // A skipped slot takes the hash of the produced block before it, read off the next one.
       const after = await producedBlock(rpc, next, 'confirmed')
       if (after === null || after === 'skipped' || after.parentSlot >= number) return null
       return { number, hash: after.previousBlockhash, parentHash: after.previousBlockhash }
