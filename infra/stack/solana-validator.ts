@@ -353,5 +353,9 @@ async function prepareValidator(context: StackContext) {
   context.progress(`${LOCAL_VALIDATOR.name}: authorities funded (${chain}); configuration written to ${file}`)
 }
 
-/** The Solana family's node in the stack (infra/stack/stack.ts, CHAIN_NODES). */
+/**
+ * The Solana family's node in the stack (infra/stack/stack.ts, CHAIN_NODES), registered there
+ * once the validator binary is built on the machine and the node has been seen working.
+ * @public
+ */
 export const solanaNode: ChainNode = { service: solanaValidatorService, prepare: prepareValidator }
