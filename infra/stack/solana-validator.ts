@@ -204,13 +204,14 @@ export async function startValidator(
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2_000)
   })
-  const deadline = Date.now() + 90_000
+  // A new ledger (genesis, first snapshot) takes a while on a busy two-core machine.
+  const deadline = Date.now() + 180_000
   while (!(await validatorHealthy(options.rpcPort))) {
     if (child.exitCode !== null)
       throw new Error(`solana-test-validator on port ${options.rpcPort} exited: ${stderr.trim()}`)
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`solana-test-validator on port ${options.rpcPort} did not answer within 90 s`)
+      throw new Error(`solana-test-validator on port ${options.rpcPort} did not answer within 180 s`)
     }
     await sleep(250)
   }
