@@ -36,6 +36,13 @@ export const KNOWN_CHAINS = [
   { id: 'eip155:31338', name: 'Local EVM B', family: 'evm', local: true },
   // The local starknet-devnet (a custom chain id, so it is never mistaken for a public network).
   { id: 'starknet:VERIDIS_DEV', name: 'Local StarkNet devnet', family: 'starknet', local: true },
+  // The local chopsticks chain: block 0 of a chain started from a spec is 0x4545…45 (infra/stack/chopsticks.ts).
+  {
+    id: 'polkadot:45454545454545454545454545454545',
+    name: 'Local Polkadot (chopsticks)',
+    family: 'polkadot',
+    local: true,
+  },
 ] as const satisfies readonly KnownChain[]
 
 /** The CAIP-2 namespace of each family: `eip155:1` is an EVM chain. */

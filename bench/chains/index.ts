@@ -6,4 +6,5 @@ import type { FamilyBench } from './family-bench.ts'
  */
 export const FAMILY_BENCHES: Readonly<Record<string, () => Promise<{ benchFamily: FamilyBench }>>> = {
   solana: () => import('./solana.ts'),
+  polkadot: () => import('./polkadot.ts'),
 }

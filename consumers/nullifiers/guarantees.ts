@@ -11,6 +11,8 @@ const GUARANTEES: Partial<Record<ChainFamily, string>> = {
   starknet: 'the Cairo NullifierRegistry refuses a second use on this chain',
   solana:
     'the System program refuses a second marker account for this (scope, nullifier) under the registry authority; proof verification and the memo contents are relayer-attested',
+  polkadot:
+    "the multisig pallet refuses a second use key for this (scope, nullifier) in the Veridis writers' multisig account; proof verification and the remark contents are writer-attested",
 }
 
 export function uniquenessGuarantee(chain: string): string {

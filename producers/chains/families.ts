@@ -2,6 +2,7 @@ import type { ChainFamily } from '../../core/chains.ts'
 import { ConfigError } from '../../core/config/env.ts'
 import type { ChainFamilyModule } from './common/family.ts'
 import { evmFamily } from './evm/family.ts'
+import { polkadotFamily } from './polkadot/family.ts'
 import { solanaFamily } from './solana/family.ts'
 import { starknetFamily } from './starknet/family.ts'
 
@@ -13,6 +14,7 @@ import { starknetFamily } from './starknet/family.ts'
 export const CHAIN_FAMILIES: Partial<Record<ChainFamily, ChainFamilyModule>> = {
   evm: evmFamily,
   starknet: starknetFamily,
+  polkadot: polkadotFamily,
   solana: solanaFamily,
 }
 

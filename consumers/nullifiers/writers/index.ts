@@ -6,6 +6,7 @@ import { type Config, ConfigError } from '../../../core/config/env.ts'
 import { evmFamily } from '../../../producers/chains/evm/family.ts'
 import { starknetFamily } from '../../../producers/chains/starknet/family.ts'
 import { createEvmWriter } from './evm.ts'
+import { polkadotWritableChains, polkadotWriterFor } from './polkadot.ts'
 import { solanaWritableChains, solanaWriterFor } from './solana.ts'
 import { createStarknetWriter } from './starknet.ts'
 import type { NullifierWriter } from './writer.ts'
@@ -42,6 +43,7 @@ const WRITERS: Partial<Record<ChainFamily, FamilyWriters>> = {
         .map(({ chain }) => chain),
     create: starknetWriterFor,
   },
+  polkadot: { writableChains: polkadotWritableChains, create: polkadotWriterFor },
   solana: { writableChains: solanaWritableChains, create: solanaWriterFor },
 }
 

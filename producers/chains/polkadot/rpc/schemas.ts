@@ -23,8 +23,6 @@ export type EventRecord = z.infer<typeof eventRecordSchema>
 
 export const remarkedDataSchema = z.tuple([z.string().min(1), hash32])
 export const newMultisigDataSchema = z.tuple([z.string().min(1), z.string().min(1), hash32])
-/** ExtrinsicFailed's dispatch error, as JSON: `{ module: { index, error } }` or a plain variant. */
-export const extrinsicFailedDataSchema = z.tuple([z.unknown()]).rest(z.unknown())
 
 /** A leaf call of an extrinsic (batches are flattened), its arguments as JSON. */
 export const callSchema = z.object({

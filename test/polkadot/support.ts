@@ -1,0 +1,216 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ApiPromise, WsProvider } from '@polkadot/api'
+import { Keyring } from '@polkadot/keyring'
+import type { KeyringPair } from '@polkadot/keyring/types'
+import { cryptoWaitReady } from '@polkadot/util-crypto'
+import { PROJECT_ROOT } from '../../core/paths.ts'
+import {
+  chopsticksRpc,
+  devWriterAddresses,
+  fundAccounts,
+  localPolkadotEntry,
+  POLKADOT_DEV_WRITERS,
+  startChopsticks,
+} from '../../infra/stack/chopsticks.ts'
+import { cliCommand } from '../../infra/stack/pipeline.ts'
+import type { PolkadotChainEntry } from '../../producers/chains/polkadot/config.ts'
+import {
+  encodeRemark,
+  otherSignatories,
+  useKey,
+  type VeridisRecord,
+} from '../../producers/chains/polkadot/normalise/remark.ts'
+import { freePort, type ListenerProcess } from '../evm/support.ts'
+import { testEnv } from '../support/harness.ts'
+
+/**
+ * A real chopsticks chain per test file (random port, a genesis hash of its own, blocks only
+ * when a transaction arrives or the test asks), the dev writers funded, and `veridis listen
+ * polkadot` as a child process.
+ */
+export interface TestChopsticks {
+  readonly chain: string
+  readonly url: string
+  readonly port: number
+  readonly api: ApiPromise
+  readonly writers: { relayer: string; attester: string }
+  pair(who: keyof typeof POLKADOT_DEV_WRITERS): KeyringPair
+  /** Submits a Veridis record from a writer (a nullifier record with its use key) and waits for its block. */
+  record(record: VeridisRecord, from?: keyof typeof POLKADOT_DEV_WRITERS): Promise<Included>
+  newBlocks(count: number): Promise<string>
+  setHead(number: number): Promise<string>
+  head(): Promise<number>
+  stop(): Promise<void>
+}
+
+export interface Included {
+  readonly blockNumber: number
+  readonly blockHash: string
+  readonly txHash: string
+  readonly ok: boolean
+}
+
+export async function startTestChopsticks(): Promise<TestChopsticks> {
+  await cryptoWaitReady()
+  const port = await freePort()
+  const node = await startChopsticks({ port })
+  const writers = await devWriterAddresses()
+  await fundAccounts(node.url, [writers.relayer, writers.attester])
+  const api = await ApiPromise.create({ provider: new WsProvider(node.url), noInitWarn: true })
+  const keyring = new Keyring({ type: 'sr25519' })
+  const pairs = {
+    relayer: keyring.addFromUri(POLKADOT_DEV_WRITERS.relayer),
+    attester: keyring.addFromUri(POLKADOT_DEV_WRITERS.attester),
+  }
+  const all = [writers.relayer, writers.attester]
+  return {
+    chain: node.chain,
+    url: node.url,
+    port,
+    api,
+    writers,
+    pair: (who) => pairs[who],
+    async record(record, from = 'attester') {
+      const pair = pairs[from]
+      const remark = api.tx.system!.remarkWithEvent!(encodeRemark(record))
+      const tx =
+        record.t === 'NullifierUsed' || record.t === 'NullifierRelayed'
+          ? api.tx.utility!.batchAll!([
+              api.tx.multisig!.approveAsMulti!(
+                2,
+                otherSignatories(all, pair.address, api.registry.chainSS58 ?? 42),
+                null,
+                useKey(record.scope, record.nullifier),
+                0 as never,
+              ),
+              remark,
+            ])
+          : remark
+      // Signed and sent without a watch subscription, then looked for in the blocks that follow.
+      const nonce = (await api.rpc.system.accountNextIndex(pair.address)).toNumber()
+      const signed = await tx.signAsync(pair, { nonce, era: 0 })
+      const txHash = signed.hash.toHex()
+      let scanned = (await api.rpc.chain.getHeader()).number.toNumber()
+      await api.rpc.author.submitExtrinsic(signed.toHex())
+      const deadline = Date.now() + 180_000
+      while (Date.now() < deadline) {
+        const head = (await api.rpc.chain.getHeader()).number.toNumber()
+        for (let number = scanned + 1; number <= head; number++) {
+          const blockHash = (await api.rpc.chain.getBlockHash(number)).toHex()
+          const block = await api.rpc.chain.getBlock(blockHash)
+          const index = block.block.extrinsics.findIndex((extrinsic) => extrinsic.hash.toHex() === txHash)
+          if (index < 0) continue
+          const events = (await (
+            await api.at(blockHash)
+          ).query.system!.events!()) as unknown as Iterable<{
+            phase: { isApplyExtrinsic: boolean; asApplyExtrinsic: { toNumber(): number } }
+            event: { section: string; method: string }
+          }>
+          const failed = [...events].some(
+            (record) =>
+              record.phase.isApplyExtrinsic &&
+              record.phase.asApplyExtrinsic.toNumber() === index &&
+              record.event.section === 'system' &&
+              record.event.method === 'ExtrinsicFailed',
+          )
+          return { blockNumber: number, blockHash, txHash, ok: !failed }
+        }
+        scanned = head
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      throw new Error(`record ${record.t}: not in a block within 180 s`)
+    },
+    newBlocks: (count) => chopsticksRpc<string>(port, 'dev_newBlock', [{ count }]),
+    setHead: (number) => chopsticksRpc<string>(port, 'dev_setHead', [number]),
+    head: async () => (await api.rpc.chain.getHeader()).number.toNumber(),
+    async stop() {
+      await api.disconnect().catch(() => {})
+      await node.stop()
+    },
+  }
+}
+
+/** A listener configuration entry for a test chain: 2 confirmations, quick polling. */
+export function chopsticksEntry(
+  node: TestChopsticks,
+  overrides: Partial<PolkadotChainEntry> = {},
+): PolkadotChainEntry {
+  return {
+    ...localPolkadotEntry(node.url, node.chain, [node.writers.relayer, node.writers.attester]),
+    pollIntervalMs: 200,
+    requestTimeoutMs: 20_000,
+    ...overrides,
+  }
+}
+
+const configDirs: string[] = []
+process.once('exit', () => {
+  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true })
+})
+
+export function writePolkadotConfig(entries: readonly PolkadotChainEntry[]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'veridis-polkadot-config-'))
+  configDirs.push(dir)
+  const file = path.join(dir, 'chains.json')
+  writeFileSync(file, JSON.stringify(entries, null, 2))
+  return file
+}
+
+/** `veridis listen polkadot` as a real child process, in the test's namespace. */
+export async function startPolkadotListener(options: {
+  namespace: string
+  configFile: string
+  chains: readonly string[]
+  env?: NodeJS.ProcessEnv
+}): Promise<ListenerProcess> {
+  const opsPort = await freePort()
+  const command = cliCommand([
+    'listen',
+    'polkadot',
+    '--ops-port',
+    String(opsPort),
+    '--chain',
+    ...options.chains,
+  ])
+  const child: ChildProcess = spawn(command.command, command.args, {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...testEnv(options.namespace),
+      VERIDIS_LOG_LEVEL: 'info',
+      VERIDIS_POLKADOT_CONFIG: options.configFile,
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return {
+    child,
+    opsPort,
+    output: () => output,
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill(signal)
+      await exited
+    },
+    async metrics() {
+      return (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
+    },
+    async ready() {
+      try {
+        return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok
+      } catch {
+        return false
+      }
+    },
+  }
+}
