@@ -20,9 +20,10 @@ import type { ChainNode, StackContext, StackService } from './service.ts'
 /**
  * The local Polkadot-family chain: chopsticks 1.5.1 (npm, nothing to build) running Rococo
  * Asset Hub's genesis from @substrate/connect-known-chains (runtime statemine 900), started by
- * infra/stack/chopsticks-node.ts on loopback with a block every 6 s (a Polkadot slot). Blocks
- * and storage live in sqlite (`--db`) and the node resumes from its newest block, so block
- * hashes — and the listener's cursor — survive a restart.
+ * infra/stack/chopsticks-node.ts on loopback with a block every 12 s (a parachain slot when that
+ * runtime ran; an empty block costs ~1.5 s of CPU here, so a shorter clock would tax the
+ * shared machine). Blocks and storage live in sqlite (`--db`) and the node resumes from its
+ * newest block, so block hashes — and the listener's cursor — survive a restart.
  *
  * Finality: chopsticks reports its best head as finalized and moves it back on dev_setHead,
  * so the local chain is configured with a confirmations rule (2 blocks), not GRANDPA's
@@ -31,7 +32,7 @@ import type { ChainNode, StackContext, StackService } from './service.ts'
 export const LOCAL_CHOPSTICKS = {
   name: 'chopsticks',
   port: 19944,
-  blockMs: 6_000,
+  blockMs: 12_000,
   confirmations: 2,
 } as const
 

@@ -9,6 +9,7 @@ import { migrate } from '../../core/db/migrate.ts'
 import { createPool } from '../../core/db/pool.ts'
 import type { Logger } from '../../core/logging/logger.ts'
 import { ANVIL_SERVICES, anvilRpcUrl, LOCAL_ANVILS } from './anvil.ts'
+import { chopsticksNode } from './chopsticks.ts'
 import { kafkaService } from './kafka.ts'
 import { stackLayout } from './layout.ts'
 import { writeLocalBridgeConfig } from './local-bridges.ts'
@@ -24,6 +25,7 @@ import { devnetRpcUrl, LOCAL_DEVNET, starknetDevnetService } from './starknet-de
  * The local nodes of the non-EVM families (the anvils are prepared together, below). One
  * entry per family: its service and its preparation live in the family's own file.
  */
+  chopsticksNode,
 const CHAIN_NODES: readonly ChainNode[] = [{ service: starknetDevnetService, prepare: deployOnDevnet }]
 
 /** In start order: the registry keeps its schemas in Postgres; the local chains last. */

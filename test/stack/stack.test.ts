@@ -17,7 +17,15 @@ describe('local stack', () => {
   test('behavior: stack up is idempotent and status reports every service healthy', () => {
     const up = veridis('stack', 'up')
     expect(up.status).toBe(0)
-    for (const service of ['postgres', 'kafka', 'registry', 'anvil-a', 'anvil-b', 'starknet-devnet'])
+    for (const service of [
+      'postgres',
+      'kafka',
+      'registry',
+      'anvil-a',
+      'anvil-b',
+      'starknet-devnet',
+      'chopsticks',
+    ])
       expect(up.stderr).toContain(`${service}: already running`)
     expect(up.stderr).toContain('anvil-a: contracts already deployed')
     const status = veridis('stack', 'status')
@@ -30,6 +38,7 @@ describe('local stack', () => {
       ['anvil-a', 'healthy'],
       ['anvil-b', 'healthy'],
       ['starknet-devnet', 'healthy'],
+      ['chopsticks', 'healthy'],
     ])
   })
 
