@@ -25,8 +25,10 @@ import { devnetRpcUrl, LOCAL_DEVNET, starknetDevnetService } from './starknet-de
  * The local nodes of the non-EVM families (the anvils are prepared together, below). One
  * entry per family: its service and its preparation live in the family's own file.
  */
+const CHAIN_NODES: readonly ChainNode[] = [
+  { service: starknetDevnetService, prepare: deployOnDevnet },
   chopsticksNode,
-const CHAIN_NODES: readonly ChainNode[] = [{ service: starknetDevnetService, prepare: deployOnDevnet }]
+]
 
 /** In start order: the registry keeps its schemas in Postgres; the local chains last. */
 export const STACK_SERVICES: readonly StackService[] = [
