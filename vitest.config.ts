@@ -36,6 +36,7 @@ const UNIT_TEST_FILES = [
   'producers/chains/evm/config.test.ts',
   'producers/chains/evm/normalise.test.ts',
   'producers/chains/evm/rpc/heads.test.ts',
+  'producers/chains/polkadot/normalise.test.ts',
   'producers/chains/solana/config.test.ts',
   'producers/chains/solana/normalise.test.ts',
   'producers/chains/starknet/normalise.test.ts',
