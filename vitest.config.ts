@@ -33,6 +33,7 @@ const UNIT_TEST_FILES = [
   'core/bus/units.test.ts',
   'core/bus/wire-format.test.ts',
   'monitor/lag/lag.test.ts',
+  'producers/chains/cosmos/normalise.test.ts',
   'producers/chains/evm/config.test.ts',
   'producers/chains/evm/normalise.test.ts',
   'producers/chains/evm/rpc/heads.test.ts',

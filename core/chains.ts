@@ -36,6 +36,8 @@ export const KNOWN_CHAINS = [
   { id: 'eip155:31338', name: 'Local EVM B', family: 'evm', local: true },
   // The local starknet-devnet (a custom chain id, so it is never mistaken for a public network).
   { id: 'starknet:VERIDIS_DEV', name: 'Local StarkNet devnet', family: 'starknet', local: true },
+  // The local wasmd (infra/stack/wasmd.ts): a chain id of its own, never a public network's.
+  { id: 'cosmos:veridis-local-1', name: 'Local Cosmos (wasmd)', family: 'cosmos', local: true },
   // The local chopsticks chain: block 0 of a chain started from a spec is 0x4545…45 (infra/stack/chopsticks.ts).
   {
     id: 'polkadot:45454545454545454545454545454545',

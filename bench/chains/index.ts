@@ -5,6 +5,7 @@ import type { FamilyBench } from './family-bench.ts'
  * client libraries are heavy). One line per family; the module exports `benchFamily`.
  */
 export const FAMILY_BENCHES: Readonly<Record<string, () => Promise<{ benchFamily: FamilyBench }>>> = {
+  cosmos: () => import('./cosmos.ts'),
   solana: () => import('./solana.ts'),
   polkadot: () => import('./polkadot.ts'),
 }

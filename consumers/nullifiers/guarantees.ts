@@ -9,6 +9,7 @@ import { type ChainFamily, familyOfChain } from '../../core/chains.ts'
 const GUARANTEES: Partial<Record<ChainFamily, string>> = {
   evm: 'the NullifierRegistry contract refuses a second use on this chain',
   starknet: 'the Cairo NullifierRegistry refuses a second use on this chain',
+  cosmos: 'the Veridis CosmWasm registry refuses a second use on this chain',
   solana:
     'the System program refuses a second marker account for this (scope, nullifier) under the registry authority; proof verification and the memo contents are relayer-attested',
   polkadot:

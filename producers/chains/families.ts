@@ -1,6 +1,7 @@
 import type { ChainFamily } from '../../core/chains.ts'
 import { ConfigError } from '../../core/config/env.ts'
 import type { ChainFamilyModule } from './common/family.ts'
+import { cosmosFamily } from './cosmos/family.ts'
 import { evmFamily } from './evm/family.ts'
 import { polkadotFamily } from './polkadot/family.ts'
 import { solanaFamily } from './solana/family.ts'
@@ -14,6 +15,7 @@ import { starknetFamily } from './starknet/family.ts'
 export const CHAIN_FAMILIES: Partial<Record<ChainFamily, ChainFamilyModule>> = {
   evm: evmFamily,
   starknet: starknetFamily,
+  cosmos: cosmosFamily,
   polkadot: polkadotFamily,
   solana: solanaFamily,
 }

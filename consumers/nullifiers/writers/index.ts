@@ -5,6 +5,7 @@ import { type ChainFamily, familyOfChain } from '../../../core/chains.ts'
 import { type Config, ConfigError } from '../../../core/config/env.ts'
 import { evmFamily } from '../../../producers/chains/evm/family.ts'
 import { starknetFamily } from '../../../producers/chains/starknet/family.ts'
+import { cosmosWriters } from './cosmos.ts'
 import { createEvmWriter } from './evm.ts'
 import { polkadotWritableChains, polkadotWriterFor } from './polkadot.ts'
 import { solanaWritableChains, solanaWriterFor } from './solana.ts'
@@ -43,6 +44,7 @@ const WRITERS: Partial<Record<ChainFamily, FamilyWriters>> = {
         .map(({ chain }) => chain),
     create: starknetWriterFor,
   },
+  cosmos: cosmosWriters,
   polkadot: { writableChains: polkadotWritableChains, create: polkadotWriterFor },
   solana: { writableChains: solanaWritableChains, create: solanaWriterFor },
 }
