@@ -119,18 +119,20 @@ async function emitUses(node: TestChopsticks, scope: bigint, events: number): Pr
     const signed = await api.tx.utility!.batchAll!(calls).signAsync(pair, { nonce: nonce++, era: 0 })
     await api.rpc.author.submitExtrinsic(signed.toHex())
   }
-  // Wait until the pool is empty (chopsticks builds batches as they come), then confirm twice.
-  while ((await api.rpc.author.pendingExtrinsics()).length > 0) await sleep(200)
-  const lastBlock = await node.head()
-  await node.newBlocks(2)
+  // The last use's key records the block that created it (its multisig timepoint).
   const registry = registryAccount(writers)
-  const last = (await api.query.multisig!.multisigs!(
-    registry,
-    useKey(scope.toString(), String(events)),
-  )) as unknown as {
-    isSome: boolean
+  const lastKey = useKey(scope.toString(), String(events))
+  let lastBlock: number | undefined
+  const deadline = Date.now() + 600_000
+  while (lastBlock === undefined) {
+    if (Date.now() > deadline) throw new Error('bench: the last use did not land within 10 minutes')
+    const entry = (
+      (await api.query.multisig!.multisigs!(registry, lastKey)) as unknown as { toJSON(): unknown }
+    ).toJSON() as { when?: { height: number } } | null
+    if (entry?.when) lastBlock = entry.when.height
+    else await sleep(500)
   }
-  if (!last.isSome) throw new Error('bench: the last use did not land')
+  await node.newBlocks(2)
   return { firstBlock, lastBlock }
 }
 
