@@ -60,6 +60,9 @@ const REGISTRY_WASM = path.join(PROJECT_ROOT, 'contracts', 'cosmos', 'artifacts'
  * time it took, and holds a lock, so concurrent callers wait for one build).
  */
 export function ensureWasmdBinary(cacheDir: string, progress: (line: string) => void): Promise<string> {
+  // A wasmd built elsewhere (same version): used as it is, nothing built.
+  const given = process.env.VERIDIS_WASMD_BINARY
+  if (given) return Promise.resolve(given)
   return new Promise((resolve, reject) => {
     const started = Date.now()
     const child = execFile(

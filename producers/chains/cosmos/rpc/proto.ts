@@ -21,18 +21,21 @@ function varint(value: bigint): number[] {
 
 /** A message of the fields in order; empty strings and bytes are left out, as proto3 does. */
 export function encodeMessage(fields: readonly Field[]): Uint8Array {
-  const parts: number[] = []
+  const parts: Uint8Array[] = []
   for (const [number, kind, value] of fields) {
     if (kind === 'varint') {
       if (value === 0n) continue
-      parts.push(...varint(BigInt(number << 3)), ...varint(value))
+      parts.push(Uint8Array.from([...varint(BigInt(number << 3)), ...varint(value)]))
       continue
     }
     const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value
     if (bytes.length === 0) continue
-    parts.push(...varint(BigInt((number << 3) | 2)), ...varint(BigInt(bytes.length)), ...bytes)
+    parts.push(
+      Uint8Array.from([...varint(BigInt((number << 3) | 2)), ...varint(BigInt(bytes.length))]),
+      bytes,
+    )
   }
-  return Uint8Array.from(parts)
+  return new Uint8Array(Buffer.concat(parts))
 }
 
 /** The length-delimited and varint fields of a message, by field number (repeated fields in order). */
