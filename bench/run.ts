@@ -81,11 +81,13 @@ export async function runBench(
       printGuardBench(await benchGuard({ events: options.events ?? 4_000, offending: 50 }))
       return
     }
+    // `bench starknet` is the StarkNet family's part of `bench chains` (issue 14 named it so).
+    case 'starknet':
     case 'chains': {
       const { benchChains, printChainsBench } = await import('./chains.ts')
       printChainsBench(
         await benchChains({
-          family: options.family,
+          family: name === 'starknet' ? 'starknet' : options.family,
           events: options.events ?? 2_000,
           rounds: options.rounds ?? 3,
           uses: options.uses ?? 20,
@@ -95,7 +97,7 @@ export async function runBench(
     }
     default:
       throw new Error(
-        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly, guard, chains`,
+        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly, guard, chains, starknet`,
       )
   }
 }

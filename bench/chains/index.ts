@@ -6,6 +6,7 @@ import type { FamilyBench } from './family-bench.ts'
  */
 export const FAMILY_BENCHES: Readonly<Record<string, () => Promise<{ benchFamily: FamilyBench }>>> = {
   cosmos: () => import('./cosmos.ts'),
+  starknet: () => import('./starknet.ts'),
   solana: () => import('./solana.ts'),
   polkadot: () => import('./polkadot.ts'),
 }

@@ -10,7 +10,10 @@ export function registerBenchCommand(program: Command) {
   program
     .command('bench')
     .description('run a benchmark against the local stack (see bench/)')
-    .argument('<name>', 'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly | guard | chains')
+    .argument(
+      '<name>',
+      'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly | guard | chains | starknet',
+    )
     .addOption(
       new Option('--events <n>', 'pipeline: how many events; guard: bridge events').argParser(Number),
     )
