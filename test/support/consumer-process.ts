@@ -63,7 +63,9 @@ export async function startConsumerProcess(options: {
         return undefined
       }
     },
-    60_000,
+    // A cap, not an expectation: ready in seconds on a quiet machine, but a two-core host
+    // running chain nodes and a build took over a minute to start a consumer.
+    180_000,
     `${options.name} consumer ready`,
   )
   return consumer
