@@ -34,6 +34,7 @@
 import { randomInt } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { WebSocketProvider } from 'ethers'
+import type { Registry } from 'prom-client'
 import { createGuardHandler } from '../consumers/bridge-guard/index.ts'
 import { parseGuardConfig } from '../core/bridge/config.ts'
 import { createConsumerRunner } from '../core/bus/consumer.ts'
@@ -125,8 +126,11 @@ export async function benchGuard(options: { events: number; offending: number })
 
     process.stderr.write(`guard bench: ${records} records on the bridge topic; raw consumer\n`)
     const raw = await rawConsumer(world, records)
-    process.stderr.write('guard bench: guard in process\n')
+    process.stderr.write(`guard bench: raw ${raw.recordsPerSecond.toFixed(0)} records/s; guard in process\n`)
     const guard = await guardInProcess(world, records)
+    process.stderr.write(
+      `guard bench: guard ${guard.recordsPerSecond.toFixed(1)} records/s (${(guard.recordsPerSecond / raw.recordsPerSecond).toFixed(3)} of raw); ${guard.stages}\n`,
+    )
     const benignAlerts = world.alerts.length
 
     process.stderr.write('guard bench: guard process replays the topic\n')
@@ -259,7 +263,20 @@ async function guardInProcess(world: GuardedBridge, records: number) {
   await runner.stop()
   await producer.disconnect()
   const seconds = (done - first) / 1000
-  return { recordsPerSecond: records / seconds, seconds }
+  return { recordsPerSecond: records / seconds, seconds, stages: await stageTimes(common.metrics.registry) }
+}
+
+/** Where the in-process guard's time went: total seconds and chunks per stage (bridge_guard_chunk_duration_seconds). */
+async function stageTimes(registry: Registry): Promise<string> {
+  const metric = await registry.getSingleMetric('bridge_guard_chunk_duration_seconds')?.get()
+  const of = (stage: string, suffix: string) =>
+    metric?.values.find(
+      (value) =>
+        value.labels.stage === stage && (value as { metricName?: string }).metricName?.endsWith(suffix),
+    )?.value ?? 0
+  return ['evidence', 'judge', 'publish']
+    .map((stage) => `${stage} ${of(stage, '_sum').toFixed(1)} s over ${of(stage, '_count')} chunks`)
+    .join(', ')
 }
 
 /** The guard as its own process replays the topic from scratch; its RSS as the replay goes. */

@@ -128,8 +128,10 @@ export async function gatherEvidence(
     entry.ids.add(fact.messageId)
     bySource.set(key, entry)
   }
+  // Asked now and awaited below, with everything else: the chunk waits for its slowest question,
+  // not for the source locks first and the calldata, quorums and balances after them.
   const answersBySource = new Map<string, EndpointAnswer[]>()
-  await Promise.all(
+  const sourcesAnswered = Promise.all(
     [...bySource].map(async ([key, { reader, gateway, from, ids }]) => {
       const all = [...ids]
       let merged: EndpointAnswer[] | undefined
@@ -195,13 +197,21 @@ export async function gatherEvidence(
 
   // Everything is asked at once and awaited in turn below: when one answer fails the chunk,
   // the others' failures must not surface later as unhandled rejections (they end the process).
-  for (const asked of [...transactions.values(), ...quorums.values(), ...changeTransactions.values()]) {
+  const vaultBalances = gatherVaultBalances(releases, index, readers)
+  for (const asked of [
+    sourcesAnswered,
+    vaultBalances,
+    ...transactions.values(),
+    ...quorums.values(),
+    ...changeTransactions.values(),
+  ]) {
     asked.catch(() => undefined)
   }
+  await sourcesAnswered
   const evidence: ChunkEvidence = {
     releases: new Map(),
     changes: new Map(),
-    vaultBalances: await gatherVaultBalances(releases, index, readers),
+    vaultBalances: await vaultBalances,
   }
   for (const fact of releases) {
     const bridge = index.bridgeOf(fact.envelope.chain, fact.gateway)

@@ -76,13 +76,16 @@ export async function recordFindings(
   findings: readonly Finding[],
   at: number,
   cooldownMs: (finding: Finding) => number,
+  /** Finding ids already recorded (knownFindings, for a chunk's findings at once); read here when absent. */
+  known?: Set<string>,
 ): Promise<Finding[]> {
   const { client } = outbox
+  const recordedIds = known ?? (await knownFindings(client, findings))
   const fresh: Finding[] = []
   for (const finding of findings) {
     const findingId = findingIdOf(finding)
-    const known = await client.query('SELECT 1 FROM bridge_findings WHERE finding_id = $1', [findingId])
-    if (known.rowCount) continue
+    if (recordedIds.has(findingId)) continue
+    recordedIds.add(findingId)
     const { rows } = await client.query<IncidentRow>(
       `SELECT alert_id, occurrences, active, revision, confirmed, severity, record FROM bridge_incidents
        WHERE detection = $1 AND scope = $2 AND NOT withdrawn AND last_at >= to_timestamp($3 / 1000.0)
@@ -168,6 +171,30 @@ export async function recordFindings(
     fresh.push(finding)
   }
   return fresh
+}
+
+/** Which of these findings are recorded already (by detection, subject and key): one query for a chunk's findings. */
+export async function knownFindings(client: PoolClient, findings: readonly Finding[]): Promise<Set<string>> {
+  if (findings.length === 0) return new Set()
+  const { rows } = await client.query<{ finding_id: string }>(
+    'SELECT finding_id FROM bridge_findings WHERE finding_id = ANY($1)',
+    [[...new Set(findings.map(findingIdOf))]],
+  )
+  return new Set(rows.map((row) => row.finding_id))
+}
+
+/** Which of these events have findings that confirmFindings would confirm: one query for a chunk. */
+export async function unconfirmedSubjects(
+  client: PoolClient,
+  eventIds: readonly string[],
+): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set()
+  const { rows } = await client.query<{ subject_event_id: string }>(
+    `SELECT DISTINCT subject_event_id FROM bridge_findings
+     WHERE subject_event_id = ANY($1) AND active AND NOT confirmed`,
+    [[...new Set(eventIds)]],
+  )
+  return new Set(rows.map((row) => row.subject_event_id))
 }
 
 /** The subject event is FINALIZED: its findings are confirmed, and each incident says so once. */

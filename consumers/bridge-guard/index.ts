@@ -10,8 +10,14 @@ import { createChainReaders } from '../../producers/chains/evm/bridge/chain-read
 import type { Finding } from './detections/finding.ts'
 import { type ChunkEvidence, gatherEvidence } from './evidence.ts'
 import { type BridgeFact, factOf } from './facts.ts'
-import { confirmFindings, recordFindings, withdrawFindings } from './incidents.ts'
-import { advanceFinality, judgeFact, retractFact } from './judge.ts'
+import {
+  confirmFindings,
+  knownFindings,
+  recordFindings,
+  unconfirmedSubjects,
+  withdrawFindings,
+} from './incidents.ts'
+import { advanceFinalities, judgeFacts, retractFact } from './judge.ts'
 import { createGuardMonitors } from './monitors.ts'
 import { createGuardOperations } from './operations.ts'
 import { publishAlerts } from './outbox.ts'
@@ -50,51 +56,97 @@ export function createGuardHandler(options: {
 
   const alertTopic = deps.bus.topics.alert.name
 
+  /**
+   * The chunk in order. A retraction is taken alone (it undoes what came before it); the events
+   * between retractions are judged together (judge.ts: each as if taken in one by one), with
+   * one statement per table for the judged set, the read model and the finality bookkeeping.
+   */
   const judgeChunk = async (
     facts: readonly BridgeFact[],
     client: PoolClient,
     evidence: ChunkEvidence,
     recorded: Finding[],
   ) => {
+    let run: BridgeFact[] = []
     for (const fact of facts) {
-      const { eventId, chain, finality } = fact.envelope
-      if (finality === 'RETRACTED') {
-        await withdrawFindings({ client, topic: alertTopic }, eventId)
-        const orphaned = await retractFact(client, fact, index)
-        recorded.push(
-          ...(await recordFindings(
-            { client, topic: alertTopic },
-            orphaned,
-            fact.envelope.observedAt,
-            cooldownOf,
-          )),
-        )
-        countMessage(fact, 'retracted')
+      if (fact.envelope.finality !== 'RETRACTED') {
+        run.push(fact)
         continue
       }
-      const { rowCount } = await client.query(
-        'INSERT INTO bridge_events_judged (event_id, chain) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-        [eventId, chain],
+      await judgeRun(run, client, evidence, recorded)
+      run = []
+      const { eventId } = fact.envelope
+      await withdrawFindings({ client, topic: alertTopic }, eventId)
+      const orphaned = await retractFact(client, fact, index)
+      recorded.push(
+        ...(await recordFindings(
+          { client, topic: alertTopic },
+          orphaned,
+          fact.envelope.observedAt,
+          cooldownOf,
+        )),
       )
-      if (rowCount) {
-        // Which copy of the event decided it: PENDING for a guard keeping up with the head.
-        const findings = (await judgeFact(client, fact, index, evidence)).map((finding) => ({
+      countMessage(fact, 'retracted')
+    }
+    await judgeRun(run, client, evidence, recorded)
+  }
+
+  const judgeRun = async (
+    facts: readonly BridgeFact[],
+    client: PoolClient,
+    evidence: ChunkEvidence,
+    recorded: Finding[],
+  ) => {
+    if (facts.length === 0) return
+    // The judged set: an event's first copy the guard has never judged is judged; every other
+    // copy (a later finality, a redelivery) only advances its finality.
+    const ids = [...new Map(facts.map((fact) => [fact.envelope.eventId, fact.envelope.chain]))]
+    const { rows } = await client.query<{ event_id: string }>(
+      `INSERT INTO bridge_events_judged (event_id, chain) SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [ids.map(([id]) => id), ids.map(([, chain]) => chain)],
+    )
+    const fresh = new Set(rows.map((row) => row.event_id))
+    const toJudge: BridgeFact[] = []
+    const judging = facts.map((fact) => {
+      const judge = fresh.delete(fact.envelope.eventId)
+      if (judge) toJudge.push(fact)
+      return judge
+    })
+    const judged = await judgeFacts(client, toJudge, index, evidence)
+    await advanceFinalities(
+      client,
+      facts.filter((_, i) => !judging[i]),
+    )
+
+    // Incidents, in the events' order: each event's findings, then its confirmation if FINALIZED.
+    const outbox = { client, topic: alertTopic }
+    const findingsOf = new Map(
+      toJudge.map((fact, i) => [
+        fact,
+        judged[i]!.map((finding) => ({
           ...finding,
-          details: { ...finding.details, judgedAt: finality },
-        }))
-        recorded.push(
-          ...(await recordFindings(
-            { client, topic: alertTopic },
-            findings,
-            fact.envelope.observedAt,
-            cooldownOf,
-          )),
-        )
+          // Which copy of the event decided it: PENDING for a guard keeping up with the head.
+          details: { ...finding.details, judgedAt: fact.envelope.finality },
+        })),
+      ]),
+    )
+    const all = [...findingsOf.values()].flat()
+    const known = await knownFindings(client, all)
+    const finalized = facts
+      .filter((fact) => fact.envelope.finality === 'FINALIZED')
+      .map((f) => f.envelope.eventId)
+    const toConfirm = await unconfirmedSubjects(client, finalized)
+    for (const fact of facts) {
+      const findings = findingsOf.get(fact)
+      if (findings) {
+        const raised = await recordFindings(outbox, findings, fact.envelope.observedAt, cooldownOf, known)
+        for (const finding of raised) toConfirm.add(finding.subject.eventId)
+        recorded.push(...raised)
         countMessage(fact, findings.length > 0 ? 'flagged' : 'clean')
-      } else {
-        await advanceFinality(client, fact)
       }
-      if (finality === 'FINALIZED') await confirmFindings({ client, topic: alertTopic }, eventId)
+      if (fact.envelope.finality === 'FINALIZED' && toConfirm.has(fact.envelope.eventId))
+        await confirmFindings(outbox, fact.envelope.eventId)
     }
   }
 

@@ -1,83 +1,218 @@
 import { type BridgeConfig, type GatewayIndex, kindOf } from '../../core/bridge/config.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './detections/finding.ts'
-import { recordFlow, unrecordFlow } from './detections/flow-limits.ts'
+import { recordFlows, unrecordFlow } from './detections/flow-limits.ts'
 import { checkGovernance } from './detections/governance.ts'
-import { recordGuardianActivity } from './detections/liveness.ts'
+import { recordGuardianActivities } from './detections/liveness.ts'
 import { checkLockValue } from './detections/lock-without-value.ts'
 import { checkConcentration, checkThreshold } from './detections/quorum-health.ts'
 import { releaseOrphaned, releaseWithoutSource } from './detections/release-without-source.ts'
-import { checkProof, checkReplay } from './detections/replay.ts'
+import { checkProof, checkReplay, type PriorRelease } from './detections/replay.ts'
 import { checkSignatures } from './detections/signatures.ts'
 import { confirmSource } from './detections/source-confirmation.ts'
 import type { ChunkEvidence } from './evidence.ts'
 import type { BridgeFact } from './facts.ts'
 
 /**
- * One bridge event, judged: the detections that apply to it run over the event, what the
- * chains said about it (./evidence.ts) and the guard's read model, and the read model takes
- * the event in. Runs inside the chunk's exactly-once transaction.
+ * A chunk's bridge events, judged: the detections that apply to each run over the event, what
+ * the chains said about it (./evidence.ts) and the guard's read model, and the read model takes
+ * the events in. Runs inside the chunk's exactly-once transaction.
+ *
+ * Each event is judged as if the events before it in the chunk had been taken in one by one
+ * and none after it (a lock and its release in one chunk; two releases of one message in one
+ * chunk are a replay), but the read model is read once for the chunk (prior releases and locks
+ * of its message ids, the flow buckets its windows cover), the events are judged in memory in
+ * order, and the chunk's rows are written in one statement per table.
  */
 type Fact<T extends BridgeFact['type']> = Extract<BridgeFact, { type: T }>
+type Prior = PriorRelease & { readonly observedAt: number }
 
 const at = (fact: BridgeFact) => fact.envelope.observedAt
+const byObservation = (a: Prior, b: Prior) =>
+  a.observedAt - b.observedAt || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
 
+/** One event, judged: the chunk path with a chunk of one. */
 export async function judgeFact(
   client: PoolClient,
   fact: BridgeFact,
   index: GatewayIndex,
   evidence: ChunkEvidence,
 ): Promise<Finding[]> {
-  const bridge = index.bridgeOf(fact.envelope.chain, fact.gateway)
-  if (!bridge) return [unknownGateway(fact)]
-  switch (fact.type) {
-    case 'lock':
-      return judgeLock(client, bridge, fact)
-    case 'release':
-      return judgeRelease(client, bridge, fact, evidence)
-    case 'configChange':
-      return judgeChange(bridge, fact, evidence)
-    case 'uninterpretable':
-      return [uninterpretable(bridge, fact, fact.reason)]
+  const [findings] = await judgeFacts(client, [fact], index, evidence)
+  return findings!
+}
+
+/**
+ * Judges `facts` (each event once: the caller passes the first copy of each event it has not
+ * judged before), in order; returns each one's findings, in the same order.
+ */
+export async function judgeFacts(
+  client: PoolClient,
+  facts: readonly BridgeFact[],
+  index: GatewayIndex,
+  evidence: ChunkEvidence,
+): Promise<Finding[][]> {
+  const bridges = facts.map((fact) => index.bridgeOf(fact.envelope.chain, fact.gateway))
+  const releaseIds = [
+    ...new Set(facts.flatMap((fact, i) => (fact.type === 'release' && bridges[i] ? [fact.messageId] : []))),
+  ]
+  // What the read model holds about the chunk's released messages, before the chunk.
+  const prior = new Map<string, Prior[]>()
+  const lockedAt = new Map<string, number>()
+  if (releaseIds.length > 0) {
+    const { rows: releases } = await client.query<Prior & { messageId: string }>(
+      `SELECT event_id AS "eventId", message_id AS "messageId", chain, tx_hash AS "txHash",
+         block_number::int AS "blockNumber", (extract(epoch FROM observed_at) * 1000)::float8 AS "observedAt"
+       FROM bridge_releases WHERE message_id = ANY($1) ORDER BY observed_at, event_id`,
+      [releaseIds],
+    )
+    for (const { messageId, ...release } of releases) {
+      const list = prior.get(messageId) ?? []
+      list.push(release)
+      prior.set(messageId, list)
+    }
+    const { rows: locks } = await client.query<{ messageId: string; locked: number }>(
+      `SELECT message_id AS "messageId", (extract(epoch FROM min(observed_at)) * 1000)::float8 AS locked
+       FROM bridge_locks WHERE message_id = ANY($1) GROUP BY message_id`,
+      [releaseIds],
+    )
+    for (const { messageId, locked } of locks) lockedAt.set(messageId, locked)
+  }
+
+  const lockRows: unknown[] = []
+  const releaseRows: unknown[] = []
+  const flows: { at: number; bridge: BridgeConfig; fact: Fact<'lock' | 'release'>; vaultBalance?: bigint }[] =
+    []
+  const guardians: Parameters<typeof recordGuardianActivities>[1][number][] = []
+  const findings = facts.map((fact, i): Finding[] => {
+    const bridge = bridges[i]
+    if (!bridge) return [unknownGateway(fact)]
+    switch (fact.type) {
+      case 'lock': {
+        lockRows.push(lockRow(bridge, fact))
+        const earliest = lockedAt.get(fact.messageId)
+        if (earliest === undefined || at(fact) < earliest) lockedAt.set(fact.messageId, at(fact))
+        flows.push({ at: i, bridge, fact })
+        return checkLockValue({ bridge, fact })
+      }
+      case 'release': {
+        const list = prior.get(fact.messageId) ?? []
+        const { findings, backed } = judgeRelease(bridge, fact, evidence, list)
+        list.push({
+          eventId: fact.envelope.eventId,
+          chain: fact.envelope.chain,
+          txHash: fact.envelope.txHash,
+          blockNumber: fact.envelope.blockNumber,
+          observedAt: at(fact),
+        })
+        list.sort(byObservation)
+        prior.set(fact.messageId, list)
+        releaseRows.push(releaseRow(bridge, fact, backed))
+        flows.push({ at: i, bridge, fact, vaultBalance: evidence.vaultBalances.get(fact.envelope.eventId) })
+        guardians.push({
+          bridge,
+          fact,
+          guardians: evidence.releases.get(fact.envelope.eventId)?.quorum?.guardians,
+          lockedAt: lockedAt.get(fact.messageId),
+        })
+        return findings
+      }
+      case 'configChange':
+        return judgeChange(bridge, fact, evidence)
+      case 'uninterpretable':
+        return [uninterpretable(bridge, fact, fact.reason)]
+      default:
+        return []
+    }
+  })
+
+  if (lockRows.length > 0) {
+    await client.query(
+      `INSERT INTO bridge_locks (event_id, message_id, bridge_id, chain, gateway, block_number, tx_hash, finality, mode,
+         token, amount, recipient, destination_chain, observed_at)
+       SELECT event_id, message_id, bridge_id, chain, gateway, block_number, tx_hash, finality, mode,
+         token, amount, recipient, destination_chain, to_timestamp(observed / 1000.0)
+       FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, message_id text, bridge_id text, chain text,
+         gateway text, block_number bigint, tx_hash text, finality text, mode text, token text, amount numeric,
+         recipient text, destination_chain text, observed numeric)
+       ON CONFLICT (event_id) DO UPDATE SET finality = EXCLUDED.finality`,
+      [JSON.stringify(lockRows)],
+    )
+  }
+  if (releaseRows.length > 0) {
+    await client.query(
+      `INSERT INTO bridge_releases (event_id, message_id, bridge_id, chain, gateway, block_number, tx_hash, finality, mode,
+         token, amount, recipient, source_chain, signers, threshold, backed, observed_at)
+       SELECT event_id, message_id, bridge_id, chain, gateway, block_number, tx_hash, finality, mode,
+         token, amount, recipient, source_chain, signers, threshold, backed, to_timestamp(observed / 1000.0)
+       FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, message_id text, bridge_id text, chain text,
+         gateway text, block_number bigint, tx_hash text, finality text, mode text, token text, amount numeric,
+         recipient text, source_chain text, signers text[], threshold integer, backed boolean, observed numeric)
+       ON CONFLICT (event_id) DO UPDATE SET finality = EXCLUDED.finality`,
+      [JSON.stringify(releaseRows)],
+    )
+  }
+  if (flows.length > 0) {
+    const flowFindings = await recordFlows(
+      client,
+      flows.map(({ bridge, fact, vaultBalance }) => ({ bridge, fact, vaultBalance })),
+    )
+    for (const [i, flow] of flows.entries()) findings[flow.at]!.push(...flowFindings[i]!)
+  }
+  await recordGuardianActivities(client, guardians)
+  return findings
+}
+
+function lockRow(bridge: BridgeConfig, fact: Fact<'lock'>) {
+  const { envelope, lock } = fact
+  return {
+    event_id: envelope.eventId,
+    message_id: fact.messageId,
+    bridge_id: bridge.id,
+    chain: envelope.chain,
+    gateway: lower(fact.gateway),
+    block_number: envelope.blockNumber,
+    tx_hash: envelope.txHash,
+    finality: envelope.finality,
+    mode: lock.mode,
+    token: lower(lock.token),
+    amount: fact.amount.toString(),
+    recipient: lower(lock.recipient),
+    destination_chain: lock.destinationChain,
+    observed: at(fact),
   }
 }
 
-async function judgeLock(client: PoolClient, bridge: BridgeConfig, fact: Fact<'lock'>): Promise<Finding[]> {
-  const { envelope, lock } = fact
-  await client.query(
-    `INSERT INTO bridge_locks (event_id, message_id, bridge_id, chain, gateway, block_number, tx_hash, finality, mode,
-       token, amount, recipient, destination_chain, observed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, to_timestamp($14 / 1000.0))
-     ON CONFLICT (event_id) DO UPDATE SET finality = EXCLUDED.finality`,
-    [
-      envelope.eventId,
-      fact.messageId,
-      bridge.id,
-      envelope.chain,
-      lower(fact.gateway),
-      envelope.blockNumber,
-      envelope.txHash,
-      envelope.finality,
-      lock.mode,
-      lower(lock.token),
-      fact.amount.toString(),
-      lower(lock.recipient),
-      lock.destinationChain,
-      at(fact),
-    ],
-  )
-  return [
-    ...checkLockValue({ bridge, fact }),
-    ...(await recordFlow(client, { bridge, fact, vaultBalance: undefined })),
-  ]
+function releaseRow(bridge: BridgeConfig, fact: Fact<'release'>, backed: boolean) {
+  const { envelope, release } = fact
+  return {
+    event_id: envelope.eventId,
+    message_id: fact.messageId,
+    bridge_id: bridge.id,
+    chain: envelope.chain,
+    gateway: lower(fact.gateway),
+    block_number: envelope.blockNumber,
+    tx_hash: envelope.txHash,
+    finality: envelope.finality,
+    mode: release.mode,
+    token: lower(release.token),
+    amount: fact.amount.toString(),
+    recipient: lower(release.recipient),
+    source_chain: release.sourceChain,
+    signers: release.signers.map(lower),
+    threshold: release.threshold,
+    backed,
+    observed: at(fact),
+  }
 }
 
-async function judgeRelease(
-  client: PoolClient,
+/** A release against what the chains said about it and the releases of its message before it. */
+function judgeRelease(
   bridge: BridgeConfig,
   fact: Fact<'release'>,
   evidence: ChunkEvidence,
-): Promise<Finding[]> {
+  prior: readonly PriorRelease[],
+): { findings: Finding[]; backed: boolean } {
   const { envelope, release } = fact
   const seen = evidence.releases.get(envelope.eventId)
   const findings: Finding[] = []
@@ -112,51 +247,19 @@ async function judgeRelease(
     if (quorum) findings.push(...checkConcentration({ bridge, fact, ...quorum }))
   }
   findings.push(...checkProof({ bridge, fact }))
-  const { rows: prior } = await client.query<{
-    eventId: string
-    chain: string
-    txHash: string
-    blockNumber: number
-  }>(
-    `SELECT event_id AS "eventId", chain, tx_hash AS "txHash", block_number::int AS "blockNumber"
-     FROM bridge_releases WHERE message_id = $1 ORDER BY observed_at, event_id`,
-    [fact.messageId],
-  )
-  findings.push(...checkReplay({ bridge, fact, prior }))
-  await client.query(
-    `INSERT INTO bridge_releases (event_id, message_id, bridge_id, chain, gateway, block_number, tx_hash, finality, mode,
-       token, amount, recipient, source_chain, signers, threshold, backed, observed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, to_timestamp($17 / 1000.0))
-     ON CONFLICT (event_id) DO UPDATE SET finality = EXCLUDED.finality`,
-    [
-      envelope.eventId,
-      fact.messageId,
-      bridge.id,
-      envelope.chain,
-      lower(fact.gateway),
-      envelope.blockNumber,
-      envelope.txHash,
-      envelope.finality,
-      release.mode,
-      lower(release.token),
-      fact.amount.toString(),
-      lower(release.recipient),
-      release.sourceChain,
-      release.signers.map(lower),
-      release.threshold,
-      source?.verdict.verdict === 'backed',
-      at(fact),
-    ],
-  )
   findings.push(
-    ...(await recordFlow(client, {
+    ...checkReplay({
       bridge,
       fact,
-      vaultBalance: evidence.vaultBalances.get(envelope.eventId),
-    })),
+      prior: prior.map(({ eventId, chain, txHash, blockNumber }) => ({
+        eventId,
+        chain,
+        txHash,
+        blockNumber,
+      })),
+    }),
   )
-  await recordGuardianActivity(client, { bridge, fact, guardians: seen?.quorum?.guardians })
-  return findings
+  return { findings, backed: source?.verdict.verdict === 'backed' }
 }
 
 function judgeChange(bridge: BridgeConfig, fact: Fact<'configChange'>, evidence: ChunkEvidence): Finding[] {
@@ -234,13 +337,30 @@ export async function retractFact(
 
 /** The guard's finality bookkeeping for an event it has already judged. */
 export async function advanceFinality(client: PoolClient, fact: BridgeFact): Promise<void> {
-  const table =
-    fact.type === 'lock' ? 'bridge_locks' : fact.type === 'release' ? 'bridge_releases' : undefined
-  if (table) {
-    await client.query(`UPDATE ${table} SET finality = $2 WHERE event_id = $1`, [
-      fact.envelope.eventId,
-      fact.envelope.finality,
-    ])
+  await advanceFinalities(client, [fact])
+}
+
+/**
+ * The same for a chunk's copies of events judged before: each row takes the finality of its
+ * event's last copy in the chunk, one statement per table.
+ */
+export async function advanceFinalities(client: PoolClient, facts: readonly BridgeFact[]): Promise<void> {
+  for (const [type, table] of [
+    ['lock', 'bridge_locks'],
+    ['release', 'bridge_releases'],
+  ] as const) {
+    const last = new Map(
+      facts
+        .filter((fact) => fact.type === type)
+        .map((fact) => [fact.envelope.eventId, fact.envelope.finality] as const)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    )
+    if (last.size === 0) continue
+    await client.query(
+      `UPDATE ${table} t SET finality = v.finality FROM unnest($1::text[], $2::text[]) AS v(event_id, finality)
+       WHERE t.event_id = v.event_id`,
+      [[...last.keys()], [...last.values()]],
+    )
   }
 }
 

@@ -160,34 +160,152 @@ export async function recordFlow(
     readonly vaultBalance: bigint | undefined
   },
 ): Promise<Finding[]> {
-  const { bridge, fact } = options
-  const chain = fact.envelope.chain
-  const token = bridge.tokens.find(
-    (candidate) => lower(candidate.addresses[chain] ?? '') === lower(tokenAddressOf(fact)),
+  const [findings] = await recordFlows(client, [options])
+  return findings!
+}
+
+const MINUTE_MS = 60_000
+/** date_trunc('minute', …) of an observation time in ms (UTC minutes: every zone offset is whole minutes). */
+const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS
+const OUTBOUND = ['MINT', 'UNLOCK']
+const INBOUND = ['LOCK', 'BURN']
+
+/**
+ * A chunk's locks and releases into the buckets, in order, each judged against the limits as
+ * if taken in one by one (recordFlow): the buckets every event's windows read are loaded in one
+ * query, each event adds its amount to its minute and sums its windows in memory — so it sees
+ * the events before it in the chunk and none after — and the chunk's additions are written in
+ * one upsert. Returns each entry's findings, in the entries' order.
+ */
+export async function recordFlows(
+  client: PoolClient,
+  entries: readonly {
+    readonly bridge: BridgeConfig
+    readonly fact: FlowFact
+    readonly vaultBalance: bigint | undefined
+  }[],
+): Promise<Finding[][]> {
+  interface Group {
+    readonly bridgeId: string
+    readonly chain: string
+    readonly token: string
+    from: number
+    to: number
+    /** minute → direction → amount */
+    readonly buckets: Map<number, Map<string, bigint>>
+  }
+  const groups = new Map<string, Group>()
+  const resolved = entries.map((entry) => {
+    const { bridge, fact } = entry
+    const chain = fact.envelope.chain
+    const token = bridge.tokens.find(
+      (candidate) => lower(candidate.addresses[chain] ?? '') === lower(tokenAddressOf(fact)),
+    )
+    // A token the bridge does not carry is lock-without-value's finding, not a flow.
+    if (!token) return undefined
+    const limits = limitsOf(token, chain)
+    const tokenAddress = lower(tokenAddressOf(fact))
+    const minute = minuteOf(fact.envelope.observedAt)
+    const key = `${bridge.id}\u0000${chain}\u0000${tokenAddress}`
+    const group = groups.get(key) ?? {
+      bridgeId: bridge.id,
+      chain,
+      token: tokenAddress,
+      from: Number.POSITIVE_INFINITY,
+      to: Number.NEGATIVE_INFINITY,
+      buckets: new Map(),
+    }
+    groups.set(key, group)
+    group.from = Math.min(group.from, minute - Math.max(DAY_MS, limits.drainWindowMs))
+    group.to = Math.max(group.to, minute)
+    return { entry, token, limits, minute, group }
+  })
+  if (groups.size === 0) return entries.map(() => [])
+
+  const list = [...groups.values()]
+  const { rows } = await client.query<{ g: number; minute: number; direction: string; amount: string }>(
+    `SELECT k.g, (extract(epoch FROM b.bucket) * 1000)::float8 AS minute, b.direction, b.amount::text AS amount
+     FROM jsonb_to_recordset($1::jsonb) AS k(g int, bridge_id text, chain text, token text, from_ms numeric, to_ms numeric)
+     JOIN bridge_flow_buckets b ON b.bridge_id = k.bridge_id AND b.chain = k.chain AND b.token = k.token
+       AND b.bucket > to_timestamp(k.from_ms / 1000.0) AND b.bucket <= to_timestamp(k.to_ms / 1000.0)`,
+    [
+      JSON.stringify(
+        list.map((group, g) => ({
+          g,
+          bridge_id: group.bridgeId,
+          chain: group.chain,
+          token: group.token,
+          from_ms: group.from,
+          to_ms: group.to,
+        })),
+      ),
+    ],
   )
-  // A token the bridge does not carry is lock-without-value's finding, not a flow.
-  if (!token) return []
-  const limits = limitsOf(token, chain)
-  const tokenAddress = lower(tokenAddressOf(fact))
-  const at = fact.envelope.observedAt
+  const add = (group: Group, minute: number, direction: string, amount: bigint) => {
+    const directions = group.buckets.get(minute) ?? new Map<string, bigint>()
+    group.buckets.set(minute, directions)
+    directions.set(direction, (directions.get(direction) ?? 0n) + amount)
+  }
+  for (const row of rows) add(list[row.g]!, row.minute, row.direction, BigInt(row.amount))
+
+  const written = new Map<
+    string,
+    { group: Group; direction: string; minute: number; amount: bigint; transfers: number }
+  >()
+  const findings = resolved.map((item) => {
+    if (!item) return []
+    const { entry, token, limits, minute, group } = item
+    const { bridge, fact } = entry
+    const direction = modeOf(fact)
+    add(group, minute, direction, fact.amount)
+    const key = `${group.bridgeId}\u0000${group.chain}\u0000${group.token}\u0000${direction}\u0000${minute}`
+    const write = written.get(key) ?? { group, direction, minute, amount: 0n, transfers: 0 }
+    write.amount += fact.amount
+    write.transfers += 1
+    written.set(key, write)
+    const same = fact.type === 'release' ? OUTBOUND : INBOUND
+    let day = 0n
+    let unlockedInWindow = 0n
+    for (const [bucket, directions] of group.buckets) {
+      if (bucket > minute) continue
+      if (bucket > minute - DAY_MS) for (const d of same) day += directions.get(d) ?? 0n
+      if (bucket > minute - limits.drainWindowMs) unlockedInWindow += directions.get('UNLOCK') ?? 0n
+    }
+    return checkFlow({
+      bridge,
+      token,
+      fact,
+      totals: { day, unlockedInWindow },
+      vaultBalance: entry.vaultBalance,
+    })
+  })
+
   await client.query(
     `INSERT INTO bridge_flow_buckets (bridge_id, chain, token, direction, bucket, amount, transfers)
-     VALUES ($1, $2, $3, $4, date_trunc('minute', to_timestamp($5 / 1000.0)), $6, 1)
+     SELECT bridge_id, chain, token, direction, to_timestamp(minute / 1000.0), amount, transfers
+     FROM jsonb_to_recordset($1::jsonb)
+       AS w(bridge_id text, chain text, token text, direction text, minute numeric, amount numeric, transfers int)
      ON CONFLICT (bridge_id, chain, token, direction, bucket)
-     DO UPDATE SET amount = bridge_flow_buckets.amount + EXCLUDED.amount, transfers = bridge_flow_buckets.transfers + 1`,
-    [bridge.id, chain, tokenAddress, modeOf(fact), at, fact.amount.toString()],
+     DO UPDATE SET amount = bridge_flow_buckets.amount + EXCLUDED.amount,
+       transfers = bridge_flow_buckets.transfers + EXCLUDED.transfers`,
+    [
+      JSON.stringify(
+        // In key order: concurrent chunks (other partitions) upsert the same buckets without deadlocking.
+        [...written]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([, write]) => ({
+            bridge_id: write.group.bridgeId,
+            chain: write.group.chain,
+            token: write.group.token,
+            direction: write.direction,
+            minute: write.minute,
+            amount: write.amount.toString(),
+            transfers: write.transfers,
+          })),
+      ),
+    ],
   )
-  const same = fact.type === 'release' ? ['MINT', 'UNLOCK'] : ['LOCK', 'BURN']
-  const { rows } = await client.query<{ day: string; unlocked: string }>(
-    `SELECT coalesce(sum(amount) FILTER (WHERE direction = ANY($4) AND bucket > now_minute - interval '1 day'), 0)::text AS day,
-       coalesce(sum(amount) FILTER (WHERE direction = 'UNLOCK' AND bucket > now_minute - $5 * interval '1 millisecond'), 0)::text AS unlocked
-     FROM bridge_flow_buckets, (SELECT date_trunc('minute', to_timestamp($6 / 1000.0)) AS now_minute) t
-     WHERE bridge_id = $1 AND chain = $2 AND token = $3 AND bucket <= now_minute
-       AND bucket > now_minute - greatest(interval '1 day', $5 * interval '1 millisecond')`,
-    [bridge.id, chain, tokenAddress, same, limits.drainWindowMs, at],
-  )
-  const totals = { day: BigInt(rows[0]!.day), unlockedInWindow: BigInt(rows[0]!.unlocked) }
-  return checkFlow({ bridge, token, fact, totals, vaultBalance: options.vaultBalance })
+  return findings
 }
 
 /** A retracted lock or release leaves the buckets (call before its read-model row is deleted). */

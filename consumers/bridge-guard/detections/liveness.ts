@@ -126,41 +126,93 @@ export async function recordGuardianActivity(
     readonly guardians: readonly string[] | undefined
   },
 ): Promise<void> {
-  const { bridge, fact, guardians } = options
+  const { fact, guardians } = options
   if (!guardians || guardians.length === 0) return
-  const signers = new Set(fact.release.signers.map(lower))
   const { rows } = await client.query<{ locked: number | null }>(
     `SELECT (extract(epoch FROM min(observed_at)) * 1000)::float8 AS locked FROM bridge_locks WHERE message_id = $1`,
     [fact.messageId],
   )
-  const locked = rows[0]?.locked
-  const latency =
-    locked === null || locked === undefined ? null : Math.max(fact.envelope.observedAt - locked, 0)
-  const members = [...new Set(guardians.map(lower))]
+  await recordGuardianActivities(client, [{ ...options, lockedAt: rows[0]?.locked ?? undefined }])
+}
+
+/**
+ * A chunk's releases into bridge_guardian_activity in one upsert, as recordGuardianActivity
+ * would take them one by one. `lockedAt`: when the release's message was first locked (the
+ * earliest of its locks in bridge_locks and earlier in the chunk), for the signing latency.
+ */
+export async function recordGuardianActivities(
+  client: PoolClient,
+  entries: readonly {
+    readonly bridge: BridgeConfig
+    readonly fact: ReleaseFact
+    readonly guardians: readonly string[] | undefined
+    readonly lockedAt: number | undefined
+  }[],
+): Promise<void> {
+  const rows = new Map<
+    string,
+    {
+      gateway: string
+      chain: string
+      guardian: string
+      operator: string | null
+      signed: number
+      eligible: number
+      latency_total: number
+      latency_samples: number
+      last_signed: number | null
+    }
+  >()
+  for (const { bridge, fact, guardians, lockedAt } of entries) {
+    if (!guardians || guardians.length === 0) continue
+    const signers = new Set(fact.release.signers.map(lower))
+    const latency = lockedAt === undefined ? null : Math.max(fact.envelope.observedAt - lockedAt, 0)
+    const gateway = lower(fact.gateway)
+    const chain = fact.envelope.chain
+    for (const guardian of new Set(guardians.map(lower))) {
+      const key = `${chain}\u0000${gateway}\u0000${guardian}`
+      const row = rows.get(key) ?? {
+        gateway,
+        chain,
+        guardian,
+        operator: null,
+        signed: 0,
+        eligible: 0,
+        latency_total: 0,
+        latency_samples: 0,
+        last_signed: null,
+      }
+      rows.set(key, row)
+      const signed = signers.has(guardian)
+      row.operator = operatorOf(bridge, guardian)
+      row.eligible += 1
+      if (signed) {
+        row.signed += 1
+        if (latency !== null) {
+          row.latency_total += latency
+          row.latency_samples += 1
+        }
+        row.last_signed = Math.max(row.last_signed ?? fact.envelope.observedAt, fact.envelope.observedAt)
+      }
+    }
+  }
+  if (rows.size === 0) return
   await client.query(
     `INSERT INTO bridge_guardian_activity AS a (gateway, chain, guardian, operator, signed, eligible,
        latency_ms_total, latency_samples, last_signed_at)
-     SELECT $1, $2, g.guardian, g.operator, g.signed::int, 1,
-       CASE WHEN g.signed AND $5::float8 IS NOT NULL THEN $5::float8 ELSE 0 END,
-       CASE WHEN g.signed AND $5::float8 IS NOT NULL THEN 1 ELSE 0 END,
-       CASE WHEN g.signed THEN to_timestamp($6 / 1000.0) END
-     FROM unnest($3::text[], $4::text[], $7::boolean[]) AS g(guardian, operator, signed)
+     SELECT g.gateway, g.chain, g.guardian, g.operator, g.signed, g.eligible, g.latency_total, g.latency_samples,
+       to_timestamp(g.last_signed / 1000.0)
+     FROM jsonb_to_recordset($1::jsonb) AS g(gateway text, chain text, guardian text, operator text, signed bigint,
+       eligible bigint, latency_total float8, latency_samples bigint, last_signed numeric)
      ON CONFLICT (chain, gateway, guardian) DO UPDATE SET
        operator = EXCLUDED.operator,
        signed = a.signed + EXCLUDED.signed,
-       eligible = a.eligible + 1,
+       eligible = a.eligible + EXCLUDED.eligible,
        latency_ms_total = a.latency_ms_total + EXCLUDED.latency_ms_total,
        latency_samples = a.latency_samples + EXCLUDED.latency_samples,
        last_signed_at = greatest(a.last_signed_at, EXCLUDED.last_signed_at)`,
-    [
-      lower(fact.gateway),
-      fact.envelope.chain,
-      members,
-      members.map((guardian) => operatorOf(bridge, guardian)),
-      latency,
-      fact.envelope.observedAt,
-      members.map((guardian) => signers.has(guardian)),
-    ],
+    // In key order: concurrent chunks (other partitions) upsert the same guardians without deadlocking.
+    [JSON.stringify([...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row))],
   )
 }
 
