@@ -74,7 +74,7 @@ export async function startBridgeWorld(
     configFile: writeEvmConfig([entry(a), entry(b)]),
     chains: [a.chain, b.chain],
   })
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 60_000, 'listener ready')
+  await eventually(async () => ((await listener.ready()) ? true : undefined), 180_000, 'listener ready')
   const proxies = await Promise.all(
     [a, b].map((chain) => startTcpProxy({ host: '127.0.0.1', port: Number(new URL(chain.url).port) })),
   )
@@ -388,7 +388,7 @@ export async function startGuardedBridge(options: {
     configFile: writeEvmConfig([entry(bridge.home), entry(bridge.remote)]),
     chains: [home.chain, remote.chain],
   })
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 60_000, 'listener ready')
+  await eventually(async () => ((await listener.ready()) ? true : undefined), 180_000, 'listener ready')
   const proxies = await Promise.all(
     [home, remote].map((chain) =>
       startTcpProxy({ host: '127.0.0.1', port: Number(new URL(chain.url).port) }),

@@ -79,7 +79,7 @@ export async function startNullifierWorld(options: { blockTime?: number } = {}):
     configFile,
     chains: [a.chain, b.chain],
   })
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 60_000, 'listener ready')
+  await eventually(async () => ((await listener.ready()) ? true : undefined), 180_000, 'listener ready')
   const alerts = await collect<Alert>(testBus, testBus.bus.topics.alert.name)
   const outcomes = await collect<NullifierPropagation>(testBus, testBus.bus.topics.propagation.name)
   const consumers: ConsumerProcess[] = []
