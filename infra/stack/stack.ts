@@ -20,6 +20,7 @@ import { tailLog } from './process.ts'
 import { registryService } from './registry.ts'
 import type { ChainNode, Progress, StackContext, StackService } from './service.ts'
 import { devnetRpcUrl, LOCAL_DEVNET, starknetDevnetService } from './starknet-devnet.ts'
+import { wasmdNode } from './wasmd.ts'
 
 /**
  * The local nodes of the non-EVM families (the anvils are prepared together, below). One
@@ -28,6 +29,7 @@ import { devnetRpcUrl, LOCAL_DEVNET, starknetDevnetService } from './starknet-de
 const CHAIN_NODES: readonly ChainNode[] = [
   { service: starknetDevnetService, prepare: deployOnDevnet },
   chopsticksNode,
+  wasmdNode,
 ]
 
 /** In start order: the registry keeps its schemas in Postgres; the local chains last. */

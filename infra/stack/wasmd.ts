@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import {
   COSMOS_DEV_ACCOUNT,
@@ -159,7 +159,9 @@ export async function initWasmdHome(
     configureWasmd(options)
     return 'kept'
   }
-  mkdirSync(options.home, { recursive: true })
+  // A home left half-initialised (a crash during init) holds no chain yet: start it afresh.
+  rmSync(options.home, { recursive: true, force: true })
+  mkdirSync(options.home, { recursive: true, mode: 0o700 })
   const env = wasmdEnv(binary)
   const run = (...args: string[]) =>
     execFileSync(binary, [...args, '--home', options.home], {

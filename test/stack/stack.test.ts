@@ -25,6 +25,7 @@ describe('local stack', () => {
       'anvil-b',
       'starknet-devnet',
       'chopsticks',
+      'wasmd',
     ])
       expect(up.stderr).toContain(`${service}: already running`)
     expect(up.stderr).toContain('anvil-a: contracts already deployed')
@@ -39,6 +40,7 @@ describe('local stack', () => {
       ['anvil-b', 'healthy'],
       ['starknet-devnet', 'healthy'],
       ['chopsticks', 'healthy'],
+      ['wasmd', 'healthy'],
     ])
   })
 
