@@ -122,7 +122,7 @@ describe('nullifiers across Cosmos and EVM', () => {
     await anvil.mine(4)
     consumer = await startConsumer()
     const alertsFor = () => alerts.filter((alert) => alert.value.details.nullifier === nullifier.toString())
-    const alert = await eventually(async () => alertsFor()[0], 90_000, 'double-use alert')
+    const alert = await eventually(async () => alertsFor()[0], 180_000, 'double-use alert')
     expect(alert.value).toMatchObject({ kind: 'DOUBLE_NULLIFIER_USE', severity: 'CRITICAL' })
     expect(new Set(alert.value.evidence.map((item) => item.chain))).toEqual(
       new Set([anvil.chain, node.chain]),
@@ -134,7 +134,7 @@ describe('nullifiers across Cosmos and EVM', () => {
     expect(alert.value.summary).toContain(anvil.chain)
     await new Promise((resolve) => setTimeout(resolve, 3_000))
     expect(alertsFor()).toHaveLength(1)
-  }, 180_000)
+  }, 300_000)
 
   test('behavior: a use on Cosmos is registered on the anvil, which then refuses it', async () => {
     const nullifier = 8_000_002n
