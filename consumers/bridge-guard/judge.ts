@@ -31,17 +31,6 @@ const at = (fact: BridgeFact) => fact.envelope.observedAt
 const byObservation = (a: Prior, b: Prior) =>
   a.observedAt - b.observedAt || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
 
-/** One event, judged: the chunk path with a chunk of one. */
-export async function judgeFact(
-  client: PoolClient,
-  fact: BridgeFact,
-  index: GatewayIndex,
-  evidence: ChunkEvidence,
-): Promise<Finding[]> {
-  const [findings] = await judgeFacts(client, [fact], index, evidence)
-  return findings!
-}
-
 /**
  * Judges `facts` (each event once: the caller passes the first copy of each event it has not
  * judged before), in order; returns each one's findings, in the same order.
@@ -335,13 +324,8 @@ export async function retractFact(
   return findings
 }
 
-/** The guard's finality bookkeeping for an event it has already judged. */
-export async function advanceFinality(client: PoolClient, fact: BridgeFact): Promise<void> {
-  await advanceFinalities(client, [fact])
-}
-
 /**
- * The same for a chunk's copies of events judged before: each row takes the finality of its
+ * The guard's finality bookkeeping for a chunk's copies of events judged before: each row takes the finality of its
  * event's last copy in the chunk, one statement per table.
  */
 export async function advanceFinalities(client: PoolClient, facts: readonly BridgeFact[]): Promise<void> {

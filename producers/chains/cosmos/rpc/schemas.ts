@@ -30,7 +30,6 @@ export const statusSchema = z.object({
     catching_up: z.boolean(),
   }),
 })
-export type CometStatus = z.infer<typeof statusSchema>
 
 export const blockMetaSchema = z.object({
   block_id: z.object({ hash }),
