@@ -27,11 +27,13 @@ import {
 
 /**
  * Nullifier propagation across the two families through the real `veridis consume
- * nullifiers`: an anvil and a starknet-devnet of this file's own, both listeners, the consumer
- * writing with the EVM relayer (anvil account 8) and the StarkNet relayer (devnet account 8).
+ * nullifiers`: two anvils and a starknet-devnet of this file's own, both listeners, the
+ * consumer writing with the EVM relayer (anvil account 8) and the StarkNet relayer (devnet
+ * account 8).
  */
 let testBus: TestBus
 let anvil: TestChain
+let anvilB: TestChain
 let devnet: TestDevnet
 let evmListener: ListenerProcess
 let starknetListener: ListenerProcess
@@ -42,13 +44,13 @@ const scope = BigInt(randomInt(1, 2 ** 47))
 
 beforeAll(async () => {
   testBus = await openTestBus()
-  ;[anvil, devnet] = await Promise.all([startTestChain(), startTestDevnet()])
-  const evmConfig = writeEvmConfig([chainEntry(anvil)])
+  ;[anvil, anvilB, devnet] = await Promise.all([startTestChain(), startTestChain(), startTestDevnet()])
+  const evmConfig = writeEvmConfig([chainEntry(anvil), chainEntry(anvilB)])
   const starknetConfig = writeStarknetConfig([devnetEntry(devnet)])
   evmListener = await startListener({
     namespace: testBus.namespace,
     configFile: evmConfig,
-    chains: [anvil.chain],
+    chains: [anvil.chain, anvilB.chain],
   })
   starknetListener = await startStarknetListener({
     namespace: testBus.namespace,
@@ -59,7 +61,7 @@ beforeAll(async () => {
   const env = {
     VERIDIS_EVM_CONFIG: evmConfig,
     VERIDIS_STARKNET_CONFIG: starknetConfig,
-    VERIDIS_RELAYER_CHAINS: `${anvil.chain},${devnet.chain}`,
+    VERIDIS_RELAYER_CHAINS: `${anvil.chain},${anvilB.chain},${devnet.chain}`,
     VERIDIS_RELAYER_STARKNET_ACCOUNT: relayer.address,
     VERIDIS_RELAYER_STARKNET_PRIVATE_KEY: relayer.privateKey,
   }
@@ -90,7 +92,7 @@ afterAll(async () => {
   await evmListener?.kill('SIGKILL')
   await starknetListener?.kill('SIGKILL')
   await stopAlerts?.()
-  await Promise.all([anvil?.stop(), devnet?.stop()])
+  await Promise.all([anvil?.stop(), anvilB?.stop(), devnet?.stop()])
   if (testBus) {
     for (const table of [
       'nullifier_propagations',
@@ -100,16 +102,16 @@ afterAll(async () => {
     ]) {
       await testBus.pool.query(`DELETE FROM ${table} WHERE scope = $1`, [scope.toString()])
     }
-    await cleanListenerRows(testBus, [anvil?.chain, devnet?.chain].filter(Boolean) as string[])
+    await cleanListenerRows(testBus, [anvil?.chain, anvilB?.chain, devnet?.chain].filter(Boolean) as string[])
     await testBus.close()
   }
 })
 
-const evmRegistry = (signer = DEV_ACCOUNT.protocol) =>
+const evmRegistry = (chain = anvil, signer = DEV_ACCOUNT.protocol) =>
   new Contract(
-    anvil.deployment.contracts.NullifierRegistry,
+    chain.deployment.contracts.NullifierRegistry,
     loadArtifact('NullifierRegistry').abi as InterfaceAbi,
-    anvil.signer(signer),
+    chain.signer(signer),
   )
 const useOnAnvil = async (nullifier: bigint) =>
   (await (await evmRegistry().getFunction('recordUse')(scope, nullifier, 9n)).wait())!
@@ -131,8 +133,8 @@ const usedOnDevnet = async (nullifier: bigint) => {
   })
   return BigInt(flag ?? 0) === 1n
 }
-const usedOnAnvil = async (nullifier: bigint) =>
-  (await evmRegistry().getFunction('isUsed')(scope, nullifier)) as boolean
+const usedOnAnvil = async (nullifier: bigint, chain = anvil) =>
+  (await evmRegistry(chain).getFunction('isUsed')(scope, nullifier)) as boolean
 
 describe('nullifiers across EVM and StarkNet', () => {
   test('behavior: used on both before propagation → exactly one double-use alert naming both chains', async () => {
@@ -156,18 +158,20 @@ describe('nullifiers across EVM and StarkNet', () => {
     expect(alertsFor()).toHaveLength(1)
   }, 180_000)
 
-  test('behavior: a use on StarkNet is registered on the anvil, which then refuses it', async () => {
+  test('behavior: a use on StarkNet is registered on both anvils, which then refuse it', async () => {
     const nullifier = 7_000_002n
     await useOnDevnet(nullifier)
-    await eventually(
-      async () => ((await usedOnAnvil(nullifier)) ? true : undefined),
-      90_000,
-      'relayed to the anvil',
-    )
-    // Refused by the registry (a call, so no nonce is spent on a transaction that reverts).
-    await expect(evmRegistry().getFunction('recordUse').staticCall(scope, nullifier, 9n)).rejects.toThrow(
-      /NullifierAlreadyUsed|reverted/,
-    )
+    for (const chain of [anvil, anvilB]) {
+      await eventually(
+        async () => ((await usedOnAnvil(nullifier, chain)) ? true : undefined),
+        90_000,
+        `relayed to ${chain.chain}`,
+      )
+      // Refused by the registry (a call, so no nonce is spent on a transaction that reverts).
+      await expect(
+        evmRegistry(chain).getFunction('recordUse').staticCall(scope, nullifier, 9n),
+      ).rejects.toThrow(/NullifierAlreadyUsed|reverted/)
+    }
   }, 120_000)
 
   test('behavior: a use on the anvil is registered on StarkNet, where a second use is refused on-chain', async () => {
