@@ -66,7 +66,7 @@ describe('propagation writers', () => {
       ),
     )
     expect(problems).toEqual([
-      'VERIDIS_RELAYER_CHAINS: cosmos:cosmoshub-4: no propagation writer for the cosmos family yet',
+      'VERIDIS_RELAYER_CHAINS: no RPC URLs for cosmos:cosmoshub-4; set VERIDIS_COSMOS_RPC_URLS_COSMOSHUB_4 or rpcUrls in VERIDIS_COSMOS_CONFIG',
       'VERIDIS_RELAYER_CHAINS: no RPC URLs for starknet:SN_MAIN; set VERIDIS_STARKNET_RPC_URLS_SN_MAIN or rpcUrls in VERIDIS_STARKNET_CONFIG',
       'VERIDIS_RELAYER_CHAINS: eip155:424242 is not a configured EVM chain (VERIDIS_EVM_CONFIG)',
     ])
