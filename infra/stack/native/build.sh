@@ -4,17 +4,26 @@
 # on two cores, so a finished build is reused by every later `up` and CI run. Runs at the
 # lowest CPU priority so it can build in the background while the stack and tests run.
 #
-#   infra/stack/native/build.sh starknet-devnet|wasmd|solana-test-validator
+#   infra/stack/native/build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform
+#
+# compose-check (infra/compose-check: compose-go's loader) and kubeconform are the manifest
+# validators `npm test` runs (test/ops/); they build in about 20 s each.
 #
 # Prints the binary's path on success. A second caller while a build runs waits for it.
 set -euo pipefail
-name="${1:?usage: build.sh starknet-devnet|wasmd|solana-test-validator}"
+name="${1:?usage: build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform}"
 cache="${VERIDIS_CACHE:-$HOME/.cache/veridis}/native"
 
 case "$name" in
   starknet-devnet) version=0.10.1 ;;
   wasmd) version=v0.70.3 ;;
   solana-test-validator) version=3.1.12 ;;
+  # compose-go is pinned in infra/compose-check/go.mod; a change to the wrapper builds anew.
+  compose-check)
+    src="$(dirname "$0")/../../compose-check"
+    version="compose-go-v2.16.2-$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-12)"
+    ;;
+  kubeconform) version=v0.8.0 ;;
   *) echo "build.sh: unknown node '$name'" >&2; exit 64 ;;
 esac
 dir="$cache/$name-$version"
@@ -38,6 +47,15 @@ case "$name" in
     fi
     nice -n 19 cargo install agave-validator --version "$version" --locked --bin solana-test-validator \
       --root "$dir.partial" --target-dir "$cache/cargo-target" >&2
+    ;;
+  compose-check)
+    export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
+    mkdir -p "$dir.partial/bin"
+    (cd "$src" && nice -n 15 go build -buildvcs=false -o "$dir.partial/bin/compose-check" .) >&2
+    ;;
+  kubeconform)
+    export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
+    GOBIN="$dir.partial/bin" nice -n 15 go install "github.com/yannh/kubeconform/cmd/kubeconform@$version" >&2
     ;;
   wasmd)
     export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
