@@ -9,6 +9,7 @@ import { registerConsumeCommand } from './commands/consume.ts'
 import { registerContractsCommand } from './commands/contracts.ts'
 import { registerDownCommand } from './commands/down.ts'
 import { registerGatewayCommand } from './commands/gateway.ts'
+import { registerK8sCommand } from './commands/k8s.ts'
 import { registerLagCommand } from './commands/lag.ts'
 import { registerListenCommand } from './commands/listen.ts'
 import { registerMigrateCommand } from './commands/migrate.ts'
@@ -44,6 +45,7 @@ for (const register of [
   registerApiKeyCommand,
   registerLagCommand,
   registerBenchCommand,
+  registerK8sCommand,
   registerTestCommand,
 ]) {
   register(program)

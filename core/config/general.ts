@@ -13,6 +13,8 @@ export const generalVariables = {
     .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'must be lower-case letters, digits and dashes (at most 40)')
     .optional(),
   VERIDIS_SHUTDOWN_GRACE_MS: integer(1_000, 600_000).default(15_000),
+  /** Where /health, /ready and /metrics listen: loopback here, 0.0.0.0 in a pod (kubelet probes). */
+  VERIDIS_OPS_HOST: z.string().min(1).default('127.0.0.1'),
 }
 
 type GeneralEnvironment = z.infer<z.ZodObject<typeof generalVariables>>
@@ -24,6 +26,7 @@ export interface GeneralConfig {
   /** Prefix for topic names and consumer groups, so several pipelines (or test runs) share one cluster. */
   readonly namespace: string | undefined
   readonly shutdownGraceMs: number
+  readonly opsHost: string
 }
 
 export function generalConfig(env: GeneralEnvironment): GeneralConfig {
@@ -33,5 +36,6 @@ export function generalConfig(env: GeneralEnvironment): GeneralConfig {
     home: path.resolve(env.VERIDIS_HOME),
     namespace: env.VERIDIS_NAMESPACE,
     shutdownGraceMs: env.VERIDIS_SHUTDOWN_GRACE_MS,
+    opsHost: env.VERIDIS_OPS_HOST,
   }
 }

@@ -72,6 +72,9 @@ const SECRET_VARIABLES = new Set<string>([
   ...zkSecrets,
 ])
 
+/** Every variable that holds a secret: deployments reference them from a Secret, never inline. */
+export const SECRET_VARIABLE_NAMES: readonly string[] = [...SECRET_VARIABLES]
+
 const environmentSchema = z.object({
   ...generalVariables,
   ...kafkaVariables,

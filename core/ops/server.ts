@@ -69,7 +69,7 @@ export async function startOpsServer(
     return reply.header('content-type', common.metrics.registry.contentType).send(body)
   })
   await options.extend?.(app)
-  await app.listen({ port: options.port, host: options.host ?? '127.0.0.1' })
+  await app.listen({ port: options.port, host: options.host ?? common.config.opsHost })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   common.shutdown.onShutdown('ops server', () => app.close())

@@ -4,14 +4,14 @@
 # on two cores, so a finished build is reused by every later `up` and CI run. Runs at the
 # lowest CPU priority so it can build in the background while the stack and tests run.
 #
-#   infra/stack/native/build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform
+#   infra/stack/native/build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform|k8s-openapi
 #
 # compose-check (infra/compose-check: compose-go's loader) and kubeconform are the manifest
 # validators `npm test` runs (test/ops/); they build in about 20 s each.
 #
 # Prints the binary's path on success. A second caller while a build runs waits for it.
 set -euo pipefail
-name="${1:?usage: build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform}"
+name="${1:?usage: build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform|k8s-openapi}"
 cache="${VERIDIS_CACHE:-$HOME/.cache/veridis}/native"
 
 case "$name" in
@@ -24,14 +24,18 @@ case "$name" in
     version="compose-go-v2.16.2-$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-12)"
     ;;
   kubeconform) version=v0.8.0 ;;
+  # The API server's own OpenAPI document (api/openapi-spec/swagger.json of the kubernetes
+  # module, the one kube-apiserver serves): the schemas kubeconform checks against.
+  k8s-openapi) version=v1.32.4 ;;
   *) echo "build.sh: unknown node '$name'" >&2; exit 64 ;;
 esac
 dir="$cache/$name-$version"
 bin="$dir/bin/$name"
+[ "$name" = k8s-openapi ] && bin="$dir/swagger.json"
 mkdir -p "$cache"
 exec 9>"$cache/$name.lock"
 flock 9
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+if [ -f "$bin" ]; then echo "$bin"; exit 0; fi
 
 started=$(date +%s)
 echo "veridis: building $name $version (first time on this machine; cached afterwards)" >&2
@@ -56,6 +60,11 @@ case "$name" in
   kubeconform)
     export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
     GOBIN="$dir.partial/bin" nice -n 15 go install "github.com/yannh/kubeconform/cmd/kubeconform@$version" >&2
+    ;;
+  k8s-openapi)
+    export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
+    module="$(cd "$cache" && go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')"
+    cp "$module/api/openapi-spec/swagger.json" "$dir.partial/swagger.json"
     ;;
   wasmd)
     export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
