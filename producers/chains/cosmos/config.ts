@@ -1,8 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
 import { z } from 'zod'
 import { findChain } from '../../../core/chains.ts'
-import { ConfigError } from '../../../core/config/env.ts'
+import {
+  chainEntriesLoader,
+  httpUrlSchema,
+  localChainsFile,
+  pacingFields,
+  wsUrlSchema,
+} from '../common/chain-entries.ts'
 import type { FollowSettings } from '../common/source.ts'
 
 /**
@@ -17,7 +21,7 @@ import type { FollowSettings } from '../common/source.ts'
  * third of the stake equivocating, which the chain slashes). So a block the node reports is
  * FINALIZED at once (docs/cosmos.md).
  *
- * Sources, later ones winning per field:
+ * Sources, later ones winning per field (common/chain-entries.ts):
  *   1. the built-in Cosmos Hub entry (disabled until it has RPC URLs and a registry address),
  *   2. `<VERIDIS_HOME>/chains/cosmos.json`, written by `veridis stack up` for the local wasmd,
  *   3. VERIDIS_COSMOS_CONFIG: a JSON array of entries (partial for known chains),
@@ -25,10 +29,6 @@ import type { FollowSettings } from '../common/source.ts'
  *      sources above know, the chain id upper-cased with `-` as `_`
  *      (VERIDIS_COSMOS_RPC_URLS_COSMOSHUB_4=https://a.example:26657).
  */
-const rpcUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-const wsUrl = z
-  .url({ protocol: /^wss?$/, error: 'must be a ws(s) URL' })
-  .refine((url) => !url.includes('#'), 'must be a ws(s) URL without a #fragment')
 const bech32Address = z
   .string()
   .regex(/^[a-z][a-z0-9]{0,20}1[02-9ac-hj-np-z]{38,90}$/, 'must be a bech32 address')
@@ -38,8 +38,8 @@ const entrySchema = z.object({
     .string()
     .regex(/^cosmos:[-_a-zA-Z0-9]{1,32}$/, 'must be a cosmos CAIP-2 id such as cosmos:cosmoshub-4'),
   name: z.string().min(1).optional(),
-  rpcUrls: z.array(rpcUrl).optional(),
-  wsUrl: wsUrl.optional(),
+  rpcUrls: z.array(httpUrlSchema).optional(),
+  wsUrl: wsUrlSchema.optional(),
   contracts: z.object({ registry: bech32Address.optional() }).optional(),
   /** Account address prefix (wasm for wasmd, cosmos for the Hub). */
   bech32Prefix: z
@@ -58,9 +58,7 @@ const entrySchema = z.object({
   maxBlockRange: z.number().int().min(1).max(1_000_000).optional(),
   /** Transactions per tx_search page (CometBFT caps it at 100). */
   txSearchPageSize: z.number().int().min(1).max(100).optional(),
-  maxHeadBatch: z.number().int().min(1).max(10_000).optional(),
-  pollIntervalMs: z.number().int().min(50).max(600_000).optional(),
-  requestTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+  ...pacingFields,
 })
 export type CosmosChainEntry = z.infer<typeof entrySchema>
 
@@ -94,87 +92,30 @@ export const BUILT_IN_COSMOS_CHAINS: readonly CosmosChainEntry[] = [
 ]
 
 /** Where `veridis stack up` writes the local wasmd, as configuration entries. */
-export const localCosmosChainsFile = (home: string) => path.join(home, 'chains', 'cosmos.json')
+export const localCosmosChainsFile = (home: string) => localChainsFile(home, 'cosmos')
 
 /** The chain id inside an environment variable's name: cosmoshub-4 → COSMOSHUB_4. */
 export const envReference = (chain: string) => chain.slice('cosmos:'.length).toUpperCase().replace(/-/g, '_')
 
-function merge(base: CosmosChainEntry | undefined, override: CosmosChainEntry): CosmosChainEntry {
-  if (!base) return override
-  return { ...base, ...override, contracts: { ...base.contracts, ...override.contracts } }
-}
-
-/** Entries of a JSON configuration file; problems are named after `label`, never quoting the file (URLs hold keys). */
-function readEntries(file: string, label: string, problems: string[]): CosmosChainEntry[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    problems.push(`${label}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-    return []
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    problems.push(`${label}: not JSON`)
-    return []
-  }
-  const parsed = z.array(entrySchema).safeParse(raw)
-  if (parsed.success) return parsed.data
-  for (const issue of parsed.error.issues) {
-    problems.push(`${label}: entry ${issue.path.join('.')}: ${issue.message}`)
-  }
-  return []
-}
-
 /** Every configured Cosmos chain, merged from the four sources; throws ConfigError listing every problem. */
-export function loadCosmosChains(
-  home: string,
-  source: NodeJS.ProcessEnv = process.env,
-): Map<string, CosmosChainEntry> {
-  const problems: string[] = []
-  const entries = new Map<string, CosmosChainEntry>()
-  for (const entry of BUILT_IN_COSMOS_CHAINS) entries.set(entry.chain, entry)
-  const files: [string, string][] = []
-  const local = localCosmosChainsFile(home)
-  if (existsSync(local)) files.push([local, local])
-  if (source.VERIDIS_COSMOS_CONFIG) files.push([source.VERIDIS_COSMOS_CONFIG, 'VERIDIS_COSMOS_CONFIG'])
-  for (const [file, label] of files) {
-    for (const entry of readEntries(file, label, problems)) {
-      entries.set(entry.chain, merge(entries.get(entry.chain), entry))
-    }
-  }
-  for (const [name, value] of Object.entries(source)) {
-    const rpc = /^VERIDIS_COSMOS_RPC_URLS_([A-Z0-9_]+)$/.exec(name)
-    const ws = /^VERIDIS_COSMOS_WS_URL_([A-Z0-9_]+)$/.exec(name)
-    if (!value || (!rpc && !ws)) continue
-    const reference = (rpc ?? ws)![1]!
-    const chain = [...entries.keys()].find((known) => envReference(known) === reference)
-    if (!chain) {
-      problems.push(
-        `${name}: no configured Cosmos chain has the id ${reference}; add its entry to VERIDIS_COSMOS_CONFIG`,
-      )
-      continue
-    }
-    const override = rpc
-      ? {
-          chain,
-          rpcUrls: value
-            .split(',')
-            .map((url) => url.trim())
-            .filter(Boolean),
+export const loadCosmosChains = chainEntriesLoader({
+  envName: 'COSMOS',
+  schema: entrySchema,
+  builtIn: BUILT_IN_COSMOS_CHAINS,
+  localFile: localCosmosChainsFile,
+  mergedFields: ['contracts'],
+  envReference: '[A-Z0-9_]+',
+  // Upper-casing and `-` as `_` cannot be undone, so a variable can only name a chain already known.
+  chainOfEnvReference: (reference, known) => {
+    const chain = [...known.keys()].find((candidate) => envReference(candidate) === reference)
+    return chain
+      ? { chain }
+      : {
+          problem: `no configured Cosmos chain has the id ${reference}; add its entry to VERIDIS_COSMOS_CONFIG`,
         }
-      : { chain, wsUrl: value }
-    const parsed = entrySchema.safeParse(override)
-    // URLs may carry API keys: name the variable, never echo the value.
-    if (!parsed.success)
-      problems.push(`${name}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`)
-    else entries.set(chain, merge(entries.get(chain), parsed.data))
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return entries
-}
+  },
+  wsUrlVariable: true,
+})
 
 /** The complete configuration of one chain, or the one-line reason it cannot run. */
 export function resolveCosmosChain(

@@ -152,6 +152,12 @@ describe('Cosmos normaliser', () => {
     } catch (error) {
       expect(String(error)).not.toContain('secret.example')
     }
+    // A variable can only name a chain some source knows: its id cannot be read back from the name.
+    expect(() =>
+      loadCosmosChains('/nonexistent', { VERIDIS_COSMOS_WS_URL_OSMOSIS_1: 'wss://secret.example/key' }),
+    ).toThrow(
+      /VERIDIS_COSMOS_WS_URL_OSMOSIS_1: no configured Cosmos chain has the id OSMOSIS_1; add its entry to VERIDIS_COSMOS_CONFIG/,
+    )
   })
 
   test('behavior: protobuf helpers round-trip what the chain reads', () => {

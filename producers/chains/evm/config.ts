@@ -1,8 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
 import { z } from 'zod'
 import { findChain } from '../../../core/chains.ts'
-import { ConfigError } from '../../../core/config/env.ts'
+import {
+  chainEntriesLoader,
+  httpUrlSchema,
+  localChainsFile,
+  pacingFields,
+  wsUrlSchema,
+} from '../common/chain-entries.ts'
 import type { FollowSettings } from '../common/source.ts'
 
 /**
@@ -11,7 +15,7 @@ import type { FollowSettings } from '../common/source.ts'
  * the Veridis contract addresses and the block to start from. Adding a chain is an entry in
  * a JSON file (VERIDIS_EVM_CONFIG) or RPC URLs in the environment, not code.
  *
- * Sources, later ones winning per field:
+ * Sources, later ones winning per field (common/chain-entries.ts):
  *   1. the built-in entries below (eight mainnets, disabled until they have RPC URLs and
  *      contract addresses),
  *   2. `<VERIDIS_HOME>/chains/evm.json`: the local chains, written as data by `veridis stack
@@ -28,11 +32,6 @@ export const FinalityRule = {
 } as const
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte address')
-const rpcUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-const wsUrl = z
-  .url({ protocol: /^wss?$/, error: 'must be a ws(s) URL' })
-  // The websocket library refuses a URL with a fragment outright.
-  .refine((url) => !url.includes('#'), 'must be a ws(s) URL without a #fragment')
 
 const contractsSchema = z.object({
   attestationRegistry: address.optional(),
@@ -45,8 +44,8 @@ const contractsSchema = z.object({
 const entrySchema = z.object({
   chain: z.string().regex(/^eip155:[1-9]\d{0,18}$/, 'must be an eip155 CAIP-2 id such as eip155:1'),
   name: z.string().min(1).optional(),
-  rpcUrls: z.array(rpcUrl).optional(),
-  wsUrl: wsUrl.optional(),
+  rpcUrls: z.array(httpUrlSchema).optional(),
+  wsUrl: wsUrlSchema.optional(),
   finality: z
     .discriminatedUnion('rule', [
       z.object({
@@ -60,12 +59,7 @@ const entrySchema = z.object({
   startBlock: z.number().int().nonnegative().optional(),
   /** Most blocks one eth_getLogs asks for (providers cap this; halved on "range too large"). */
   maxBlockRange: z.number().int().min(1).max(1_000_000).optional(),
-  /** Most not-yet-final blocks fetched (headers + logs) per step near the head. */
-  maxHeadBatch: z.number().int().min(1).max(10_000).optional(),
-  /** Poll interval when no websocket notification arrives. */
-  pollIntervalMs: z.number().int().min(50).max(600_000).optional(),
-  /** Per-request timeout. */
-  requestTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+  ...pacingFields,
 })
 export type EvmChainEntry = z.infer<typeof entrySchema>
 
@@ -112,99 +106,22 @@ export const BUILT_IN_CHAINS: readonly EvmChainEntry[] = [
 ]
 
 /** Where `veridis stack up` writes the local EVM chains it started, as configuration entries. */
-export const localEvmChainsFile = (home: string) => path.join(home, 'chains', 'evm.json')
-
-function merge(base: EvmChainEntry | undefined, override: EvmChainEntry): EvmChainEntry {
-  if (!base) return override
-  return { ...base, ...override, contracts: { ...base.contracts, ...override.contracts } }
-}
+export const localEvmChainsFile = (home: string) => localChainsFile(home, 'evm')
 
 const referenceOf = (chain: string) => chain.slice(chain.indexOf(':') + 1)
 
-/**
- * Where JSON.parse stopped, as " (line L, column C)", or nothing. Its message itself is
- * never shown: it can quote the text around the error, and the file holds RPC URLs with
- * API keys.
- */
-function jsonErrorPosition(text: string, error: unknown): string {
-  const match = /at position (\d+)/.exec(error instanceof Error ? error.message : '')
-  if (!match) return ''
-  const position = Math.min(Number(match[1]), text.length)
-  const before = text.slice(0, position)
-  const line = before.split('\n').length
-  const column = position - before.lastIndexOf('\n')
-  return ` (line ${line}, column ${column})`
-}
-
-/** Entries of a JSON configuration file; problems are named after `label`, never quoting the file. */
-function readEntries(file: string, label: string, problems: string[]): EvmChainEntry[] {
-  if (!existsSync(file)) {
-    problems.push(`${label}: no such file '${file}'`)
-    return []
-  }
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    problems.push(`${label}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-    return []
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (error) {
-    problems.push(`${label}: not JSON${jsonErrorPosition(text, error)}`)
-    return []
-  }
-  const parsed = z.array(entrySchema).safeParse(raw)
-  if (parsed.success) return parsed.data
-  for (const issue of parsed.error.issues) {
-    problems.push(`${label}: entry ${issue.path.join('.')}: ${issue.message}`)
-  }
-  return []
-}
-
 /** Every configured EVM chain, merged from the four sources; throws ConfigError listing every problem. */
-export function loadEvmChains(
-  home: string,
-  source: NodeJS.ProcessEnv = process.env,
-): Map<string, EvmChainEntry> {
-  const problems: string[] = []
-  const entries = new Map<string, EvmChainEntry>()
-  for (const entry of BUILT_IN_CHAINS) entries.set(entry.chain, entry)
-  const files: [string, string][] = []
-  const local = localEvmChainsFile(home)
-  if (existsSync(local)) files.push([local, local])
-  if (source.VERIDIS_EVM_CONFIG) files.push([source.VERIDIS_EVM_CONFIG, 'VERIDIS_EVM_CONFIG'])
-  for (const [file, label] of files) {
-    for (const entry of readEntries(file, label, problems)) {
-      entries.set(entry.chain, merge(entries.get(entry.chain), entry))
-    }
-  }
-
-  for (const [name, value] of Object.entries(source)) {
-    const rpc = /^VERIDIS_EVM_RPC_URLS_(\d+)$/.exec(name)
-    const ws = /^VERIDIS_EVM_WS_URL_(\d+)$/.exec(name)
-    if (!value || (!rpc && !ws)) continue
-    const chain = `eip155:${(rpc ?? ws)![1]}`
-    const override = rpc
-      ? {
-          chain,
-          rpcUrls: value
-            .split(',')
-            .map((url) => url.trim())
-            .filter(Boolean),
-        }
-      : { chain, wsUrl: value }
-    const parsed = entrySchema.safeParse(override)
-    // URLs may carry API keys: name the variable, never echo the value.
-    if (!parsed.success)
-      problems.push(`${name}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`)
-    else entries.set(chain, merge(entries.get(chain), parsed.data))
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return entries
-}
+export const loadEvmChains = chainEntriesLoader({
+  envName: 'EVM',
+  schema: entrySchema,
+  builtIn: BUILT_IN_CHAINS,
+  localFile: localEvmChainsFile,
+  mergedFields: ['contracts'],
+  envReference: '\\d+',
+  chainOfEnvReference: (reference) => ({ chain: `eip155:${reference}` }),
+  wsUrlVariable: true,
+  detailedFileProblems: true,
+})
 
 /**
  * The complete configuration of one chain, or the reason it cannot run. A chain without

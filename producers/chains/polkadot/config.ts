@@ -1,9 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
 import { decodeAddress } from '@polkadot/util-crypto'
 import { z } from 'zod'
 import { findChain } from '../../../core/chains.ts'
-import { ConfigError } from '../../../core/config/env.ts'
+import { chainEntriesLoader, localChainsFile, pacingFields, wsUrlSchema } from '../common/chain-entries.ts'
 import type { FollowSettings } from '../common/source.ts'
 
 /**
@@ -13,7 +11,7 @@ import type { FollowSettings } from '../common/source.ts'
  * Veridis writers (their multisig account is where use keys live: normalise/remark.ts) and
  * the first block.
  *
- * Sources, later ones winning per field:
+ * Sources, later ones winning per field (common/chain-entries.ts):
  *   1. the built-in Polkadot entry (disabled until it has RPC URLs and writers),
  *   2. `<VERIDIS_HOME>/chains/polkadot.json`, written by `veridis stack up` for chopsticks,
  *   3. VERIDIS_POLKADOT_CONFIG: a JSON file of entries (partial for built-in chains),
@@ -30,9 +28,6 @@ export const PolkadotFinalityRule = {
   confirmations: 'confirmations',
 } as const
 
-const wsUrl = z
-  .url({ protocol: /^wss?$/, error: 'must be a ws(s) URL' })
-  .refine((url) => !url.includes('#'), 'must be a ws(s) URL without a #fragment')
 const address = z.string().refine((value) => {
   try {
     return decodeAddress(value).length === 32
@@ -49,7 +44,7 @@ const entrySchema = z.object({
       'must be a polkadot CAIP-2 id: polkadot:<32 hex digits of the genesis hash>',
     ),
   name: z.string().min(1).optional(),
-  rpcUrls: z.array(wsUrl).optional(),
+  rpcUrls: z.array(wsUrlSchema).optional(),
   finality: z
     .discriminatedUnion('rule', [
       z.object({ rule: z.literal(PolkadotFinalityRule.finalizedHead) }),
@@ -63,9 +58,7 @@ const entrySchema = z.object({
   writers: z.array(address).min(2).max(100).optional(),
   startBlock: z.number().int().nonnegative().optional(),
   maxBlockRange: z.number().int().min(1).max(100_000).optional(),
-  maxHeadBatch: z.number().int().min(1).max(10_000).optional(),
-  pollIntervalMs: z.number().int().min(50).max(600_000).optional(),
-  requestTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+  ...pacingFields,
 })
 export type PolkadotChainEntry = z.infer<typeof entrySchema>
 
@@ -100,71 +93,24 @@ export const BUILT_IN_POLKADOT_CHAINS: readonly PolkadotChainEntry[] = [
 ]
 
 /** Where `veridis stack up` writes the local chopsticks chain. */
-export const localPolkadotChainsFile = (home: string) => path.join(home, 'chains', 'polkadot.json')
+export const localPolkadotChainsFile = (home: string) => localChainsFile(home, 'polkadot')
 
 /** The CAIP-2 id of a chain by its genesis hash. */
 export const polkadotChainOf = (genesisHash: string) =>
   `polkadot:${genesisHash.replace(/^0x/, '').toLowerCase().slice(0, 32)}`
 
-function readEntries(file: string, label: string, problems: string[]): PolkadotChainEntry[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    problems.push(`${label}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-    return []
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    problems.push(`${label}: not JSON`)
-    return []
-  }
-  const parsed = z.array(entrySchema).safeParse(raw)
-  if (parsed.success) return parsed.data
-  for (const issue of parsed.error.issues)
-    problems.push(`${label}: entry ${issue.path.join('.')}: ${issue.message}`)
-  return []
-}
-
 /** Every configured Polkadot chain, merged from the four sources; throws ConfigError listing every problem. */
-export function loadPolkadotChains(
-  home: string,
-  source: NodeJS.ProcessEnv = process.env,
-): Map<string, PolkadotChainEntry> {
-  const problems: string[] = []
-  const entries = new Map<string, PolkadotChainEntry>()
-  for (const entry of BUILT_IN_POLKADOT_CHAINS) entries.set(entry.chain, entry)
-  const files: [string, string][] = []
-  const local = localPolkadotChainsFile(home)
-  if (existsSync(local)) files.push([local, local])
-  if (source.VERIDIS_POLKADOT_CONFIG) files.push([source.VERIDIS_POLKADOT_CONFIG, 'VERIDIS_POLKADOT_CONFIG'])
-  for (const [file, label] of files) {
-    for (const entry of readEntries(file, label, problems)) {
-      const base = entries.get(entry.chain)
-      entries.set(entry.chain, base ? { ...base, ...entry } : entry)
-    }
-  }
-  for (const [name, value] of Object.entries(source)) {
-    const match = /^VERIDIS_POLKADOT_RPC_URLS_([0-9a-fA-F]{32})$/.exec(name)
-    if (!value || !match) continue
-    const chain = `polkadot:${match[1]!.toLowerCase()}`
-    const parsed = entrySchema.safeParse({
-      chain,
-      rpcUrls: value
-        .split(',')
-        .map((url) => url.trim())
-        .filter(Boolean),
-    })
-    // URLs may carry API keys: name the variable, never echo the value.
-    if (!parsed.success)
-      problems.push(`${name}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`)
-    else entries.set(chain, { ...entries.get(chain), ...parsed.data })
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return entries
-}
+export const loadPolkadotChains = chainEntriesLoader({
+  envName: 'POLKADOT',
+  schema: entrySchema,
+  builtIn: BUILT_IN_POLKADOT_CHAINS,
+  localFile: localPolkadotChainsFile,
+  mergedFields: [],
+  envReference: '[0-9a-fA-F]{32}',
+  chainOfEnvReference: (reference) => ({ chain: `polkadot:${reference.toLowerCase()}` }),
+  // The RPC URLs are websockets already.
+  wsUrlVariable: false,
+})
 
 /** The complete configuration of one chain, or the one-line reason it cannot run. */
 export function resolvePolkadotChain(

@@ -1,8 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
 import { z } from 'zod'
 import { findChain } from '../../../core/chains.ts'
-import { ConfigError } from '../../../core/config/env.ts'
+import {
+  chainEntriesLoader,
+  httpUrlSchema,
+  localChainsFile,
+  pacingFields,
+  wsUrlSchema,
+} from '../common/chain-entries.ts'
 import type { FollowSettings } from '../common/source.ts'
 
 /**
@@ -11,7 +15,7 @@ import type { FollowSettings } from '../common/source.ts'
  * against getGenesisHash), JSON-RPC URLs, an optional websocket URL for logsSubscribe wake-ups,
  * the Veridis authorities (protocol.ts) and the first slot.
  *
- * Sources, later ones winning per field:
+ * Sources, later ones winning per field (common/chain-entries.ts):
  *   1. the built-in mainnet-beta entry (disabled until it has RPC URLs and authorities),
  *   2. `<VERIDIS_HOME>/chains/solana.json`, written by `veridis stack up` for the local validator,
  *   3. VERIDIS_SOLANA_CONFIG: a JSON array of entries (partial for built-in chains),
@@ -21,10 +25,6 @@ import type { FollowSettings } from '../common/source.ts'
  * it) and published PENDING; a slot at or below the node's `finalized` slot is FINALIZED.
  */
 const base58 = (what: string) => z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, `must be a base58 ${what}`)
-const rpcUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-const wsUrl = z
-  .url({ protocol: /^wss?$/, error: 'must be a ws(s) URL' })
-  .refine((url) => !url.includes('#'), 'must be a ws(s) URL without a #fragment')
 
 const authoritiesSchema = z.object({
   /** Signs attestation memos. */
@@ -41,17 +41,15 @@ const entrySchema = z.object({
       'must be a solana CAIP-2 id: solana:<first 32 characters of the genesis hash>',
     ),
   name: z.string().min(1).optional(),
-  rpcUrls: z.array(rpcUrl).optional(),
-  wsUrl: wsUrl.optional(),
+  rpcUrls: z.array(httpUrlSchema).optional(),
+  wsUrl: wsUrlSchema.optional(),
   authorities: authoritiesSchema.optional(),
   startBlock: z.number().int().nonnegative().optional(),
   /** Most already-final slots one catch-up step covers. */
   maxBlockRange: z.number().int().min(1).max(1_000_000).optional(),
   /** Signatures per getSignaturesForAddress page (nodes cap it at 1,000). */
   signaturesPageSize: z.number().int().min(1).max(1_000).optional(),
-  maxHeadBatch: z.number().int().min(1).max(10_000).optional(),
-  pollIntervalMs: z.number().int().min(50).max(600_000).optional(),
-  requestTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+  ...pacingFields,
 })
 export type SolanaChainEntry = z.infer<typeof entrySchema>
 
@@ -81,80 +79,22 @@ export const BUILT_IN_SOLANA_CHAINS: readonly SolanaChainEntry[] = [
 ]
 
 /** Where `veridis stack up` writes the local validator, as configuration entries. */
-export const localSolanaChainsFile = (home: string) => path.join(home, 'chains', 'solana.json')
+export const localSolanaChainsFile = (home: string) => localChainsFile(home, 'solana')
 
 /** A genesis hash's CAIP-2 id. */
 export const solanaChainOf = (genesisHash: string) => `solana:${genesisHash.slice(0, 32)}`
 
-function merge(base: SolanaChainEntry | undefined, override: SolanaChainEntry): SolanaChainEntry {
-  if (!base) return override
-  return { ...base, ...override, authorities: { ...base.authorities, ...override.authorities } }
-}
-
-/** Entries of a JSON configuration file; problems are named after `label`, never quoting the file (URLs hold keys). */
-function readEntries(file: string, label: string, problems: string[]): SolanaChainEntry[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    problems.push(`${label}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-    return []
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    problems.push(`${label}: not JSON`)
-    return []
-  }
-  const parsed = z.array(entrySchema).safeParse(raw)
-  if (parsed.success) return parsed.data
-  for (const issue of parsed.error.issues) {
-    problems.push(`${label}: entry ${issue.path.join('.')}: ${issue.message}`)
-  }
-  return []
-}
-
 /** Every configured Solana chain, merged from the four sources; throws ConfigError listing every problem. */
-export function loadSolanaChains(
-  home: string,
-  source: NodeJS.ProcessEnv = process.env,
-): Map<string, SolanaChainEntry> {
-  const problems: string[] = []
-  const entries = new Map<string, SolanaChainEntry>()
-  for (const entry of BUILT_IN_SOLANA_CHAINS) entries.set(entry.chain, entry)
-  const files: [string, string][] = []
-  const local = localSolanaChainsFile(home)
-  if (existsSync(local)) files.push([local, local])
-  if (source.VERIDIS_SOLANA_CONFIG) files.push([source.VERIDIS_SOLANA_CONFIG, 'VERIDIS_SOLANA_CONFIG'])
-  for (const [file, label] of files) {
-    for (const entry of readEntries(file, label, problems)) {
-      entries.set(entry.chain, merge(entries.get(entry.chain), entry))
-    }
-  }
-  for (const [name, value] of Object.entries(source)) {
-    const rpc = /^VERIDIS_SOLANA_RPC_URLS_([1-9A-HJ-NP-Za-km-z]+)$/.exec(name)
-    const ws = /^VERIDIS_SOLANA_WS_URL_([1-9A-HJ-NP-Za-km-z]+)$/.exec(name)
-    if (!value || (!rpc && !ws)) continue
-    const chain = `solana:${(rpc ?? ws)![1]}`
-    const override = rpc
-      ? {
-          chain,
-          rpcUrls: value
-            .split(',')
-            .map((url) => url.trim())
-            .filter(Boolean),
-        }
-      : { chain, wsUrl: value }
-    const parsed = entrySchema.safeParse(override)
-    // URLs may carry API keys: name the variable, never echo the value.
-    if (!parsed.success)
-      problems.push(`${name}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`)
-    else entries.set(chain, merge(entries.get(chain), parsed.data))
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return entries
-}
+export const loadSolanaChains = chainEntriesLoader({
+  envName: 'SOLANA',
+  schema: entrySchema,
+  builtIn: BUILT_IN_SOLANA_CHAINS,
+  localFile: localSolanaChainsFile,
+  mergedFields: ['authorities'],
+  envReference: '[1-9A-HJ-NP-Za-km-z]+',
+  chainOfEnvReference: (reference) => ({ chain: `solana:${reference}` }),
+  wsUrlVariable: true,
+})
 
 /** The complete configuration of one chain, or the one-line reason it cannot run. */
 export function resolveSolanaChain(

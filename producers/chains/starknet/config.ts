@@ -1,8 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
 import { z } from 'zod'
 import { findChain } from '../../../core/chains.ts'
-import { ConfigError } from '../../../core/config/env.ts'
+import {
+  chainEntriesLoader,
+  httpUrlSchema,
+  localChainsFile,
+  pacingFields,
+  wsUrlSchema,
+} from '../common/chain-entries.ts'
 import type { FollowSettings } from '../common/source.ts'
 
 /**
@@ -11,7 +15,7 @@ import type { FollowSettings } from '../common/source.ts'
  * devnet's own), JSON-RPC URLs (spec 0.10), an optional websocket URL for new-head
  * notifications, the finality rule, the Veridis Cairo contract addresses and the first block.
  *
- * Sources, later ones winning per field:
+ * Sources, later ones winning per field (common/chain-entries.ts):
  *   1. the built-in mainnet entry (disabled until it has RPC URLs and contract addresses),
  *   2. `<VERIDIS_HOME>/chains/starknet.json`, written by `veridis stack up` for the devnet,
  *   3. VERIDIS_STARKNET_CONFIG: a JSON array of entries (partial for built-in chains),
@@ -27,10 +31,6 @@ export const StarknetFinalityRule = {
 
 /** A StarkNet address: a felt, 0x-prefixed hex of at most 64 digits. */
 const felt = z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, 'must be a 0x-prefixed felt (at most 64 hex digits)')
-const rpcUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
-const wsUrl = z
-  .url({ protocol: /^wss?$/, error: 'must be a ws(s) URL' })
-  .refine((url) => !url.includes('#'), 'must be a ws(s) URL without a #fragment')
 
 const contractsSchema = z.object({
   attestationRegistry: felt.optional(),
@@ -42,8 +42,8 @@ const entrySchema = z.object({
     .string()
     .regex(/^starknet:[A-Z0-9_]{1,31}$/, 'must be a starknet CAIP-2 id such as starknet:SN_MAIN'),
   name: z.string().min(1).optional(),
-  rpcUrls: z.array(rpcUrl).optional(),
-  wsUrl: wsUrl.optional(),
+  rpcUrls: z.array(httpUrlSchema).optional(),
+  wsUrl: wsUrlSchema.optional(),
   finality: z
     .discriminatedUnion('rule', [
       z.object({ rule: z.literal(StarknetFinalityRule.acceptedOnL1) }),
@@ -67,9 +67,7 @@ const entrySchema = z.object({
   maxBlockRange: z.number().int().min(1).max(1_000_000).optional(),
   /** Events per starknet_getEvents page (nodes cap it; 1024 is the usual limit). */
   eventsPageSize: z.number().int().min(1).max(10_000).optional(),
-  maxHeadBatch: z.number().int().min(1).max(10_000).optional(),
-  pollIntervalMs: z.number().int().min(50).max(600_000).optional(),
-  requestTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+  ...pacingFields,
 })
 export type StarknetChainEntry = z.infer<typeof entrySchema>
 
@@ -103,82 +101,24 @@ export const BUILT_IN_STARKNET_CHAINS: readonly StarknetChainEntry[] = [
 ]
 
 /** Where `veridis stack up` writes the local devnet, as configuration entries. */
-export const localStarknetChainsFile = (home: string) => path.join(home, 'chains', 'starknet.json')
+export const localStarknetChainsFile = (home: string) => localChainsFile(home, 'starknet')
 
 /** A short string (SN_MAIN) as the felt starknet_chainId answers (0x534e5f4d41494e). */
 export function chainIdOf(reference: string): string {
   return `0x${Buffer.from(reference, 'ascii').toString('hex')}`
 }
 
-function merge(base: StarknetChainEntry | undefined, override: StarknetChainEntry): StarknetChainEntry {
-  if (!base) return override
-  return { ...base, ...override, contracts: { ...base.contracts, ...override.contracts } }
-}
-
-/** Entries of a JSON configuration file; problems are named after `label`, never quoting the file (URLs hold keys). */
-function readEntries(file: string, label: string, problems: string[]): StarknetChainEntry[] {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    problems.push(`${label}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-    return []
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    problems.push(`${label}: not JSON`)
-    return []
-  }
-  const parsed = z.array(entrySchema).safeParse(raw)
-  if (parsed.success) return parsed.data
-  for (const issue of parsed.error.issues) {
-    problems.push(`${label}: entry ${issue.path.join('.')}: ${issue.message}`)
-  }
-  return []
-}
-
 /** Every configured StarkNet chain, merged from the four sources; throws ConfigError listing every problem. */
-export function loadStarknetChains(
-  home: string,
-  source: NodeJS.ProcessEnv = process.env,
-): Map<string, StarknetChainEntry> {
-  const problems: string[] = []
-  const entries = new Map<string, StarknetChainEntry>()
-  for (const entry of BUILT_IN_STARKNET_CHAINS) entries.set(entry.chain, entry)
-  const files: [string, string][] = []
-  const local = localStarknetChainsFile(home)
-  if (existsSync(local)) files.push([local, local])
-  if (source.VERIDIS_STARKNET_CONFIG) files.push([source.VERIDIS_STARKNET_CONFIG, 'VERIDIS_STARKNET_CONFIG'])
-  for (const [file, label] of files) {
-    for (const entry of readEntries(file, label, problems)) {
-      entries.set(entry.chain, merge(entries.get(entry.chain), entry))
-    }
-  }
-  for (const [name, value] of Object.entries(source)) {
-    const rpc = /^VERIDIS_STARKNET_RPC_URLS_([A-Z0-9_]+)$/.exec(name)
-    const ws = /^VERIDIS_STARKNET_WS_URL_([A-Z0-9_]+)$/.exec(name)
-    if (!value || (!rpc && !ws)) continue
-    const chain = `starknet:${(rpc ?? ws)![1]}`
-    const override = rpc
-      ? {
-          chain,
-          rpcUrls: value
-            .split(',')
-            .map((url) => url.trim())
-            .filter(Boolean),
-        }
-      : { chain, wsUrl: value }
-    const parsed = entrySchema.safeParse(override)
-    // URLs may carry API keys: name the variable, never echo the value.
-    if (!parsed.success)
-      problems.push(`${name}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`)
-    else entries.set(chain, merge(entries.get(chain), parsed.data))
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return entries
-}
+export const loadStarknetChains = chainEntriesLoader({
+  envName: 'STARKNET',
+  schema: entrySchema,
+  builtIn: BUILT_IN_STARKNET_CHAINS,
+  localFile: localStarknetChainsFile,
+  mergedFields: ['contracts'],
+  envReference: '[A-Z0-9_]+',
+  chainOfEnvReference: (reference) => ({ chain: `starknet:${reference}` }),
+  wsUrlVariable: true,
+})
 
 /** The complete configuration of one chain, or the one-line reason it cannot run. */
 export function resolveStarknetChain(
