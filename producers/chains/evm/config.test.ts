@@ -196,4 +196,61 @@ describe('RPC client errors', () => {
       client.destroy()
     }
   })
+
+  test('error: an answer about the request is thrown at once; a failing or malformed endpoint fails over', async () => {
+    const { createServer } = await import('node:http')
+    const { createRpcClient, RpcRequestError } = await import('./rpc/client.ts')
+    const { createLogger } = await import('../../../core/logging/logger.ts')
+    const { blockNumberSchema } = await import('./rpc/schemas.ts')
+    // Each endpoint answers by its path: the JSON-RPC answer it was given.
+    const answers: Record<string, { status?: number; body: unknown }> = {
+      '/ok': { body: { jsonrpc: '2.0', id: 1, result: '0x10' } },
+      '/invalid-params': {
+        body: { error: { code: -32602, message: 'invalid params, see https://docs.example/SECRET-KEY' } },
+      },
+      '/internal': { body: { error: { code: -32603, message: 'internal error' } } },
+      '/malformed': { body: { result: 'not hex' } },
+      '/bad-gateway': { status: 502, body: '<html>' },
+    }
+    const server = createServer((request, response) => {
+      request.resume().on('end', () => {
+        const answer = answers[request.url ?? ''] ?? { status: 404, body: '' }
+        response.writeHead(answer.status ?? 200, { 'content-type': 'application/json' })
+        response.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body))
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+    const clientOf = (...paths: string[]) => {
+      const failures: string[] = []
+      const client = createRpcClient({
+        chain: 'eip155:1',
+        urls: paths.map((endpoint) => `${origin}${endpoint}`),
+        timeoutMs: 2_000,
+        logger: createLogger({ service: 'test', level: 'silent' }),
+        onError: (url) => failures.push(url),
+      })
+      const outcome = client.call('eth_blockNumber', [], blockNumberSchema).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error: error as Error }),
+      )
+      return { failures, outcome }
+    }
+    try {
+      const refused = clientOf('/invalid-params', '/ok')
+      const { error } = (await refused.outcome) as { error: Error }
+      expect(error).toBeInstanceOf(RpcRequestError)
+      expect(error.message).toBe(
+        `eth_blockNumber rejected by ${origin}/***: -32602 invalid params, see https://docs.example/***`,
+      )
+      expect(refused.failures).toEqual([])
+      for (const failing of ['/internal', '/malformed', '/bad-gateway']) {
+        const failedOver = clientOf(failing, '/ok')
+        expect(await failedOver.outcome).toEqual({ result: 16 })
+        expect(failedOver.failures).toEqual([`${origin}/***`])
+      }
+    } finally {
+      server.close()
+    }
+  })
 })
