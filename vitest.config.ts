@@ -72,6 +72,7 @@ const UNIT_TEST_FILES = [
   'test/audit/hash-scheme.test.ts',
   'test/config/config.test.ts',
   'test/gateway/contract.test.ts',
+  'test/ops/backup-seal.test.ts',
   'test/ops/k8s.test.ts',
   'test/zk/manifest.test.ts',
 ]

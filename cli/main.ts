@@ -3,6 +3,7 @@ import { ConfigError } from '../core/config/env.ts'
 import { registerAlertsCommand } from './commands/alerts.ts'
 import { registerApiKeyCommand } from './commands/apikey.ts'
 import { registerAuditCommand } from './commands/audit.ts'
+import { registerBackupCommands } from './commands/backup.ts'
 import { registerBenchCommand } from './commands/bench.ts'
 import { registerCircuitsCommand } from './commands/circuits.ts'
 import { registerConsumeCommand } from './commands/consume.ts'
@@ -45,6 +46,7 @@ for (const register of [
   registerApiKeyCommand,
   registerLagCommand,
   registerBenchCommand,
+  registerBackupCommands,
   registerK8sCommand,
   registerTestCommand,
 ]) {
