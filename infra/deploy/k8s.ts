@@ -106,10 +106,18 @@ function deployment(process: PipelineProcess) {
                 readOnlyRootFilesystem: true,
                 capabilities: { drop: ['ALL'] },
               },
-              volumeMounts: [{ name: 'home', mountPath: '/var/lib/veridis' }],
+              // The root filesystem is read-only: VERIDIS_HOME and the TypeScript loader's cache
+              // (os.tmpdir()) get writable scratch space.
+              volumeMounts: [
+                { name: 'home', mountPath: '/var/lib/veridis' },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
             },
           ],
-          volumes: [{ name: 'home', emptyDir: {} }],
+          volumes: [
+            { name: 'home', emptyDir: {} },
+            { name: 'tmp', emptyDir: {} },
+          ],
         },
       },
     },
