@@ -24,13 +24,12 @@ import {
   publishFacts,
 } from '../test/audit/support.ts'
 import { openTestBus, testProducer } from '../test/support/harness.ts'
+import { median } from './stats.ts'
 
 interface Round {
   readonly raw: number
   readonly chained: number
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs

@@ -25,6 +25,7 @@ import { type EvmChainEntry, resolveChain } from '../producers/chains/evm/config
 import { evmFamily } from '../producers/chains/evm/family.ts'
 import { chainEntry, startTestChain } from '../test/evm/support.ts'
 import { openTestBus } from '../test/support/harness.ts'
+import { median } from './stats.ts'
 
 const PER_TX = 500
 const TX_PER_BLOCK = 5
@@ -35,8 +36,6 @@ interface Round {
   catchUpMs: number
   headMs: number
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 export async function benchEvmListener(events: number, rounds: number) {
   const chain = await startTestChain({ gasLimit: 3_000_000_000n })

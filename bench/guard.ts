@@ -60,14 +60,10 @@ import {
   startGuardedBridge,
 } from '../test/bridge/support.ts'
 import { eventually } from '../test/support/harness.ts'
+import { percentile } from './stats.ts'
 
 const LIMITS = { singleTransfer: 5_000n, daily: 2_000_000n, dailyLock: 2_000_000n }
 const CUSTODY = 20_000_000n
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
-}
 
 const summary = (values: readonly number[]) => ({
   p50: percentile(values, 50),

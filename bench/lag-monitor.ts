@@ -14,8 +14,7 @@ import { Registry } from 'prom-client'
 import { createLagState } from '../monitor/lag/monitor.ts'
 import { pollCluster } from '../monitor/lag/poll.ts'
 import { openTestBus, randomNamespace } from '../test/support/harness.ts'
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+import { median } from './stats.ts'
 
 export async function benchLagMonitor(options: { groups: number; partitions: number; rounds: number }) {
   const testBus = await openTestBus(randomNamespace('lagbench'), { VERIDIS_LOG_LEVEL: 'error' })

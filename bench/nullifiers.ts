@@ -17,6 +17,7 @@ import { sleep } from '../core/bus/retry.ts'
 import type { TestChain } from '../test/evm/support.ts'
 import { startNullifierWorld } from '../test/nullifiers/support.ts'
 import { eventually } from '../test/support/harness.ts'
+import { percentile } from './stats.ts'
 
 const SPACING_MS = 250
 const POLL_MS = 50
@@ -25,11 +26,6 @@ interface Sample {
   readonly pair: string
   readonly wallMs: number
   readonly consumerMs: number | null
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
 }
 
 export async function benchNullifiers(events: number) {

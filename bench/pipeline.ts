@@ -17,13 +17,9 @@ import { type ConsumedMessage, createConsumerRunner } from '../core/bus/consumer
 import { exactlyOnce } from '../core/db/exactly-once.ts'
 import { openTestBus, testProducer } from '../test/support/harness.ts'
 import type { ProducerJob } from './pipeline-producer.ts'
+import { median, percentile } from './stats.ts'
 
 const SEND_BATCH = 2_000
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
 
 interface Result {
   name: string
@@ -172,8 +168,6 @@ async function benchRound(count: number): Promise<Result[]> {
     await testBus.close()
   }
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 /**
  * Several rounds, raw and pipeline back to back in each, reported as medians: on a noisy

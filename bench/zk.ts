@@ -21,6 +21,7 @@ import { runConsumerProcess } from '../core/service/consumer-process.ts'
 import type { Command } from '../schemas/generated/veridis.command.v1.ts'
 import type { ProofResult } from '../schemas/generated/veridis.proof.v1.ts'
 import { eventually, openTestBus, testProducer } from '../test/support/harness.ts'
+import { median } from './stats.ts'
 
 /**
  * `veridis bench zk`: in one run, on the same proofs (Semaphore v4, depth 20):
@@ -46,8 +47,6 @@ function inputsFor(count: number, run: string) {
     }),
   )
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 async function bareProving(inputs: ReturnType<typeof inputsFor>) {
   const spec = semaphoreSpec(DEPTH)

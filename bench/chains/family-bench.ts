@@ -35,9 +35,3 @@ export interface FamilyBenchOptions {
 }
 
 export type FamilyBench = (options: FamilyBenchOptions) => Promise<FamilyBenchResult>
-
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
-}

@@ -9,23 +9,13 @@
  * @polkadot/api (block hash, system.events and the block per height, Remarked events
  * counted), in the same run; the median of the rounds.
  *
- * Propagation: an anvil beside the chain, both listeners and `veridis consume nullifiers` as
- * real processes in a namespace of the bench's own, chopsticks building a block every second
- * (the local stack's clock is 6 s, a Polkadot slot). The clock starts when the bench has the
- * use in a block and stops when the other chain answers "used" (polled every 50 ms).
+ * Propagation: chopsticks as a peer of bench/chains/propagation.ts (an anvil, both listeners
+ * and `veridis consume nullifiers` as real processes), building a block every second (the
+ * local stack's clock is 12 s).
  */
 import { randomInt } from 'node:crypto'
-import { Contract, type InterfaceAbi } from 'ethers'
-import { DEV_ACCOUNT } from '../../contracts/evm/accounts.ts'
-import { loadArtifact } from '../../contracts/evm/build.ts'
-import { createBusProducer } from '../../core/bus/producer.ts'
 import { sleep } from '../../core/bus/retry.ts'
-import { chainMetrics } from '../../core/metrics/protocol.ts'
 import { POLKADOT_DEV_WRITERS } from '../../infra/stack/chopsticks.ts'
-import { createChainFollower } from '../../producers/chains/common/engine.ts'
-import { createChainEventPublisher } from '../../producers/chains/common/publisher.ts'
-import { createCursorStore } from '../../producers/chains/common/store/cursor-store.ts'
-import { createListenerStateWriter } from '../../producers/chains/common/store/listener-state.ts'
 import { resolvePolkadotChain } from '../../producers/chains/polkadot/config.ts'
 import { polkadotFamily } from '../../producers/chains/polkadot/family.ts'
 import {
@@ -34,15 +24,7 @@ import {
   registryAccount,
   useKey,
 } from '../../producers/chains/polkadot/normalise/remark.ts'
-import {
-  chainEntry,
-  cleanListenerRows,
-  type ListenerProcess,
-  startListener,
-  startTestChain,
-  type TestChain,
-  writeEvmConfig,
-} from '../../test/evm/support.ts'
+import { cleanListenerRows } from '../../test/evm/support.ts'
 import {
   chopsticksEntry,
   startPolkadotListener,
@@ -50,33 +32,31 @@ import {
   type TestChopsticks,
   writePolkadotConfig,
 } from '../../test/polkadot/support.ts'
-import { type ConsumerProcess, startConsumerProcess } from '../../test/support/consumer-process.ts'
 import { openTestBus, type TestBus } from '../../test/support/harness.ts'
-import { type FamilyBench, type PropagationFigure, percentile } from './family-bench.ts'
+import { median } from '../stats.ts'
+import { timeCatchUp } from './catch-up.ts'
+import type { FamilyBench } from './family-bench.ts'
+import { measurePropagation, type PropagationPeer } from './propagation.ts'
 
 const USES_PER_TX = 40
-const POLL_MS = 50
-
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 export const benchFamily: FamilyBench = async ({ events, rounds, uses }) => {
   const testBus = await openTestBus()
-  const [node, anvil] = await Promise.all([startTestChopsticks(), startTestChain({ blockTime: 1 })])
+  const node = await startTestChopsticks()
   const scope = BigInt(randomInt(1, 2 ** 47))
   try {
     const range = await emitUses(node, scope, events)
     const listenerMs: number[] = []
     const rawMs: number[] = []
-    await timeListener(testBus, node, range, 'warmup')
+    await timeListener(testBus, node, range, 'warmup', events)
     for (let round = 0; round < rounds; round++) {
       rawMs.push(await timeRawRead(node, range, events))
-      listenerMs.push(await timeListener(testBus, node, range, `round${round}`))
+      listenerMs.push(await timeListener(testBus, node, range, `round${round}`, events))
     }
     process.stderr.write(
       `polkadot: ${events} events in blocks ${range.firstBlock}–${range.lastBlock}; listener ${listenerMs.map((ms) => ms.toFixed(0)).join('/')} ms, raw @polkadot/api ${rawMs.map((ms) => ms.toFixed(0)).join('/')} ms\n`,
     )
-    const propagation = await measurePropagation(testBus, node, anvil, scope, uses)
+    const propagation = await measurePropagation(await chopsticksPeer(node), uses)
     return {
       family: 'polkadot',
       chain: node.chain,
@@ -86,9 +66,9 @@ export const benchFamily: FamilyBench = async ({ events, rounds, uses }) => {
       propagation,
     }
   } finally {
-    await cleanListenerRows(testBus, [node.chain, anvil.chain])
+    await cleanListenerRows(testBus, [node.chain])
     await testBus.close()
-    await Promise.all([node.stop(), anvil.stop()])
+    await node.stop()
   }
 }
 
@@ -156,146 +136,51 @@ async function timeRawRead(node: TestChopsticks, range: Range, events: number): 
   return elapsed
 }
 
-/** A fresh listener (its own cursor) from the range's first block until its cursor passes the last. */
-async function timeListener(testBus: TestBus, node: TestChopsticks, range: Range, label: string) {
-  const { common, bus, pool } = testBus
-  const producer = createBusProducer(common, {
-    kafka: bus.kafka,
-    codec: bus.codec,
-    producerName: `bench-polkadot-${label}`,
-    topics: [bus.topics.attestation.name, bus.topics.nullifier.name],
-  })
-  await producer.connect()
-  const publisher = createChainEventPublisher({ bus, producer })
-  const store = createCursorStore(pool, `${testBus.namespace}-${label}`)
+/** The listener engine's catch-up over the range (bench/chains/catch-up.ts). */
+function timeListener(testBus: TestBus, node: TestChopsticks, range: Range, label: string, events: number) {
   const resolved = resolvePolkadotChain(
     chopsticksEntry(node, { startBlock: range.firstBlock, maxBlockRange: 1_000 }),
   )
   if (!('config' in resolved)) throw new Error(resolved.problem)
-  const source = polkadotFamily.createSource(resolved.config, { logger: common.logger, onRpcError: () => {} })
-  const follower = createChainFollower({
-    common,
-    source,
-    settings: resolved.config,
-    store,
-    state: createListenerStateWriter(pool),
-    metrics: chainMetrics(common.metrics.registry),
-    publish: (batch) => publisher.publish(batch),
-  })
-  const controller = new AbortController()
-  const started = performance.now()
-  const loop = follower.run(controller.signal)
-  while (((await store.cursor(node.chain))?.cursorBlock ?? -1) < range.lastBlock) await sleep(2)
-  const elapsed = performance.now() - started
-  controller.abort()
-  await loop
-  source.destroy()
-  await store.clear(node.chain)
-  await producer.disconnect()
-  return elapsed
+  return timeCatchUp(
+    testBus,
+    { family: polkadotFamily, config: resolved.config, lastBlock: range.lastBlock, events },
+    label,
+  )
 }
 
-/** Uses alternate between chopsticks and the anvil; each is timed until the other chain has it. */
-async function measurePropagation(
-  testBus: TestBus,
-  node: TestChopsticks,
-  anvil: TestChain,
-  scope: bigint,
-  uses: number,
-): Promise<PropagationFigure[]> {
-  const evmConfig = writeEvmConfig([
-    chainEntry(anvil, { finality: { rule: 'confirmations', confirmations: 1 } }),
-  ])
-  const polkadotConfig = writePolkadotConfig([chopsticksEntry(node)])
-  const processes: (ListenerProcess | ConsumerProcess)[] = []
-  const clock = setInterval(() => {
-    node.newBlocks(1).catch(() => {})
-  }, 1_000)
-  try {
-    processes.push(
-      await startListener({ namespace: testBus.namespace, configFile: evmConfig, chains: [anvil.chain] }),
-      await startPolkadotListener({
-        namespace: testBus.namespace,
-        configFile: polkadotConfig,
-        chains: [node.chain],
-      }),
-      await startConsumerProcess({
-        name: 'nullifiers',
-        namespace: testBus.namespace,
-        env: {
-          VERIDIS_EVM_CONFIG: evmConfig,
-          VERIDIS_POLKADOT_CONFIG: polkadotConfig,
-          VERIDIS_RELAYER_CHAINS: `${anvil.chain},${node.chain}`,
-          VERIDIS_RELAYER_POLKADOT_SECRET_URI: POLKADOT_DEV_WRITERS.relayer,
-        },
-      }),
-    )
-    const registry = new Contract(
-      anvil.deployment.contracts.NullifierRegistry,
-      loadArtifact('NullifierRegistry').abi as InterfaceAbi,
-      anvil.signer(DEV_ACCOUNT.protocol),
-    )
-    const multisig = registryAccount([node.writers.relayer, node.writers.attester])
-    const usedOnAnvil = async (nullifier: bigint) =>
-      (await registry.getFunction('isUsed')(scope, nullifier)) as boolean
-    const usedOnPolkadot = async (nullifier: bigint) =>
-      (
-        (await node.api.query.multisig!.multisigs!(
-          multisig,
-          useKey(scope.toString(), nullifier.toString()),
-        )) as unknown as {
-          isSome: boolean
-        }
-      ).isSome
-    const samples = { toAnvil: [] as number[], toPolkadot: [] as number[] }
-    for (let index = 0; index < 2 * uses; index++) {
-      const nullifier = BigInt(60_000_000 + index)
-      if (index % 2 === 0) {
-        const included = await node.record({
-          t: 'NullifierUsed',
-          scope: scope.toString(),
-          nullifier: nullifier.toString(),
-          root: '1',
-        })
-        if (!included.ok) throw new Error('bench: a use on chopsticks failed')
-        samples.toAnvil.push(await timeUntil(() => usedOnAnvil(nullifier)))
-      } else {
-        const receipt = await (await registry.getFunction('recordUse')(scope, nullifier, 1n)).wait()
-        if (receipt?.status !== 1) throw new Error('bench: a recordUse on the anvil failed')
-        samples.toPolkadot.push(await timeUntil(() => usedOnPolkadot(nullifier)))
-      }
-    }
-    const figure = (from: string, to: string, values: number[]): PropagationFigure => ({
-      from,
-      to,
-      samples: values.length,
-      p50Ms: percentile(values, 50),
-      p99Ms: percentile(values, 99),
-    })
-    return [
-      figure(node.chain, anvil.chain, samples.toAnvil),
-      figure(anvil.chain, node.chain, samples.toPolkadot),
-    ]
-  } finally {
-    clearInterval(clock)
-    for (const process of processes.reverse()) await process.kill('SIGTERM')
-    for (const table of [
-      'nullifier_propagations',
-      'nullifier_alerts',
-      'nullifier_status',
-      'nullifier_uses',
-    ]) {
-      await testBus.pool.query(`DELETE FROM ${table} WHERE scope = $1`, [scope.toString()])
-    }
+/** Chopsticks as the propagation half's peer, building a block a second, its listener from the next block. */
+async function chopsticksPeer(node: TestChopsticks): Promise<PropagationPeer> {
+  const configFile = writePolkadotConfig([chopsticksEntry(node, { startBlock: (await node.head()) + 1 })])
+  const multisig = registryAccount([node.writers.relayer, node.writers.attester])
+  return {
+    chain: node.chain,
+    consumerEnv: {
+      VERIDIS_POLKADOT_CONFIG: configFile,
+      VERIDIS_RELAYER_POLKADOT_SECRET_URI: POLKADOT_DEV_WRITERS.relayer,
+    },
+    startListener: (namespace) => startPolkadotListener({ namespace, configFile, chains: [node.chain] }),
+    async use(scope, nullifier) {
+      const included = await node.record({
+        t: 'NullifierUsed',
+        scope: scope.toString(),
+        nullifier: nullifier.toString(),
+        root: '1',
+      })
+      if (!included.ok) throw new Error('bench: a use on chopsticks failed')
+    },
+    async isUsed(scope, nullifier) {
+      const entry = (await node.api.query.multisig!.multisigs!(
+        multisig,
+        useKey(scope.toString(), nullifier.toString()),
+      )) as unknown as { isSome: boolean }
+      return entry.isSome
+    },
+    keepFinalising() {
+      const clock = setInterval(() => {
+        node.newBlocks(1).catch(() => {})
+      }, 1_000)
+      return () => clearInterval(clock)
+    },
   }
-}
-
-async function timeUntil(done: () => Promise<boolean>): Promise<number> {
-  const started = Date.now()
-  const deadline = started + 180_000
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('bench: a use was not propagated within 180 s')
-    await sleep(POLL_MS)
-  }
-  return Date.now() - started
 }

@@ -7,34 +7,14 @@
  * committed — is timed next to a raw read of the same range through starknet.js
  * (`RpcProvider.getEvents`, every page), in the same run; the median of the rounds.
  *
- * Propagation: an anvil beside the devnet, both listeners and `veridis consume nullifiers`
- * as real processes in a namespace of the bench's own. The clock starts when the bench has
- * the use's receipt and stops when the other chain's registry answers `isUsed` (polled every
- * 50 ms), so each sample is what a user of the second chain would see.
+ * Propagation: the devnet as a peer of bench/chains/propagation.ts (an anvil, both listeners
+ * and `veridis consume nullifiers` as real processes), every block accepted on L1 as it comes.
  */
 import { randomInt } from 'node:crypto'
-import { Contract, type InterfaceAbi } from 'ethers'
 import { CallData, cairo } from 'starknet'
-import { DEV_ACCOUNT } from '../../contracts/evm/accounts.ts'
-import { loadArtifact } from '../../contracts/evm/build.ts'
-import { createBusProducer } from '../../core/bus/producer.ts'
-import { sleep } from '../../core/bus/retry.ts'
-import { chainMetrics } from '../../core/metrics/protocol.ts'
-import { createChainFollower } from '../../producers/chains/common/engine.ts'
-import { createChainEventPublisher } from '../../producers/chains/common/publisher.ts'
-import { createCursorStore } from '../../producers/chains/common/store/cursor-store.ts'
-import { createListenerStateWriter } from '../../producers/chains/common/store/listener-state.ts'
 import { resolveStarknetChain } from '../../producers/chains/starknet/config.ts'
 import { starknetFamily } from '../../producers/chains/starknet/family.ts'
-import {
-  chainEntry,
-  cleanListenerRows,
-  type ListenerProcess,
-  startListener,
-  startTestChain,
-  type TestChain,
-  writeEvmConfig,
-} from '../../test/evm/support.ts'
+import { cleanListenerRows } from '../../test/evm/support.ts'
 import {
   devnetEntry,
   STARKNET_DEV_ACCOUNT,
@@ -43,33 +23,31 @@ import {
   type TestDevnet,
   writeStarknetConfig,
 } from '../../test/starknet/support.ts'
-import { type ConsumerProcess, startConsumerProcess } from '../../test/support/consumer-process.ts'
 import { openTestBus, type TestBus } from '../../test/support/harness.ts'
-import { type FamilyBench, type PropagationFigure, percentile } from './family-bench.ts'
+import { median } from '../stats.ts'
+import { timeCatchUp } from './catch-up.ts'
+import type { FamilyBench } from './family-bench.ts'
+import { measurePropagation, type PropagationPeer } from './propagation.ts'
 
 const USES_PER_TX = 250
-const POLL_MS = 50
-
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 export const benchFamily: FamilyBench = async ({ events, rounds, uses }) => {
   const testBus = await openTestBus()
-  const [devnet, anvil] = await Promise.all([startTestDevnet(), startTestChain({ blockTime: 1 })])
+  const devnet = await startTestDevnet()
   const scope = BigInt(randomInt(1, 2 ** 47))
   try {
     const range = await emitUses(devnet, scope, events)
     const listenerMs: number[] = []
     const rawMs: number[] = []
-    await timeListener(testBus, devnet, range, 'warmup')
+    await timeListener(testBus, devnet, range, 'warmup', events)
     for (let round = 0; round < rounds; round++) {
       rawMs.push(await timeRawRead(devnet, range, events))
-      listenerMs.push(await timeListener(testBus, devnet, range, `round${round}`))
+      listenerMs.push(await timeListener(testBus, devnet, range, `round${round}`, events))
     }
     process.stderr.write(
       `starknet: ${events} events; listener ${listenerMs.map((ms) => ms.toFixed(0)).join('/')} ms, raw getEvents ${rawMs.map((ms) => ms.toFixed(0)).join('/')} ms\n`,
     )
-    const propagation = await measurePropagation(testBus, devnet, anvil, scope, uses)
+    const propagation = await measurePropagation(devnetPeer(devnet, range.lastBlock + 1), uses)
     return {
       family: 'starknet',
       chain: devnet.chain,
@@ -79,9 +57,9 @@ export const benchFamily: FamilyBench = async ({ events, rounds, uses }) => {
       propagation,
     }
   } finally {
-    await cleanListenerRows(testBus, [devnet.chain, anvil.chain])
+    await cleanListenerRows(testBus, [devnet.chain])
     await testBus.close()
-    await Promise.all([devnet.stop(), anvil.stop()])
+    await devnet.stop()
   }
 }
 
@@ -130,150 +108,57 @@ async function timeRawRead(devnet: TestDevnet, range: Range, events: number): Pr
   return elapsed
 }
 
-/** A fresh listener (its own cursor) from the range's first block until its cursor passes the last. */
-async function timeListener(testBus: TestBus, devnet: TestDevnet, range: Range, label: string) {
-  const { common, bus, pool } = testBus
-  const producer = createBusProducer(common, {
-    kafka: bus.kafka,
-    codec: bus.codec,
-    producerName: `bench-starknet-${label}`,
-    topics: [bus.topics.attestation.name, bus.topics.nullifier.name],
-  })
-  await producer.connect()
-  const publisher = createChainEventPublisher({ bus, producer })
-  const store = createCursorStore(pool, `${testBus.namespace}-${label}`)
+/** The listener engine's catch-up over the range (bench/chains/catch-up.ts). */
+function timeListener(testBus: TestBus, devnet: TestDevnet, range: Range, label: string, events: number) {
   const resolved = resolveStarknetChain(
     devnetEntry(devnet, { startBlock: range.firstBlock, maxBlockRange: 10_000, eventsPageSize: 1_000 }),
   )
   if (!('config' in resolved)) throw new Error(resolved.problem)
-  const follower = createChainFollower({
-    common,
-    source: starknetFamily.createSource(resolved.config, { logger: common.logger, onRpcError: () => {} }),
-    settings: resolved.config,
-    store,
-    state: createListenerStateWriter(pool),
-    metrics: chainMetrics(common.metrics.registry),
-    publish: (batch) => publisher.publish(batch),
-  })
-  const controller = new AbortController()
-  const started = performance.now()
-  const loop = follower.run(controller.signal)
-  while (((await store.cursor(devnet.chain))?.cursorBlock ?? -1) < range.lastBlock) await sleep(2)
-  const elapsed = performance.now() - started
-  controller.abort()
-  await loop
-  await store.clear(devnet.chain)
-  await producer.disconnect()
-  return elapsed
+  return timeCatchUp(
+    testBus,
+    { family: starknetFamily, config: resolved.config, lastBlock: range.lastBlock, events },
+    label,
+  )
 }
 
-/** Uses alternate between the devnet and the anvil; each is timed until the other chain has it. */
-async function measurePropagation(
-  testBus: TestBus,
-  devnet: TestDevnet,
-  anvil: TestChain,
-  scope: bigint,
-  uses: number,
-): Promise<PropagationFigure[]> {
-  const evmConfig = writeEvmConfig([
-    chainEntry(anvil, { finality: { rule: 'confirmations', confirmations: 1 } }),
-  ])
-  const starknetConfig = writeStarknetConfig([devnetEntry(devnet)])
+/** The devnet as the propagation half's peer, its listener from the block after `startBlock`. */
+function devnetPeer(devnet: TestDevnet, startBlock: number): PropagationPeer {
+  const configFile = writeStarknetConfig([devnetEntry(devnet, { startBlock })])
   const relayer = devnet.accounts[STARKNET_DEV_ACCOUNT.relayer]!
-  const processes: (ListenerProcess | ConsumerProcess)[] = []
-  try {
-    processes.push(
-      await startListener({ namespace: testBus.namespace, configFile: evmConfig, chains: [anvil.chain] }),
-      await startStarknetListener({
-        namespace: testBus.namespace,
-        configFile: starknetConfig,
-        chains: [devnet.chain],
-      }),
-      await startConsumerProcess({
-        name: 'nullifiers',
-        namespace: testBus.namespace,
-        env: {
-          VERIDIS_EVM_CONFIG: evmConfig,
-          VERIDIS_STARKNET_CONFIG: starknetConfig,
-          VERIDIS_RELAYER_CHAINS: `${anvil.chain},${devnet.chain}`,
-          VERIDIS_RELAYER_STARKNET_ACCOUNT: relayer.address,
-          VERIDIS_RELAYER_STARKNET_PRIVATE_KEY: relayer.privateKey,
-        },
-      }),
-    )
-    const registry = new Contract(
-      anvil.deployment.contracts.NullifierRegistry,
-      loadArtifact('NullifierRegistry').abi as InterfaceAbi,
-      anvil.signer(DEV_ACCOUNT.protocol),
-    )
-    const usedOnAnvil = async (nullifier: bigint) =>
-      (await registry.getFunction('isUsed')(scope, nullifier)) as boolean
-    const usedOnDevnet = async (nullifier: bigint) => {
+  const registry = devnet.deployment.contracts.NullifierRegistry
+  return {
+    chain: devnet.chain,
+    consumerEnv: {
+      VERIDIS_STARKNET_CONFIG: configFile,
+      VERIDIS_RELAYER_STARKNET_ACCOUNT: relayer.address,
+      VERIDIS_RELAYER_STARKNET_PRIVATE_KEY: relayer.privateKey,
+    },
+    startListener: (namespace) => startStarknetListener({ namespace, configFile, chains: [devnet.chain] }),
+    async use(scope, nullifier) {
+      await devnet.invoke({
+        contractAddress: registry,
+        entrypoint: 'record_use',
+        calldata: CallData.compile({
+          scope: cairo.uint256(scope),
+          nullifier: cairo.uint256(nullifier),
+          root: cairo.uint256(1n),
+        }),
+      })
+    },
+    async isUsed(scope, nullifier) {
       const [flag] = await devnet.provider.callContract({
-        contractAddress: devnet.deployment.contracts.NullifierRegistry,
+        contractAddress: registry,
         entrypoint: 'is_used',
         calldata: CallData.compile({ scope: cairo.uint256(scope), nullifier: cairo.uint256(nullifier) }),
       })
       return BigInt(flag ?? 0) === 1n
-    }
-    const samples = { toAnvil: [] as number[], toDevnet: [] as number[] }
+    },
     // The devnet finalises on L1 acceptance only: accept every block as it comes, as L1 would.
-    const acceptor = setInterval(() => {
-      devnet.rpc('devnet_acceptOnL1', { starting_block_id: 'latest' }).catch(() => {})
-    }, 200)
-    try {
-      for (let index = 0; index < 2 * uses; index++) {
-        const nullifier = BigInt(50_000_000 + index)
-        if (index % 2 === 0) {
-          await devnet.invoke({
-            contractAddress: devnet.deployment.contracts.NullifierRegistry,
-            entrypoint: 'record_use',
-            calldata: CallData.compile({
-              scope: cairo.uint256(scope),
-              nullifier: cairo.uint256(nullifier),
-              root: cairo.uint256(1n),
-            }),
-          })
-          samples.toAnvil.push(await timeUntil(() => usedOnAnvil(nullifier)))
-        } else {
-          const receipt = await (await registry.getFunction('recordUse')(scope, nullifier, 1n)).wait()
-          if (receipt?.status !== 1) throw new Error('bench: a recordUse on the anvil failed')
-          samples.toDevnet.push(await timeUntil(() => usedOnDevnet(nullifier)))
-        }
-      }
-    } finally {
-      clearInterval(acceptor)
-    }
-    const figure = (from: string, to: string, values: number[]): PropagationFigure => ({
-      from,
-      to,
-      samples: values.length,
-      p50Ms: percentile(values, 50),
-      p99Ms: percentile(values, 99),
-    })
-    return [
-      figure(devnet.chain, anvil.chain, samples.toAnvil),
-      figure(anvil.chain, devnet.chain, samples.toDevnet),
-    ]
-  } finally {
-    for (const process of processes.reverse()) await process.kill('SIGTERM')
-    for (const table of [
-      'nullifier_propagations',
-      'nullifier_alerts',
-      'nullifier_status',
-      'nullifier_uses',
-    ]) {
-      await testBus.pool.query(`DELETE FROM ${table} WHERE scope = $1`, [scope.toString()])
-    }
+    keepFinalising() {
+      const acceptor = setInterval(() => {
+        devnet.rpc('devnet_acceptOnL1', { starting_block_id: 'latest' }).catch(() => {})
+      }, 200)
+      return () => clearInterval(acceptor)
+    },
   }
-}
-
-async function timeUntil(done: () => Promise<boolean>): Promise<number> {
-  const started = Date.now()
-  const deadline = started + 120_000
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('bench: a use was not propagated within 120 s')
-    await sleep(POLL_MS)
-  }
-  return Date.now() - started
 }

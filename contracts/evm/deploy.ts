@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { ContractFactory, type InterfaceAbi, JsonRpcProvider, NonceManager } from 'ethers'
+import { ContractFactory, type InterfaceAbi, type JsonRpcProvider, NonceManager } from 'ethers'
 import { z } from 'zod'
 import { DEV_ACCOUNT, devWallet } from './accounts.ts'
 import { loadArtifact } from './build.ts'
+import { openPollingProvider } from './provider.ts'
 
 /**
  * Deploys the Veridis contracts to a local chain and records where they are in
@@ -78,8 +79,7 @@ export async function ensureDeployed(options: {
   home: string
   progress?: (message: string) => void
 }): Promise<{ deployment: Deployment; outcome: 'deployed' | 'already deployed' }> {
-  const provider = new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: true, polling: true })
-  provider.pollingInterval = 100
+  const provider = openPollingProvider(options.rpcUrl)
   try {
     const chainId = Number((await provider.getNetwork()).chainId)
     const chain = `eip155:${chainId}`
@@ -93,7 +93,7 @@ export async function ensureDeployed(options: {
     )
     return { deployment, outcome: 'deployed' }
   } finally {
-    provider.destroy()
+    await provider.close()
   }
 }
 

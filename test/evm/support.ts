@@ -4,10 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { Contract, type InterfaceAbi, JsonRpcProvider, NonceManager } from 'ethers'
+import { Contract, type InterfaceAbi, type JsonRpcProvider, NonceManager } from 'ethers'
 import { DEV_ACCOUNT, devWallet } from '../../contracts/evm/accounts.ts'
 import { loadArtifact } from '../../contracts/evm/build.ts'
 import { type Deployment, ensureDeployed } from '../../contracts/evm/deploy.ts'
+import { openPollingProvider } from '../../contracts/evm/provider.ts'
 import { HEADER } from '../../core/bus/producer.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { startAnvil } from '../../infra/stack/anvil.ts'
@@ -65,8 +66,7 @@ export async function startTestChain(
   }
   let anvil = await startAnvil(anvilOptions)
   const { deployment } = await ensureDeployed({ rpcUrl: anvil.url, home })
-  const provider = new JsonRpcProvider(anvil.url, chainId, { staticNetwork: true, polling: true })
-  provider.pollingInterval = 50
+  const provider = openPollingProvider(anvil.url, { chainId, pollingMs: 50 })
   const signers = new Map<number, NonceManager>()
   const signer = (index: number) => {
     let existing = signers.get(index)
@@ -103,7 +103,7 @@ export async function startTestChain(
       for (const existing of signers.values()) existing.reset()
     },
     async stop() {
-      provider.destroy()
+      await provider.close()
       await anvil.stop()
       rmSync(home, { recursive: true, force: true })
     },
