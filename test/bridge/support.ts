@@ -18,7 +18,7 @@ import {
   writeEvmConfig,
 } from '../evm/support.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import { startTcpProxy } from '../support/tcp-proxy.ts'
 import { type Bridge, type BridgeOptions, deployBridge, TOKEN } from './exploits/support/bridge.ts'
 import { ChainDriver, TOKEN_ABI } from './exploits/support/engine.ts'
@@ -74,7 +74,7 @@ export async function startBridgeWorld(
     configFile: writeEvmConfig([entry(a), entry(b)]),
     chains: [a.chain, b.chain],
   })
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 180_000, 'listener ready')
+  await untilReady(listener, 'listener')
   const proxies = await Promise.all(
     [a, b].map((chain) => startTcpProxy({ host: '127.0.0.1', port: Number(new URL(chain.url).port) })),
   )
@@ -388,7 +388,7 @@ export async function startGuardedBridge(options: {
     configFile: writeEvmConfig([entry(bridge.home), entry(bridge.remote)]),
     chains: [home.chain, remote.chain],
   })
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 180_000, 'listener ready')
+  await untilReady(listener, 'listener')
   const proxies = await Promise.all(
     [home, remote].map((chain) =>
       startTcpProxy({ host: '127.0.0.1', port: Number(new URL(chain.url).port) }),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { TxResult } from '../../producers/chains/cosmos/rpc/schemas.ts'
 import { cleanListenerRows, collectChainEvents, freePort, type ListenerProcess } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   startCosmosListener,
   startTestWasmd,
@@ -46,7 +46,7 @@ const BURST = 16
 describe('Cosmos listener: crash during a burst', () => {
   test('behavior: SIGKILL mid-burst and restart: every use published FINALIZED, one id per fact; a dead first endpoint fails over', async () => {
     listener = await start()
-    await eventually(async () => ((await listener?.ready()) ? true : undefined), 90_000, 'listener ready')
+    await untilReady(listener!, 'listener')
     const txs: TxResult[] = []
     let killedAt = -1
     for (let i = 0; i < BURST; i++) {

@@ -8,7 +8,7 @@ import {
   type ListenerProcess,
   type SeenEvent,
 } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   COSMOS_DEV_ACCOUNT,
   startCosmosListener,
@@ -35,7 +35,7 @@ beforeAll(async () => {
   const configFile = writeCosmosConfig([wasmdEntry(node)])
   listener = await startCosmosListener({ namespace: testBus.namespace, configFile, chains: [node.chain] })
   seen = await collectChainEvents(testBus)
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 90_000, 'listener ready')
+  await untilReady(listener, 'listener')
 }, 300_000)
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { getBytes, id as keccakText, type TransactionReceipt } from 'ethers'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { chainEventId } from '../../producers/chains/common/event-id.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   chainEntry,
   cleanListenerRows,
@@ -34,7 +34,7 @@ beforeAll(async () => {
   listener = await startListener({ namespace: testBus.namespace, configFile, chains: [a.chain, b.chain] })
   seen = await collectChainEvents(testBus)
   // Caught up with both heads: what follows is published PENDING at the head.
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 60_000, 'listener ready')
+  await untilReady(listener, 'listener')
 })
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { TransactionReceipt, TransactionResponse } from 'ethers'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startAnvil } from '../../infra/stack/anvil.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import { startTcpProxy } from '../support/tcp-proxy.ts'
 import {
   chainEntry,
@@ -61,9 +61,6 @@ async function listen(configEntries: Parameters<typeof writeEvmConfig>[0], chain
   return listener
 }
 
-const untilReady = (listener: ListenerProcess) =>
-  eventually(async () => ((await listener.ready()) ? true : undefined), 60_000, 'listener ready')
-
 /** (tx hash, log index) of every NullifierUsed log of these receipts. */
 function factsOf(receipts: readonly TransactionReceipt[]) {
   return receipts.flatMap((receipt) =>
@@ -76,7 +73,7 @@ describe('EVM listener: crash during a burst', () => {
     const c = await chain()
     const entries = [chainEntry(c)]
     let listener = await listen(entries, [c.chain])
-    await untilReady(listener)
+    await untilReady(listener, 'listener')
 
     const registry = c.contract('NullifierRegistry')
     const recordUses = registry.getFunction('recordUses')
@@ -149,7 +146,7 @@ describe('EVM listener: chain node restart', () => {
     const c = await startTestChain({ persistState: true })
     chains.push(c)
     const listener = await listen([chainEntry(c)], [c.chain])
-    await untilReady(listener)
+    await untilReady(listener, 'listener')
     const recordUse = () => c.contract('NullifierRegistry').getFunction('recordUse')
     const before = (await (await recordUse()(11n, 1n, 1n)).wait())!
     await eventually(
@@ -203,7 +200,7 @@ describe('EVM listener: reorgs', () => {
       [chainEntry(c, { finality: { rule: 'confirmations', confirmations: 5 } })],
       [c.chain],
     )
-    await untilReady(listener)
+    await untilReady(listener, 'listener')
     const recordUse = c.contract('NullifierRegistry').getFunction('recordUse')
     let nullifier = 1_000n
 
@@ -286,7 +283,7 @@ describe('EVM listener: failing RPCs and bad configuration', () => {
       [chainEntry(c, { rpcUrls: [dead, c.url], wsUrl: `ws://127.0.0.1:${deadPort}` })],
       [c.chain],
     )
-    await untilReady(listener)
+    await untilReady(listener, 'listener')
     const receipt = (await (
       await c.contract('NullifierRegistry').getFunction('recordUse')(3n, 4n, 5n)
     ).wait())!
@@ -322,7 +319,7 @@ describe('EVM listener: failing RPCs and bad configuration', () => {
       forkOf: { url: c.url, blockNumber: await c.blockNumber() },
     })
     try {
-      await untilReady(listener)
+      await untilReady(listener, 'listener')
       const receipt = (await (
         await c.contract('NullifierRegistry').getFunction('recordUse')(7n, 8n, 9n)
       ).wait())!
@@ -384,7 +381,7 @@ describe('EVM listener: failing RPCs and bad configuration', () => {
       },
     ]
     const listener = await listen(entries, [good.chain, other.chain, 'eip155:777777', 'eip155:777778'])
-    await untilReady(listener)
+    await untilReady(listener, 'listener')
     const receipt = (await (
       await good.contract('NullifierRegistry').getFunction('recordUse')(8n, 9n, 1n)
     ).wait())!

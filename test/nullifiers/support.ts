@@ -16,7 +16,7 @@ import {
   writeEvmConfig,
 } from '../evm/support.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 
 export type { ConsumerProcess }
 
@@ -48,7 +48,8 @@ export interface Collected<T> {
   stop(): Promise<void>
 }
 
-async function collect<T>(testBus: TestBus, topic: string): Promise<Collected<T>> {
+/** Every record of `topic` from the beginning, decoded, through a real consumer of its own group. */
+export async function collect<T>(testBus: TestBus, topic: string): Promise<Collected<T>> {
   const { bus } = testBus
   const consumer = bus.kafka.consumer({ groupId: `${testBus.namespace}.collector-${randomInt(1e9)}` })
   await consumer.connect()
@@ -79,7 +80,7 @@ export async function startNullifierWorld(options: { blockTime?: number } = {}):
     configFile,
     chains: [a.chain, b.chain],
   })
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 180_000, 'listener ready')
+  await untilReady(listener, 'listener')
   const alerts = await collect<Alert>(testBus, testBus.bus.topics.alert.name)
   const outcomes = await collect<NullifierPropagation>(testBus, testBus.bus.topics.propagation.name)
   const consumers: ConsumerProcess[] = []

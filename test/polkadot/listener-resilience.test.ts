@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { cleanListenerRows, collectChainEvents, type ListenerProcess } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   chopsticksEntry,
   type Included,
@@ -45,7 +45,7 @@ const BURST = 12
 describe('Polkadot listener: crash during a burst', () => {
   test('behavior: SIGKILL mid-burst and restart: every use published, one id per fact, all FINALIZED', async () => {
     listener = await start()
-    await eventually(async () => ((await listener?.ready()) ? true : undefined), 120_000, 'listener ready')
+    await untilReady(listener!, 'listener')
     const included: Included[] = []
     let killedAt = -1
     for (let i = 0; i < BURST; i++) {

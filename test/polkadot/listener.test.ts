@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { registryAccount, useKey } from '../../producers/chains/polkadot/normalise/remark.ts'
 import { cleanListenerRows, collectChainEvents, type ListenerProcess } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   chopsticksEntry,
   startPolkadotListener,
@@ -32,7 +32,7 @@ beforeAll(async () => {
     configFile: writePolkadotConfig([chopsticksEntry(node)]),
     chains: [node.chain],
   })
-  await eventually(async () => ((await listener?.ready()) ? true : undefined), 120_000, 'listener ready')
+  await untilReady(listener!, 'listener')
 }, 300_000)
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import {
   type ListenerProcess,
   type SeenEvent,
 } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   type Sent,
   startSolanaListener,
@@ -44,7 +44,7 @@ beforeAll(async () => {
     chains: [validator.chain],
   })
   seen = await collectChainEvents(testBus)
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 90_000, 'listener ready')
+  await untilReady(listener, 'listener')
 }, 240_000)
 
 afterAll(async () => {
@@ -63,7 +63,7 @@ async function startListener() {
     configFile,
     chains: [validator.chain],
   })
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 90_000, 'listener ready')
+  await untilReady(listener, 'listener')
 }
 
 const idOf = (sent: Sent) =>

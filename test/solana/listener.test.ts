@@ -8,7 +8,7 @@ import {
   type ListenerProcess,
   type SeenEvent,
 } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   type Sent,
   startSolanaListener,
@@ -39,7 +39,7 @@ beforeAll(async () => {
     chains: [validator.chain],
   })
   seen = await collectChainEvents(testBus)
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 90_000, 'listener ready')
+  await untilReady(listener, 'listener')
 }, 240_000)
 
 afterAll(async () => {

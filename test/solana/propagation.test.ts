@@ -1,160 +1,38 @@
-import { randomInt } from 'node:crypto'
-import { Contract, type InterfaceAbi } from 'ethers'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { DEV_ACCOUNT } from '../../contracts/evm/accounts.ts'
-import { loadArtifact } from '../../contracts/evm/build.ts'
-import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
-import {
-  chainEntry,
-  cleanListenerRows,
-  type ListenerProcess,
-  startListener,
-  startTestChain,
-  type TestChain,
-  writeEvmConfig,
-} from '../evm/support.ts'
-import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { describeCrossFamilyPropagation, expectRejection } from '../nullifiers/cross-family.ts'
 import {
   relayerKeyEnv,
   startSolanaListener,
   startTestValidator,
-  type TestValidator,
   validatorEntry,
   writeSolanaConfig,
 } from './support.ts'
 
 /**
- * Nullifier propagation between Solana and EVM through the real `veridis consume
- * nullifiers`: an anvil and a solana-test-validator of this file's own, both listeners, the
- * consumer writing with the EVM relayer (anvil account 8) and the Solana registry authority.
+ * Nullifier propagation between Solana and EVM (test/nullifiers/cross-family.ts): a
+ * solana-test-validator of this file's own, the consumer writing with the Solana registry
+ * authority. A use is an account derived from (scope, nullifier), so a second one fails to
+ * create it on-chain. The double-use alert comes once both uses are FINALIZED (about 13 s
+ * after confirmation on Solana).
  */
-let testBus: TestBus
-let anvil: TestChain
-let validator: TestValidator
-let evmListener: ListenerProcess
-let solanaListener: ListenerProcess
-let consumer: ConsumerProcess | undefined
-let alerts: { key: string; value: Alert }[]
-let stopAlerts: () => Promise<void>
-let startConsumer: () => Promise<ConsumerProcess>
-const scope = BigInt(randomInt(1, 2 ** 47))
-
-beforeAll(async () => {
-  testBus = await openTestBus()
-  ;[anvil, validator] = await Promise.all([startTestChain(), startTestValidator()])
-  const evmConfig = writeEvmConfig([chainEntry(anvil)])
-  const solanaConfig = writeSolanaConfig([validatorEntry(validator)])
-  evmListener = await startListener({
-    namespace: testBus.namespace,
-    configFile: evmConfig,
-    chains: [anvil.chain],
-  })
-  solanaListener = await startSolanaListener({
-    namespace: testBus.namespace,
-    configFile: solanaConfig,
-    chains: [validator.chain],
-  })
-  const env = {
-    VERIDIS_EVM_CONFIG: evmConfig,
-    VERIDIS_SOLANA_CONFIG: solanaConfig,
-    VERIDIS_RELAYER_CHAINS: `${anvil.chain},${validator.chain}`,
-    VERIDIS_RELAYER_SOLANA_SECRET_KEY: relayerKeyEnv(validator),
-  }
-  const { bus } = testBus
-  const collector = bus.kafka.consumer({ groupId: `${testBus.namespace}.alerts-${randomInt(1e9)}` })
-  await collector.connect()
-  await collector.subscribe({ topics: [bus.topics.alert.name], fromBeginning: true })
-  alerts = []
-  await collector.run({
-    eachMessage: async ({ message }) => {
-      alerts.push({
-        key: (await bus.codec.decodeKey(message.key)) ?? '',
-        value: (await bus.codec.decodeValue(bus.topics.alert.name, message.value)) as Alert,
-      })
-    },
-  })
-  stopAlerts = () => collector.disconnect()
-  for (const listener of [evmListener, solanaListener]) {
-    await eventually(async () => ((await listener.ready()) ? true : undefined), 90_000, 'listener ready')
-  }
-  startConsumer = () => startConsumerProcess({ name: 'nullifiers', namespace: testBus.namespace, env })
-}, 300_000)
-
-afterAll(async () => {
-  await consumer?.kill('SIGKILL')
-  await evmListener?.kill('SIGKILL')
-  await solanaListener?.kill('SIGKILL')
-  await stopAlerts?.()
-  await Promise.all([anvil?.stop(), validator?.stop()])
-  if (testBus) {
-    for (const table of [
-      'nullifier_propagations',
-      'nullifier_alerts',
-      'nullifier_status',
-      'nullifier_uses',
-    ]) {
-      await testBus.pool.query(`DELETE FROM ${table} WHERE scope = $1`, [scope.toString()])
+describeCrossFamilyPropagation({
+  family: 'Solana',
+  nullifierBase: 8_200_000n,
+  async startPeer() {
+    const validator = await startTestValidator()
+    const configFile = writeSolanaConfig([validatorEntry(validator)])
+    return {
+      chain: validator.chain,
+      consumerEnv: {
+        VERIDIS_SOLANA_CONFIG: configFile,
+        VERIDIS_RELAYER_SOLANA_SECRET_KEY: relayerKeyEnv(validator),
+      },
+      startListener: (namespace) => startSolanaListener({ namespace, configFile, chains: [validator.chain] }),
+      use: async (scope, nullifier) => (await validator.use(scope, nullifier)).signature,
+      isUsed: (scope, nullifier) => validator.isUsed(scope, nullifier),
+      async expectSecondUseRefused(scope, nullifier) {
+        await expectRejection(validator.use(scope, nullifier), /already in use|custom program error: 0x0/i)
+      },
+      stop: () => validator.stop(),
     }
-    await cleanListenerRows(testBus, [anvil?.chain, validator?.chain].filter(Boolean) as string[])
-    await testBus.close()
-  }
-})
-
-const evmRegistry = (signer = DEV_ACCOUNT.protocol) =>
-  new Contract(
-    anvil.deployment.contracts.NullifierRegistry,
-    loadArtifact('NullifierRegistry').abi as InterfaceAbi,
-    anvil.signer(signer),
-  )
-const useOnAnvil = async (nullifier: bigint) =>
-  (await (await evmRegistry().getFunction('recordUse')(scope, nullifier, 9n)).wait())!
-const usedOnAnvil = async (nullifier: bigint) =>
-  (await evmRegistry().getFunction('isUsed')(scope, nullifier)) as boolean
-
-describe('nullifiers across EVM and Solana', () => {
-  test('behavior: used on both before propagation → exactly one double-use alert naming both chains', async () => {
-    // The consumer is not running yet: propagation cannot come between the two uses.
-    const nullifier = 8_000_001n
-    const onAnvil = await useOnAnvil(nullifier)
-    const onSolana = await validator.use(scope, nullifier)
-    await anvil.mine(6)
-    consumer = await startConsumer()
-    const alertsFor = () => alerts.filter((alert) => alert.value.details.nullifier === nullifier.toString())
-    // Raised once both uses are FINALIZED (Solana: ~13 s after confirmation).
-    const alert = await eventually(async () => alertsFor()[0], 120_000, 'double-use alert')
-    expect(alert.value).toMatchObject({ kind: 'DOUBLE_NULLIFIER_USE', severity: 'CRITICAL' })
-    expect(new Set(alert.value.evidence.map((item) => item.chain))).toEqual(
-      new Set([anvil.chain, validator.chain]),
-    )
-    expect(new Set(alert.value.evidence.map((item) => item.txHash))).toEqual(
-      new Set([onAnvil.hash, onSolana.signature]),
-    )
-    await new Promise((resolve) => setTimeout(resolve, 3_000))
-    expect(alertsFor()).toHaveLength(1)
-  }, 180_000)
-
-  test('behavior: a use on Solana is registered on the anvil, which then refuses it', async () => {
-    const nullifier = 8_000_002n
-    await validator.use(scope, nullifier)
-    await eventually(
-      async () => ((await usedOnAnvil(nullifier)) ? true : undefined),
-      90_000,
-      'relayed to the anvil',
-    )
-    await expect(evmRegistry().getFunction('recordUse').staticCall(scope, nullifier, 9n)).rejects.toThrow(
-      /NullifierAlreadyUsed|reverted/,
-    )
-  }, 120_000)
-
-  test('behavior: a use on the anvil is registered on Solana, where a second use is refused on-chain', async () => {
-    const nullifier = 8_000_003n
-    await useOnAnvil(nullifier)
-    await eventually(
-      async () => ((await validator.isUsed(scope, nullifier)) ? true : undefined),
-      90_000,
-      'relayed to Solana',
-    )
-    await expect(validator.use(scope, nullifier)).rejects.toThrow(/already in use|custom program error: 0x0/i)
-  }, 120_000)
+  },
 })

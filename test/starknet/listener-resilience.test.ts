@@ -1,7 +1,7 @@
 import { CallData, cairo } from 'starknet'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { cleanListenerRows, collectChainEvents, type ListenerProcess } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   devnetEntry,
   type Receipt,
@@ -47,7 +47,7 @@ const BURST = 16
 describe('StarkNet listener: crash during a burst', () => {
   test('behavior: SIGKILL mid-burst and restart: every use published, one id per fact, all FINALIZED after L1 acceptance', async () => {
     listener = await start()
-    await eventually(async () => ((await listener?.ready()) ? true : undefined), 90_000, 'listener ready')
+    await untilReady(listener!, 'listener')
     const registry = devnet.deployment.contracts.NullifierRegistry
     const receipts: Receipt[] = []
     let killedAt = -1

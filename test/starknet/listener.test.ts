@@ -9,7 +9,7 @@ import {
   type ListenerProcess,
   type SeenEvent,
 } from '../evm/support.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   devnetEntry,
   type Receipt,
@@ -37,7 +37,7 @@ beforeAll(async () => {
   const configFile = writeStarknetConfig([devnetEntry(devnet, { wsUrl: devnet.wsUrl })])
   listener = await startStarknetListener({ namespace: testBus.namespace, configFile, chains: [devnet.chain] })
   seen = await collectChainEvents(testBus)
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 90_000, 'listener ready')
+  await untilReady(listener, 'listener')
 }, 240_000)
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { knownRoots, usedNullifiers } from '../../consumers/verifier/facts.ts'
 import { cleanListenerRows, type ListenerProcess } from '../evm/support.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
-import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   devnetEntry,
   startStarknetListener,
@@ -33,7 +33,7 @@ beforeAll(async () => {
     chains: [devnet.chain],
   })
   verifier = await startConsumerProcess({ name: 'verifier', namespace: testBus.namespace })
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 90_000, 'listener ready')
+  await untilReady(listener, 'listener')
 }, 300_000)
 
 afterAll(async () => {

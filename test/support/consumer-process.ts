@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { cliCommand } from '../../infra/stack/pipeline.ts'
 import { freePort } from '../evm/support.ts'
-import { eventually, testEnv } from './harness.ts'
+import { eventually, PROCESS_READY_MS, testEnv } from './harness.ts'
 
 /** `veridis consume <name>` as a real child process in a test namespace, ready when it answers /ready. */
 export interface ConsumerProcess {
@@ -63,9 +63,7 @@ export async function startConsumerProcess(options: {
         return undefined
       }
     },
-    // A cap, not an expectation: ready in seconds on a quiet machine, but a two-core host
-    // running chain nodes and a build took over a minute to start a consumer.
-    180_000,
+    PROCESS_READY_MS,
     `${options.name} consumer ready`,
   )
   return consumer

@@ -84,6 +84,18 @@ export async function testProducer(testBus: TestBus, name = 'test-producer') {
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+/**
+ * The longest a test waits for a child process (listener, consumer) to report ready. A cap, not
+ * an expectation: on the shared 2-core host, under a full CI run beside node builds, a start
+ * has taken over two minutes; one constant so no file fails for having guessed lower.
+ */
+export const PROCESS_READY_MS = 180_000
+
+/** Waits until a child process's readiness check answers true, or throws after PROCESS_READY_MS. */
+export async function untilReady(child: { ready(): Promise<boolean> }, what: string): Promise<void> {
+  await eventually(async () => ((await child.ready()) ? true : undefined), PROCESS_READY_MS, `${what} ready`)
+}
+
 export async function eventually<T>(
   check: () => Promise<T | undefined>,
   timeoutMs = 30_000,

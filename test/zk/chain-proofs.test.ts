@@ -25,7 +25,14 @@ import {
   type TestChain,
   writeEvmConfig,
 } from '../evm/support.ts'
-import { collectTopic, eventually, openTestBus, type TestBus, testProducer } from '../support/harness.ts'
+import {
+  collectTopic,
+  eventually,
+  openTestBus,
+  type TestBus,
+  testProducer,
+  untilReady,
+} from '../support/harness.ts'
 import { sampleEnvelope } from '../support/records.ts'
 import { semaphoreCase } from './fixtures.ts'
 
@@ -79,7 +86,7 @@ beforeAll(async () => {
     wasm: spec.artifacts.wasm,
     zkey: spec.artifacts.zkey,
   })
-  await eventually(async () => ((await listener.ready()) ? true : undefined), 60_000, 'listener ready')
+  await untilReady(listener, 'listener')
 }, 120_000)
 
 afterAll(async () => {
