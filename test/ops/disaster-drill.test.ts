@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { readTopicToEnd } from '../../consumers/audit/reader.ts'
 import { replayAudit } from '../../consumers/audit/replay.ts'
 import { createCommandSealerFor } from '../../consumers/audit/vault.ts'
+import { keySubject, valueSubject } from '../../core/bus/codec.ts'
+import { createSchemaRegistryClient } from '../../core/bus/schema-registry.ts'
 import { groupId } from '../../core/bus/topics.ts'
 import type { AuditEvent, Command } from '../../core/bus/types.ts'
 import { type Config, loadConfig } from '../../core/config/env.ts'
@@ -227,7 +229,25 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await killConsumers()
-  await testBus?.close().catch(() => undefined)
+  // The drill's database goes with its directory; its topics and subjects leave the shared
+  // Kafka and registry (testBus.close would stop at its first query: its pool died with the disaster).
+  if (testBus) {
+    const admin = testBus.bus.kafka.admin()
+    await admin.connect()
+    await admin
+      .deleteTopics({ topics: testBus.bus.allTopics.map((topic) => topic.name) })
+      .catch(() => undefined)
+    await admin
+      .deleteGroups(['projector', 'audit'].map((name) => groupId(namespace, name)))
+      .catch(() => undefined)
+    await admin.disconnect()
+    const registry = createSchemaRegistryClient(config.schemaRegistry)
+    for (const topic of testBus.bus.allTopics) {
+      for (const subject of [keySubject(topic.name), valueSubject(topic.name)])
+        await registry.deleteSubject(subject).catch(() => undefined)
+    }
+  }
+  await pool?.end().catch(() => undefined)
   if (context) await postgresService.stop(context)
   rmSync(home, { recursive: true, force: true })
 }, 120_000)
