@@ -267,6 +267,11 @@ describe('disaster drill', () => {
     for (const plain of ['read_commands', published.commands[0]?.commandId ?? '-', ...secrets()])
       expect(sealed.includes(Buffer.from(plain))).toBe(false)
 
+    // A rebuild is refused while the model's consumer runs, before anything is deleted.
+    const refused = await cli(['rebuild', 'projector'])
+    expect(refused.code).not.toBe(0)
+    expect(refused.output).toMatch(/running member\(s\): stop its consumer/)
+
     // More traffic after the backup: it is in Kafka only once the database is lost.
     await traffic(2, false)
     await settled('the second traffic projected and audited')
