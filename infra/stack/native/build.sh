@@ -4,14 +4,14 @@
 # on two cores, so a finished build is reused by every later `up` and CI run. Runs at the
 # lowest CPU priority so it can build in the background while the stack and tests run.
 #
-#   infra/stack/native/build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform|k8s-openapi
+#   infra/stack/native/build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform|k8s-openapi|jaeger
 #
 # compose-check (infra/compose-check: compose-go's loader) and kubeconform are the manifest
 # validators `npm test` runs (test/ops/); they build in about 20 s each.
 #
 # Prints the binary's path on success. A second caller while a build runs waits for it.
 set -euo pipefail
-name="${1:?usage: build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform|k8s-openapi}"
+name="${1:?usage: build.sh starknet-devnet|wasmd|solana-test-validator|compose-check|kubeconform|k8s-openapi|jaeger}"
 cache="${VERIDIS_CACHE:-$HOME/.cache/veridis}/native"
 
 case "$name" in
@@ -27,6 +27,8 @@ case "$name" in
   # The API server's own OpenAPI document (api/openapi-spec/swagger.json of the kubernetes
   # module, the one kube-apiserver serves): the schemas kubeconform checks against.
   k8s-openapi) version=v1.32.4 ;;
+  # Jaeger v2 (an OpenTelemetry Collector distribution: OTLP in, in-memory store, query API).
+  jaeger) version=v1.76.0 ;;
   *) echo "build.sh: unknown node '$name'" >&2; exit 64 ;;
 esac
 dir="$cache/$name-$version"
@@ -60,6 +62,15 @@ case "$name" in
   kubeconform)
     export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
     GOBIN="$dir.partial/bin" nice -n 15 go install "github.com/yannh/kubeconform/cmd/kubeconform@$version" >&2
+    ;;
+  jaeger)
+    # Its go.mod has replace directives, so `go install pkg@version` refuses it: build inside
+    # the downloaded module, where they apply (as for wasmd).
+    export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
+    go mod download "github.com/jaegertracing/jaeger@$version" >&2
+    module="$(GOMODCACHE="$GOMODCACHE" go env GOMODCACHE)/github.com/jaegertracing/jaeger@$version"
+    mkdir -p "$dir.partial/bin"
+    (cd "$module" && nice -n 19 go build -buildvcs=false -o "$dir.partial/bin/jaeger" ./cmd/jaeger) >&2
     ;;
   k8s-openapi)
     export GOMODCACHE="$cache/gomod" GOFLAGS=-modcacherw
