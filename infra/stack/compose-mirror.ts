@@ -89,6 +89,8 @@ export function composeExpectations(postgresMajor: string): Record<string, Compo
 export const HOST_ONLY_SERVICES: Record<string, string> = {
   'starknet-devnet':
     'built from crates.io by infra/stack/native/build.sh and prepared (Cairo contracts declared) by `up`',
+  'starknet-l1':
+    "the devnet's L1 settlement clock (infra/stack/starknet-l1-clock.ts), which needs the devnet above",
   chopsticks:
     "runs the project's own TypeScript wrapper (infra/stack/chopsticks-node.ts) over a raw chain spec",
   wasmd: 'built from the Go module proxy and initialised with a genesis and contracts that `up` writes',

@@ -57,7 +57,7 @@ export function writeLocalStarknetConfig(home: string): string {
       chain,
       rpcUrls: [devnetRpcUrl(LOCAL_DEVNET.port)],
       wsUrl: devnetWsUrl(LOCAL_DEVNET.port),
-      // Blocks become ACCEPTED_ON_L1 when devnet_acceptOnL1 says so (the devnet has no L1).
+      // Blocks become ACCEPTED_ON_L1 when the stack's L1 clock accepts them (starknet-l1, every 10 s).
       finality: { rule: StarknetFinalityRule.acceptedOnL1 },
       // devnet's block hash does not commit to the block's contents (config.ts).
       blockIdentity: 'block-and-content',

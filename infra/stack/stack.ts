@@ -19,7 +19,12 @@ import { ensurePrivateDir } from './private-dir.ts'
 import { tailLog } from './process.ts'
 import { registryService } from './registry.ts'
 import type { ChainNode, Progress, StackContext, StackService } from './service.ts'
-import { devnetRpcUrl, LOCAL_DEVNET, starknetDevnetService } from './starknet-devnet.ts'
+import {
+  devnetRpcUrl,
+  LOCAL_DEVNET,
+  starknetDevnetService,
+  starknetL1ClockService,
+} from './starknet-devnet.ts'
 import { wasmdNode } from './wasmd.ts'
 
 /**
@@ -28,6 +33,7 @@ import { wasmdNode } from './wasmd.ts'
  */
 const CHAIN_NODES: readonly ChainNode[] = [
   { service: starknetDevnetService, prepare: deployOnDevnet },
+  { service: starknetL1ClockService, prepare: async () => {} },
   chopsticksNode,
   wasmdNode,
 ]

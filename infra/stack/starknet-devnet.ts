@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import path from 'node:path'
 import { sleep } from '../../core/bus/retry.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
+import { tsCommand } from './pipeline.ts'
 import { ensurePrivateDir } from './private-dir.ts'
 import { managedProcess, runningPid, startDetached, stopProcess } from './process.ts'
 import type { StackContext, StackService } from './service.ts'
@@ -25,6 +26,8 @@ export const LOCAL_DEVNET = {
   chainReference: 'VERIDIS_DEV',
   /** Deterministic predeployed accounts (the dev keys are public, like anvil's mnemonic). */
   seed: 0,
+  /** How often the L1 clock (starknet-l1-clock.ts) accepts the devnet's new blocks on L1. */
+  l1SettleMs: 10_000,
 } as const
 
 export const devnetRpcUrl = (port: number) => `http://127.0.0.1:${port}/rpc`
@@ -175,4 +178,35 @@ export const starknetDevnetService: StackService = {
   pid: (context) => runningPid(proc(context)),
   describe: () =>
     `${devnetRpcUrl(LOCAL_DEVNET.port)} (starknet:${LOCAL_DEVNET.chainReference}, spec 0.10, ws ${devnetWsUrl(LOCAL_DEVNET.port)})`,
+}
+
+const L1_CLOCK = 'starknet-l1'
+const clockProc = (context: StackContext) =>
+  managedProcess(context.layout.runDir, context.layout.logDir, L1_CLOCK)
+
+/**
+ * The devnet's L1 settlement as a stack service: infra/stack/starknet-l1-clock.ts accepts its
+ * blocks on L1 every LOCAL_DEVNET.l1SettleMs, so the local chain's events reach FINALIZED.
+ * It waits out a devnet that is not up yet, so it may start beside it.
+ */
+export const starknetL1ClockService: StackService = {
+  name: L1_CLOCK,
+  logFile: (context) => clockProc(context).logFile,
+  async install() {},
+  async start(context) {
+    if (runningPid(clockProc(context))) return 'already running'
+    const command = tsCommand('infra/stack/starknet-l1-clock.ts', [
+      '--rpc',
+      devnetRpcUrl(LOCAL_DEVNET.port),
+      '--every-ms',
+      String(LOCAL_DEVNET.l1SettleMs),
+    ])
+    startDetached(clockProc(context), { ...command, cwd: context.layout.dataDir, env: process.env })
+    return 'started'
+  },
+  isHealthy: async (context) => runningPid(clockProc(context)) !== undefined,
+  stop: async (context) => stopProcess(clockProc(context)),
+  pid: (context) => runningPid(clockProc(context)),
+  describe: () =>
+    `accepts ${devnetRpcUrl(LOCAL_DEVNET.port)}'s blocks on L1 every ${LOCAL_DEVNET.l1SettleMs / 1000} s (devnet_acceptOnL1; the devnet has no L1)`,
 }
