@@ -97,9 +97,16 @@ export async function measurePropagation(peer: PropagationPeer, uses: number): P
       p99Ms: percentile(samples, 99),
     })
     return [figure(peer.chain, anvil.chain, toAnvil), figure(anvil.chain, peer.chain, fromAnvil)]
+  } catch (error) {
+    // What the processes said last is what tells a stuck relay from a slow one.
+    for (const started of processes) {
+      const lines = started.output().trim().split('\n').slice(-15).join('\n')
+      process.stderr.write(`--- last output of ${started.child.spawnargs.slice(-6).join(' ')}\n${lines}\n`)
+    }
+    throw error
   } finally {
     stopFinalising?.()
-    for (const process of processes.reverse()) await process.kill('SIGTERM')
+    for (const started of processes.reverse()) await started.kill('SIGTERM')
     for (const table of [
       'nullifier_propagations',
       'nullifier_alerts',

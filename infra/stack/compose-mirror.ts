@@ -94,4 +94,6 @@ export const HOST_ONLY_SERVICES: Record<string, string> = {
   chopsticks:
     "runs the project's own TypeScript wrapper (infra/stack/chopsticks-node.ts) over a raw chain spec",
   wasmd: 'built from the Go module proxy and initialised with a genesis and contracts that `up` writes',
+  'solana-test-validator':
+    'built from crates.io by infra/stack/native/build.sh, with a preload that keeps its faucet on loopback',
 }

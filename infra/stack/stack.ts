@@ -18,6 +18,7 @@ import { ensureRoleAndDatabase, postgresService } from './postgres.ts'
 import { ensurePrivateDir } from './private-dir.ts'
 import { tailLog } from './process.ts'
 import { registryService } from './registry.ts'
+import { solanaNode } from './solana-validator.ts'
 import type { ChainNode, Progress, StackContext, StackService } from './service.ts'
 import {
   devnetRpcUrl,
@@ -36,6 +37,7 @@ const CHAIN_NODES: readonly ChainNode[] = [
   { service: starknetL1ClockService, prepare: async () => {} },
   chopsticksNode,
   wasmdNode,
+  solanaNode,
 ]
 
 /** In start order: the registry keeps its schemas in Postgres; the local chains last. */

@@ -99,12 +99,28 @@ export async function startTestValidator(settings: { ticksPerSlot?: number } = {
       maxSupportedTransactionVersion: 0,
     })
     if (!tx) throw new Error(`transaction ${signature} not found at confirmed`)
-    const block = (await connection.getBlock(tx.slot, {
-      commitment: 'confirmed',
-      transactionDetails: 'signatures',
-      rewards: false,
-      maxSupportedTransactionVersion: 0,
-    })) as unknown as { blockhash: string; signatures: string[] } | null
+    // Raw JSON-RPC: web3.js 1.98's getBlock validates a `signatures` block against the full
+    // block's schema and refuses it.
+    const response = await fetch(node.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'getBlock',
+        params: [
+          tx.slot,
+          {
+            commitment: 'confirmed',
+            transactionDetails: 'signatures',
+            rewards: false,
+            maxSupportedTransactionVersion: 0,
+          },
+        ],
+      }),
+    })
+    const block = ((await response.json()) as { result?: { blockhash: string; signatures: string[] } | null })
+      .result
     const index = block?.signatures.indexOf(signature) ?? -1
     if (!block || index < 0) throw new Error(`transaction ${signature} not in block ${tx.slot}`)
     return { signature, slot: tx.slot, blockhash: block.blockhash, index }
