@@ -71,12 +71,12 @@ describe('Solana listener: crash during a burst', () => {
       )
     await eventually(
       async () => ([...expected].every((fact) => published('PENDING').has(fact)) ? true : undefined),
-      60_000,
+      180_000,
       'every use of the burst PENDING',
     )
     await eventually(
       async () => ([...expected].every((fact) => published('FINALIZED').has(fact)) ? true : undefined),
-      90_000,
+      240_000,
       'every use FINALIZED',
     )
     const idsByFact = new Map<string, Set<string>>()
@@ -88,5 +88,5 @@ describe('Solana listener: crash during a burst', () => {
     }
     expect(new Set(idsByFact.keys())).toEqual(expected)
     for (const ids of idsByFact.values()) expect(ids.size).toBe(1)
-  }, 240_000)
+  }, 600_000)
 })

@@ -23,7 +23,7 @@ import {
 import { type SolanaChainEntry, solanaChainOf } from '../../producers/chains/solana/config.ts'
 import { encodeMemo, MEMO_PROGRAM_ID, type VeridisMemo } from '../../producers/chains/solana/protocol.ts'
 import { freePort, type ListenerProcess } from '../evm/support.ts'
-import { testEnv } from '../support/harness.ts'
+import { eventually, testEnv } from '../support/harness.ts'
 
 /**
  * A real solana-test-validator per test file (its own temporary ledger and ports), the two
@@ -93,14 +93,7 @@ export async function startTestValidator(settings: { ticksPerSlot?: number } = {
   const startSlot = await connection.getSlot('finalized')
   const rent = await connection.getMinimumBalanceForRentExemption(0)
 
-  async function sent(signature: string): Promise<Sent> {
-    const tx = await connection.getTransaction(signature, {
-      commitment: 'confirmed',
-      maxSupportedTransactionVersion: 0,
-    })
-    if (!tx) throw new Error(`transaction ${signature} not found at confirmed`)
-    // Raw JSON-RPC: web3.js 1.98's getBlock validates a `signatures` block against the full
-    // block's schema and refuses it.
+  async function rawBlock(slot: number) {
     const response = await fetch(node.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -109,7 +102,7 @@ export async function startTestValidator(settings: { ticksPerSlot?: number } = {
         id: 1,
         method: 'getBlock',
         params: [
-          tx.slot,
+          slot,
           {
             commitment: 'confirmed',
             transactionDetails: 'signatures',
@@ -119,10 +112,27 @@ export async function startTestValidator(settings: { ticksPerSlot?: number } = {
         ],
       }),
     })
-    const block = ((await response.json()) as { result?: { blockhash: string; signatures: string[] } | null })
-      .result
-    const index = block?.signatures.indexOf(signature) ?? -1
-    if (!block || index < 0) throw new Error(`transaction ${signature} not in block ${tx.slot}`)
+    return ((await response.json()) as { result?: { blockhash: string; signatures: string[] } | null }).result
+  }
+
+  async function sent(signature: string): Promise<Sent> {
+    const tx = await connection.getTransaction(signature, {
+      commitment: 'confirmed',
+      maxSupportedTransactionVersion: 0,
+    })
+    if (!tx) throw new Error(`transaction ${signature} not found at confirmed`)
+    // Raw JSON-RPC: web3.js 1.98's getBlock validates a `signatures` block against the full
+    // block's schema and refuses it. A block just confirmed can lag in the node's blockstore
+    // under load ("block not available"), so it is asked again for a while.
+    const { block, index } = await eventually(
+      async () => {
+        const found = await rawBlock(tx.slot)
+        const position = found?.signatures.indexOf(signature) ?? -1
+        return found && position >= 0 ? { block: found, index: position } : undefined
+      },
+      30_000,
+      `transaction ${signature} in block ${tx.slot}`,
+    )
     return { signature, slot: tx.slot, blockhash: block.blockhash, index }
   }
 
