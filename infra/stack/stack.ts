@@ -18,8 +18,8 @@ import { ensureRoleAndDatabase, postgresService } from './postgres.ts'
 import { ensurePrivateDir } from './private-dir.ts'
 import { tailLog } from './process.ts'
 import { registryService } from './registry.ts'
-import { solanaNode } from './solana-validator.ts'
 import type { ChainNode, Progress, StackContext, StackService } from './service.ts'
+import { solanaNode } from './solana-validator.ts'
 import {
   devnetRpcUrl,
   LOCAL_DEVNET,
