@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { configDefaults, defineConfig } from 'vitest/config'
+import { StackLastSequencer } from './test/setup/sequencer.ts'
 
 const TEST_FILES = [
   'test/**/*.test.ts',
@@ -104,6 +105,7 @@ export default defineConfig({
     // One real stack on two cores: files run one after another, each in its own namespace.
     // Vitest sizes its worker pool from the root configuration only, so this holds for both.
     fileParallelism: false,
+    sequence: { sequencer: StackLastSequencer },
     // A cap, not an expectation: the full suite shares two cores with five chain nodes, and a
     // 60-s cap failed an EVM listener test that passes alone in 20 s.
     testTimeout: 180_000,

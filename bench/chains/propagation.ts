@@ -5,12 +5,12 @@ import { loadArtifact } from '../../contracts/evm/build.ts'
 import {
   chainEntry,
   cleanListenerRows,
-  type ListenerProcess,
   startListener,
   startTestChain,
   type TestChain,
   writeEvmConfig,
 } from '../../test/evm/support.ts'
+import type { ListenerProcess } from '../../test/support/chain-listener.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../../test/support/consumer-process.ts'
 import { eventually, openTestBus, untilReady } from '../../test/support/harness.ts'
 import { percentile } from '../stats.ts'

@@ -85,18 +85,31 @@ export async function stackInstall(context: StackContext) {
   for (const service of STACK_SERVICES) await service.install(context)
 }
 
+export interface StackUpOptions {
+  /**
+   * Chain nodes (by service name) installed but not started, nor prepared: for a caller that
+   * has no use for them (the test run, whose Solana suites start validators of their own).
+   */
+  readonly leaveStopped?: ReadonlySet<string>
+}
+
 /**
  * Installs what is missing, starts what is not running, waits for health, and prepares the
  * application database (role, database, migrations). Idempotent.
  */
-export async function stackUp(context: StackContext, logger: Logger): Promise<void> {
+export async function stackUp(
+  context: StackContext,
+  logger: Logger,
+  options: StackUpOptions = {},
+): Promise<void> {
   await stackInstall(context)
+  const chainNodes = CHAIN_NODES.filter((node) => !options.leaveStopped?.has(node.service.name))
   // Postgres, Kafka and the anvils do not depend on each other: start them all, then wait.
   await Promise.all([
     startAndWait(context, postgresService),
     startAndWait(context, kafkaService),
     ...ANVIL_SERVICES.map((service) => startAndWait(context, service)),
-    ...CHAIN_NODES.map((node) => startAndWait(context, node.service)),
+    ...chainNodes.map((node) => startAndWait(context, node.service)),
   ])
   // Contracts go on each local chain once; the record in .veridis/deployments says where.
   for (const chain of LOCAL_ANVILS) {
@@ -108,7 +121,7 @@ export async function stackUp(context: StackContext, logger: Logger): Promise<vo
   }
   const chainsFile = writeLocalChainConfig(context.config.home)
   context.progress(`local chains: configuration written to ${chainsFile}`)
-  for (const node of CHAIN_NODES) await node.prepare(context)
+  for (const node of chainNodes) await node.prepare(context)
   const bridgesFile = writeLocalBridgeConfig(context.config.home)
   if (bridgesFile) context.progress(`local bridges: guard configuration written to ${bridgesFile}`)
   const url = new URL(context.config.database.url)

@@ -11,12 +11,12 @@ import {
   cleanListenerRows,
   DEV_ACCOUNT,
   devWallet,
-  type ListenerProcess,
   startListener,
   startTestChain,
   type TestChain,
   writeEvmConfig,
 } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
 import { openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import { startTcpProxy } from '../support/tcp-proxy.ts'

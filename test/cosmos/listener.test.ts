@@ -2,12 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { chainEventId } from '../../producers/chains/common/event-id.ts'
 import type { TxResult } from '../../producers/chains/cosmos/rpc/schemas.ts'
 import { blockchainSchema } from '../../producers/chains/cosmos/rpc/schemas.ts'
-import {
-  cleanListenerRows,
-  collectChainEvents,
-  type ListenerProcess,
-  type SeenEvent,
-} from '../evm/support.ts'
+import { cleanListenerRows, collectChainEvents, type SeenEvent } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   COSMOS_DEV_ACCOUNT,

@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {
@@ -8,8 +8,6 @@ import {
   COSMOS_DEV_MNEMONIC,
   WASMD_BECH32_PREFIX,
 } from '../../contracts/cosmos/accounts.ts'
-import { PROJECT_ROOT } from '../../core/paths.ts'
-import { cliCommand } from '../../infra/stack/pipeline.ts'
 import {
   type CosmosDeployment,
   deployRegistry,
@@ -24,8 +22,8 @@ import type { CometRpc } from '../../producers/chains/cosmos/rpc/client.ts'
 import { executeContractAny } from '../../producers/chains/cosmos/rpc/proto.ts'
 import type { TxResult } from '../../producers/chains/cosmos/rpc/schemas.ts'
 import { type CosmosKey, querySmart } from '../../producers/chains/cosmos/rpc/signing.ts'
-import { freePort, type ListenerProcess } from '../evm/support.ts'
-import { testEnv } from '../support/harness.ts'
+import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
+import { freePort } from '../support/harness.ts'
 
 /**
  * A real wasmd chain per test file (its own home directory, random ports, a chain id of its
@@ -124,18 +122,7 @@ export function wasmdEntry(node: TestWasmd, overrides: Partial<CosmosChainEntry>
   }
 }
 
-const configDirs: string[] = []
-process.once('exit', () => {
-  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true })
-})
-
-export function writeCosmosConfig(entries: readonly CosmosChainEntry[]): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'veridis-cosmos-config-'))
-  configDirs.push(dir)
-  const file = path.join(dir, 'chains.json')
-  writeFileSync(file, JSON.stringify(entries, null, 2))
-  return file
-}
+export const writeCosmosConfig = (entries: readonly CosmosChainEntry[]) => writeChainConfig('cosmos', entries)
 
 /** The relayer's environment for `veridis consume nullifiers` against a test chain (dev account 8). */
 export const cosmosRelayerEnv = (node: TestWasmd) => ({
@@ -145,60 +132,7 @@ export const cosmosRelayerEnv = (node: TestWasmd) => ({
 })
 
 /** `veridis listen cosmos` as a real child process, in the test's namespace. */
-export async function startCosmosListener(options: {
-  namespace: string
-  configFile: string
-  chains: readonly string[]
-  env?: NodeJS.ProcessEnv
-}): Promise<ListenerProcess> {
-  const opsPort = await freePort()
-  const command = cliCommand([
-    'listen',
-    'cosmos',
-    '--ops-port',
-    String(opsPort),
-    '--chain',
-    ...options.chains,
-  ])
-  const child: ChildProcess = spawn(command.command, command.args, {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...testEnv(options.namespace),
-      VERIDIS_LOG_LEVEL: 'info',
-      VERIDIS_COSMOS_CONFIG: options.configFile,
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return {
-    child,
-    opsPort,
-    output: () => output,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill(signal)
-      await exited
-    },
-    async metrics() {
-      return (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
-    },
-    async ready() {
-      try {
-        return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok
-      } catch {
-        return false
-      }
-    },
-  }
-}
+export const startCosmosListener = (options: ChainListenerOptions) => startChainListener('cosmos', options)
 
 export { COSMOS_DEV_ACCOUNT }
 

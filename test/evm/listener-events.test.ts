@@ -1,6 +1,7 @@
 import { getBytes, id as keccakText, type TransactionReceipt } from 'ethers'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { chainEventId } from '../../producers/chains/common/event-id.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   chainEntry,
@@ -8,7 +9,6 @@ import {
   collectChainEvents,
   DEV_ACCOUNT,
   devWallet,
-  type ListenerProcess,
   type SeenEvent,
   startListener,
   startTestChain,

@@ -1,15 +1,14 @@
 import type { TransactionReceipt, TransactionResponse } from 'ethers'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startAnvil } from '../../infra/stack/anvil.ts'
-import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
+import { eventually, freePort, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import { startTcpProxy } from '../support/tcp-proxy.ts'
 import {
   chainEntry,
   cleanListenerRows,
   collectChainEvents,
   DEV_ACCOUNT,
-  freePort,
-  type ListenerProcess,
   startListener,
   startTestChain,
   type TestChain,

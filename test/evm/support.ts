@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
+import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Contract, type InterfaceAbi, type JsonRpcProvider, NonceManager } from 'ethers'
@@ -10,28 +8,16 @@ import { loadArtifact } from '../../contracts/evm/build.ts'
 import { type Deployment, ensureDeployed } from '../../contracts/evm/deploy.ts'
 import { openPollingProvider } from '../../contracts/evm/provider.ts'
 import { HEADER } from '../../core/bus/producer.ts'
-import { PROJECT_ROOT } from '../../core/paths.ts'
 import { startAnvil } from '../../infra/stack/anvil.ts'
-import { cliCommand } from '../../infra/stack/pipeline.ts'
 import type { EvmChainEntry } from '../../producers/chains/evm/config.ts'
-import { type TestBus, testEnv } from '../support/harness.ts'
+import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
+import { freePort, type TestBus } from '../support/harness.ts'
 
 /**
  * Real chains and a real listener process for the EVM tests. Every test chain is an anvil
  * of its own (random port, unusual chain id) with the contracts freshly deployed, so tests
  * can reorg, mine and break it without touching the stack's shared anvils.
  */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
 export interface TestChain {
   readonly chain: string
   readonly chainId: number
@@ -129,78 +115,10 @@ export function chainEntry(chain: TestChain, overrides: Partial<EvmChainEntry> =
   }
 }
 
-const configDirs: string[] = []
-// Configuration files live as long as the test process; listeners read them at start.
-process.once('exit', () => {
-  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true })
-})
-
-export function writeEvmConfig(entries: readonly EvmChainEntry[]): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'veridis-evm-config-'))
-  configDirs.push(dir)
-  const file = path.join(dir, 'chains.json')
-  writeFileSync(file, JSON.stringify(entries, null, 2))
-  return file
-}
-
-export interface ListenerProcess {
-  readonly child: ChildProcess
-  readonly opsPort: number
-  /** Everything the process wrote so far (JSON log lines). */
-  output(): string
-  kill(signal?: NodeJS.Signals): Promise<void>
-  metrics(): Promise<string>
-  ready(): Promise<boolean>
-}
+export const writeEvmConfig = (entries: readonly EvmChainEntry[]) => writeChainConfig('evm', entries)
 
 /** `veridis listen evm` as a real child process, in the test's namespace. */
-export async function startListener(options: {
-  namespace: string
-  configFile: string
-  chains: readonly string[]
-  env?: NodeJS.ProcessEnv
-}): Promise<ListenerProcess> {
-  const opsPort = await freePort()
-  const command = cliCommand(['listen', 'evm', '--ops-port', String(opsPort), '--chain', ...options.chains])
-  const child = spawn(command.command, command.args, {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...testEnv(options.namespace),
-      VERIDIS_LOG_LEVEL: 'info',
-      VERIDIS_EVM_CONFIG: options.configFile,
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return {
-    child,
-    opsPort,
-    output: () => output,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill(signal)
-      await exited
-    },
-    async metrics() {
-      return (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
-    },
-    async ready() {
-      try {
-        return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok
-      } catch {
-        return false
-      }
-    },
-  }
-}
+export const startListener = (options: ChainListenerOptions) => startChainListener('evm', options)
 
 export interface SeenEvent {
   readonly topic: 'attestation' | 'nullifier' | 'bridge'

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import { commandLife } from '../../producers/gateway/command-status.ts'
 import type { Command } from '../../schemas/generated/veridis.command.v1.ts'
-import { freePort } from '../evm/support.ts'
-import { testProducer } from '../support/harness.ts'
+import { freePort, testProducer } from '../support/harness.ts'
 import {
   type ConsumerProcess,
   eventually,

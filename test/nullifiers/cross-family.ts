@@ -7,12 +7,12 @@ import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
 import {
   chainEntry,
   cleanListenerRows,
-  type ListenerProcess,
   startListener,
   startTestChain,
   type TestChain,
   writeEvmConfig,
 } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import { type Collected, collect } from './support.ts'

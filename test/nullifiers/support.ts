@@ -9,12 +9,12 @@ import {
   cleanListenerRows,
   DEV_ACCOUNT,
   devWallet,
-  type ListenerProcess,
   startListener,
   startTestChain,
   type TestChain,
   writeEvmConfig,
 } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 

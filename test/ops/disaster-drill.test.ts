@@ -20,10 +20,10 @@ import { ensureRoleAndDatabase, postgresService } from '../../infra/stack/postgr
 import type { StackContext } from '../../infra/stack/service.ts'
 import { stackContext } from '../../infra/stack/stack.ts'
 import { intakeFact, proveCommand, publishCommands, publishFacts, registerCommand } from '../audit/support.ts'
-import { freePort } from '../evm/support.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
 import {
   eventually,
+  freePort,
   openTestBus,
   randomNamespace,
   type TestBus,

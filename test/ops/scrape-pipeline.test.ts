@@ -1,30 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { cliCommand, type PipelineProcess, scrapeTargets } from '../../infra/stack/pipeline.ts'
 import { ensurePrometheus, type RunningPrometheus, startPrometheus } from '../../infra/stack/prometheus.ts'
 import { stackContext } from '../../infra/stack/stack.ts'
-import { eventually, openTestBus, type TestBus, testEnv } from '../support/harness.ts'
+import { eventually, freePort, openTestBus, type TestBus, testEnv } from '../support/harness.ts'
 
 let testBus: TestBus
 let prometheus: RunningPrometheus | undefined
 const children: ChildProcess[] = []
 const workDir = path.join(PROJECT_ROOT, '.veridis', `test-scrape-${randomBytes(4).toString('hex')}`)
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 beforeAll(async () => {
   testBus = await openTestBus()

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { registryAccount, useKey } from '../../producers/chains/polkadot/normalise/remark.ts'
-import { cleanListenerRows, collectChainEvents, type ListenerProcess } from '../evm/support.ts'
+import { cleanListenerRows, collectChainEvents } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   chopsticksEntry,

@@ -1,12 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { ApiPromise, WsProvider } from '@polkadot/api'
 import { Keyring } from '@polkadot/keyring'
 import type { KeyringPair } from '@polkadot/keyring/types'
 import { cryptoWaitReady } from '@polkadot/util-crypto'
-import { PROJECT_ROOT } from '../../core/paths.ts'
 import {
   chopsticksRpc,
   devWriterAddresses,
@@ -15,7 +10,6 @@ import {
   POLKADOT_DEV_WRITERS,
   startChopsticks,
 } from '../../infra/stack/chopsticks.ts'
-import { cliCommand } from '../../infra/stack/pipeline.ts'
 import type { PolkadotChainEntry } from '../../producers/chains/polkadot/config.ts'
 import {
   encodeRemark,
@@ -23,8 +17,8 @@ import {
   useKey,
   type VeridisRecord,
 } from '../../producers/chains/polkadot/normalise/remark.ts'
-import { freePort, type ListenerProcess } from '../evm/support.ts'
-import { testEnv } from '../support/harness.ts'
+import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
+import { freePort } from '../support/harness.ts'
 
 /**
  * A real chopsticks chain per test file (random port, a genesis hash of its own, blocks only
@@ -146,71 +140,9 @@ export function chopsticksEntry(
   }
 }
 
-const configDirs: string[] = []
-process.once('exit', () => {
-  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true })
-})
-
-export function writePolkadotConfig(entries: readonly PolkadotChainEntry[]): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'veridis-polkadot-config-'))
-  configDirs.push(dir)
-  const file = path.join(dir, 'chains.json')
-  writeFileSync(file, JSON.stringify(entries, null, 2))
-  return file
-}
+export const writePolkadotConfig = (entries: readonly PolkadotChainEntry[]) =>
+  writeChainConfig('polkadot', entries)
 
 /** `veridis listen polkadot` as a real child process, in the test's namespace. */
-export async function startPolkadotListener(options: {
-  namespace: string
-  configFile: string
-  chains: readonly string[]
-  env?: NodeJS.ProcessEnv
-}): Promise<ListenerProcess> {
-  const opsPort = await freePort()
-  const command = cliCommand([
-    'listen',
-    'polkadot',
-    '--ops-port',
-    String(opsPort),
-    '--chain',
-    ...options.chains,
-  ])
-  const child: ChildProcess = spawn(command.command, command.args, {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...testEnv(options.namespace),
-      VERIDIS_LOG_LEVEL: 'info',
-      VERIDIS_POLKADOT_CONFIG: options.configFile,
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return {
-    child,
-    opsPort,
-    output: () => output,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill(signal)
-      await exited
-    },
-    async metrics() {
-      return (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
-    },
-    async ready() {
-      try {
-        return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok
-      } catch {
-        return false
-      }
-    },
-  }
-}
+export const startPolkadotListener = (options: ChainListenerOptions) =>
+  startChainListener('polkadot', options)

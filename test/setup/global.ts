@@ -1,6 +1,16 @@
 import { loadConfig } from '../../core/config/env.ts'
 import { createLogger } from '../../core/logging/logger.ts'
+import { solanaValidatorService } from '../../infra/stack/solana-validator.ts'
 import { stackContext, stackDown, stackStatus, stackUp } from '../../infra/stack/stack.ts'
+
+/**
+ * Stack nodes no suite uses, left stopped for the run (still installed): every Solana suite
+ * starts a validator of its own (its ledger is halted, copied and rolled back), while the
+ * stack's would hold most of a core for the whole run (agave's scheduler polls) on a
+ * two-core machine. test/stack/stack.test.ts starts them with `stack up`, and runs last
+ * (test/setup/sequencer.ts).
+ */
+const LEFT_STOPPED = new Set([solanaValidatorService.name])
 
 /**
  * Tests run against the real local stack. Services already running (a developer's `veridis
@@ -14,7 +24,9 @@ export default async function setup() {
   const context = stackContext(config, progress)
   const running = (await stackStatus(context)).filter((service) => service.pid !== undefined)
   const wasRunning = new Set(running.map((service) => service.name))
-  await stackUp(context, createLogger({ service: 'test-setup', level: 'warn' }))
+  await stackUp(context, createLogger({ service: 'test-setup', level: 'warn' }), {
+    leaveStopped: LEFT_STOPPED,
+  })
   return async () => {
     const started = (await stackStatus(context)).filter((service) => !wasRunning.has(service.name))
     if (started.length > 0) await stackDown(context, new Set(started.map((service) => service.name)))

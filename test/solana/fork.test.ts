@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { chainEventId } from '../../producers/chains/common/event-id.ts'
-import {
-  cleanListenerRows,
-  collectChainEvents,
-  type ListenerProcess,
-  type SeenEvent,
-} from '../evm/support.ts'
+import { cleanListenerRows, collectChainEvents, type SeenEvent } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   type Sent,
@@ -30,14 +26,14 @@ import {
 let testBus: TestBus
 let validator: TestValidator
 let listener: ListenerProcess
-const configFile = ''
+let configFile: string
 let seen: Awaited<ReturnType<typeof collectChainEvents>>
 
 beforeAll(async () => {
   testBus = await openTestBus()
   // 1.2-second slots: the listener must see the use before its slot is finalized (32 slots).
   validator = await startTestValidator({ ticksPerSlot: 192 })
-  const configFile = writeSolanaConfig([validatorEntry(validator, { pollIntervalMs: 100 })])
+  configFile = writeSolanaConfig([validatorEntry(validator, { pollIntervalMs: 100 })])
   listener = await startSolanaListener({
     namespace: testBus.namespace,
     configFile,

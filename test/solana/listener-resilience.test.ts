@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { cleanListenerRows, collectChainEvents, type ListenerProcess } from '../evm/support.ts'
+import { cleanListenerRows, collectChainEvents } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   type Sent,

@@ -2,12 +2,8 @@ import { Keypair } from '@solana/web3.js'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { fundFromMint } from '../../infra/stack/solana-validator.ts'
 import { chainEventId } from '../../producers/chains/common/event-id.ts'
-import {
-  cleanListenerRows,
-  collectChainEvents,
-  type ListenerProcess,
-  type SeenEvent,
-} from '../evm/support.ts'
+import { cleanListenerRows, collectChainEvents, type SeenEvent } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   type Sent,
@@ -143,9 +139,10 @@ describe('Solana listener: Veridis memos through the common engine', () => {
       merkleTreeRoot: null,
     })
 
-    // The finalized slot trails the confirmed one by ~32 slots (~13 s at 400 ms).
+    // The finalized slot trails the confirmed one by ~32 slots (~13 s at 400 ms); a cap for a
+    // loaded machine, where the validator (nice 10) stretches its slots: 60 s failed once.
     for (const event of pending) {
-      const final = await waitFor(event.value.envelope.eventId, 'FINALIZED', 60_000)
+      const final = await waitFor(event.value.envelope.eventId, 'FINALIZED', 180_000)
       expect({ ...final.value, envelope: { ...final.value.envelope, observedAt: 0, finality: '' } }).toEqual({
         ...event.value,
         envelope: { ...event.value.envelope, observedAt: 0, finality: '' },
@@ -154,7 +151,7 @@ describe('Solana listener: Veridis memos through the common engine', () => {
     const ours = seen.of(validator.chain)
     expect(ours.filter((event) => event.value.envelope.finality === 'PENDING')).toHaveLength(4)
     expect(ours.filter((event) => event.value.envelope.finality === 'FINALIZED')).toHaveLength(4)
-  }, 120_000)
+  }, 300_000)
 
   test('behavior: a second use of a nullifier is refused on-chain; memos nobody authorised are ignored', async () => {
     await validator.use(6n, 600n)

@@ -1,19 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { cpSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, lstatSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {
-  Connection,
-  Keypair,
-  PublicKey,
-  sendAndConfirmTransaction,
-  Transaction,
-  TransactionInstruction,
-} from '@solana/web3.js'
+import { Connection, Keypair, PublicKey, Transaction, TransactionInstruction } from '@solana/web3.js'
 import { nullifierAccount, registrationTransaction } from '../../consumers/nullifiers/writers/solana.ts'
-import { PROJECT_ROOT } from '../../core/paths.ts'
-import { cliCommand } from '../../infra/stack/pipeline.ts'
 import {
   ensureValidatorBinary,
   fundFromMint,
@@ -22,8 +12,8 @@ import {
 } from '../../infra/stack/solana-validator.ts'
 import { type SolanaChainEntry, solanaChainOf } from '../../producers/chains/solana/config.ts'
 import { encodeMemo, MEMO_PROGRAM_ID, type VeridisMemo } from '../../producers/chains/solana/protocol.ts'
-import { freePort, type ListenerProcess } from '../evm/support.ts'
-import { eventually, testEnv } from '../support/harness.ts'
+import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
+import { eventually } from '../support/harness.ts'
 
 /**
  * A real solana-test-validator per test file (its own temporary ledger and ports), the two
@@ -93,6 +83,36 @@ export async function startTestValidator(settings: { ticksPerSlot?: number } = {
   const startSlot = await connection.getSlot('finalized')
   const rent = await connection.getMinimumBalanceForRentExemption(0)
 
+  /**
+   * Signs `build`'s transaction over a blockhash asked for now, sends it and waits for
+   * `confirmed`. Not web3.js's sendAndConfirmTransaction: that replaces the blockhash with one
+   * it caches for 30 s, which after a ledger rollback names a block the chain no longer has.
+   * A blockhash refused in preflight ("not found": a validator just restarted, or far behind
+   * on a loaded machine) is asked for again; refused in preflight means never landed, so
+   * this cannot make a second use. Every other error is the test's to see.
+   */
+  async function sendFresh(
+    build: (latest: { blockhash: string; lastValidBlockHeight: number }) => Promise<Transaction>,
+    signers: readonly Keypair[],
+  ): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const latest = await connection.getLatestBlockhash('confirmed')
+      const tx = await build(latest)
+      tx.sign(...signers)
+      try {
+        const signature = await connection.sendRawTransaction(tx.serialize(), {
+          preflightCommitment: 'confirmed',
+        })
+        const { value } = await connection.confirmTransaction({ signature, ...latest }, 'confirmed')
+        if (value.err) throw new Error(`transaction ${signature} failed: ${JSON.stringify(value.err)}`)
+        return signature
+      } catch (error) {
+        if (attempt >= 5 || !/blockhash not found/i.test(String(error))) throw error
+        await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt))
+      }
+    }
+  }
+
   async function rawBlock(slot: number) {
     const response = await fetch(node.url, {
       method: 'POST',
@@ -146,7 +166,6 @@ export async function startTestValidator(settings: { ticksPerSlot?: number } = {
     attester,
     startSlot,
     async use(scope, nullifier, options = {}) {
-      const latest = await connection.getLatestBlockhash('confirmed')
       const root = (options.root ?? 9n).toString()
       const memo =
         options.relayedFrom === undefined
@@ -158,27 +177,26 @@ export async function startTestValidator(settings: { ticksPerSlot?: number } = {
               root,
               origin: options.relayedFrom,
             }
-      const tx = await registrationTransaction({
-        authority: authority.publicKey,
-        memo,
-        lamports: rent,
-        ...latest,
-      })
-      const signature = await sendAndConfirmTransaction(connection, tx, [authority], {
-        commitment: 'confirmed',
-      })
+      const signature = await sendFresh(
+        (latest) =>
+          registrationTransaction({ authority: authority.publicKey, memo, lamports: rent, ...latest }),
+        [authority],
+      )
       return sent(signature)
     },
     async memo(memo, signer = attester) {
       const text = typeof memo === 'string' ? memo : encodeMemo(memo)
-      const tx = new Transaction().add(
-        new TransactionInstruction({
-          programId: new PublicKey(MEMO_PROGRAM_ID),
-          keys: [{ pubkey: signer.publicKey, isSigner: true, isWritable: false }],
-          data: Buffer.from(text, 'utf8'),
-        }),
+      const signature = await sendFresh(
+        async (latest) =>
+          new Transaction({ feePayer: signer.publicKey, ...latest }).add(
+            new TransactionInstruction({
+              programId: new PublicKey(MEMO_PROGRAM_ID),
+              keys: [{ pubkey: signer.publicKey, isSigner: true, isWritable: false }],
+              data: Buffer.from(text, 'utf8'),
+            }),
+          ),
+        [signer],
       )
-      const signature = await sendAndConfirmTransaction(connection, tx, [signer], { commitment: 'confirmed' })
       return sent(signature)
     },
     async isUsed(scope, nullifier) {
@@ -226,74 +244,10 @@ export function validatorEntry(
   }
 }
 
-const configDirs: string[] = []
-process.once('exit', () => {
-  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true })
-})
-
-export function writeSolanaConfig(entries: readonly SolanaChainEntry[]): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'veridis-solana-config-'))
-  configDirs.push(dir)
-  const file = path.join(dir, 'chains.json')
-  writeFileSync(file, JSON.stringify(entries, null, 2))
-  return file
-}
+export const writeSolanaConfig = (entries: readonly SolanaChainEntry[]) => writeChainConfig('solana', entries)
 
 /** The relayer key as VERIDIS_RELAYER_SOLANA_SECRET_KEY takes it. */
 export const relayerKeyEnv = (validator: TestValidator) => JSON.stringify([...validator.authority.secretKey])
 
 /** `veridis listen solana` as a real child process, in the test's namespace. */
-export async function startSolanaListener(options: {
-  namespace: string
-  configFile: string
-  chains: readonly string[]
-  env?: NodeJS.ProcessEnv
-}): Promise<ListenerProcess> {
-  const opsPort = await freePort()
-  const command = cliCommand([
-    'listen',
-    'solana',
-    '--ops-port',
-    String(opsPort),
-    '--chain',
-    ...options.chains,
-  ])
-  const child: ChildProcess = spawn(command.command, command.args, {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...testEnv(options.namespace),
-      VERIDIS_LOG_LEVEL: 'info',
-      VERIDIS_SOLANA_CONFIG: options.configFile,
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return {
-    child,
-    opsPort,
-    output: () => output,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill(signal)
-      await exited
-    },
-    async metrics() {
-      return (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
-    },
-    async ready() {
-      try {
-        return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok
-      } catch {
-        return false
-      }
-    },
-  }
-}
+export const startSolanaListener = (options: ChainListenerOptions) => startChainListener('solana', options)

@@ -91,10 +91,10 @@ describe('Solana nullifier writer', () => {
         const current = await writer.status(write)
         return current.state === 'dropped' ? current : undefined
       },
-      360_000,
+      540_000,
       'dropped',
     )
     expect(status.state).toBe('dropped')
     expect(await writer.isUsed('41', '3')).toBe(false)
-  }, 400_000)
+  }, 600_000)
 })

@@ -1,6 +1,7 @@
 import { CallData, cairo } from 'starknet'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { cleanListenerRows, collectChainEvents, type ListenerProcess } from '../evm/support.ts'
+import { cleanListenerRows, collectChainEvents } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   devnetEntry,

@@ -3,12 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { padAddress } from '../../contracts/starknet/deploy.ts'
 import { chainEventId } from '../../producers/chains/common/event-id.ts'
 import { contentIdentity } from '../../producers/chains/starknet/source.ts'
-import {
-  cleanListenerRows,
-  collectChainEvents,
-  type ListenerProcess,
-  type SeenEvent,
-} from '../evm/support.ts'
+import { cleanListenerRows, collectChainEvents, type SeenEvent } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
 import {
   devnetEntry,

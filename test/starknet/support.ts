@@ -1,17 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Account, type Call, RpcProvider, logger as starknetLogger } from 'starknet'
 import { type DevAccount, devnetAccounts, STARKNET_DEV_ACCOUNT } from '../../contracts/starknet/accounts.ts'
 import { deployStarknetContracts, type StarknetDeployment } from '../../contracts/starknet/deploy.ts'
-import { PROJECT_ROOT } from '../../core/paths.ts'
-import { cliCommand } from '../../infra/stack/pipeline.ts'
 import { ensureDevnetBinary, startDevnet } from '../../infra/stack/starknet-devnet.ts'
 import type { StarknetChainEntry } from '../../producers/chains/starknet/config.ts'
-import { freePort, type ListenerProcess } from '../evm/support.ts'
-import { testEnv } from '../support/harness.ts'
+import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
+import { freePort } from '../support/harness.ts'
 
 /**
  * A real starknet-devnet per test file (random port, a chain id of its own), the Cairo
@@ -115,73 +111,11 @@ export function devnetEntry(
   }
 }
 
-const configDirs: string[] = []
-process.once('exit', () => {
-  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true })
-})
-
-export function writeStarknetConfig(entries: readonly StarknetChainEntry[]): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'veridis-starknet-config-'))
-  configDirs.push(dir)
-  const file = path.join(dir, 'chains.json')
-  writeFileSync(file, JSON.stringify(entries, null, 2))
-  return file
-}
+export const writeStarknetConfig = (entries: readonly StarknetChainEntry[]) =>
+  writeChainConfig('starknet', entries)
 
 /** `veridis listen starknet` as a real child process, in the test's namespace. */
-export async function startStarknetListener(options: {
-  namespace: string
-  configFile: string
-  chains: readonly string[]
-  env?: NodeJS.ProcessEnv
-}): Promise<ListenerProcess> {
-  const opsPort = await freePort()
-  const command = cliCommand([
-    'listen',
-    'starknet',
-    '--ops-port',
-    String(opsPort),
-    '--chain',
-    ...options.chains,
-  ])
-  const child: ChildProcess = spawn(command.command, command.args, {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...testEnv(options.namespace),
-      VERIDIS_LOG_LEVEL: 'info',
-      VERIDIS_STARKNET_CONFIG: options.configFile,
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return {
-    child,
-    opsPort,
-    output: () => output,
-    async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill(signal)
-      await exited
-    },
-    async metrics() {
-      return (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
-    },
-    async ready() {
-      try {
-        return (await fetch(`http://127.0.0.1:${opsPort}/ready`)).ok
-      } catch {
-        return false
-      }
-    },
-  }
-}
+export const startStarknetListener = (options: ChainListenerOptions) =>
+  startChainListener('starknet', options)
 
 export { STARKNET_DEV_ACCOUNT }

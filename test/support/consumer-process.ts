@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { cliCommand } from '../../infra/stack/pipeline.ts'
-import { freePort } from '../evm/support.ts'
-import { eventually, PROCESS_READY_MS, testEnv } from './harness.ts'
+import { eventually, freePort, PROCESS_READY_MS, testEnv } from './harness.ts'
 
 /** `veridis consume <name>` as a real child process in a test namespace, ready when it answers /ready. */
 export interface ConsumerProcess {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { type AddressInfo, createServer } from 'node:net'
 import { keySubject, valueSubject } from '../../core/bus/codec.ts'
 import { type Bus, connectBus } from '../../core/bus/connect.ts'
 import { type ConsumedMessage, createConsumerRunner } from '../../core/bus/consumer.ts'
@@ -137,4 +138,16 @@ export async function collectTopic<T>(
   })
   await runner.start()
   return () => runner.stop()
+}
+
+/** A port nothing listens on now (the kernel picks it; the caller binds it soon after). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }

@@ -19,12 +19,12 @@ import {
   cleanListenerRows,
   collectChainEvents,
   DEV_ACCOUNT,
-  type ListenerProcess,
   startListener,
   startTestChain,
   type TestChain,
   writeEvmConfig,
 } from '../evm/support.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
 import {
   collectTopic,
   eventually,

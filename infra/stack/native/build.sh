@@ -39,6 +39,26 @@ exec 9>"$cache/$name.lock"
 flock 9
 if [ -f "$bin" ]; then echo "$bin"; exit 0; fi
 
+# The toolchains come with the machine (rustup's stable Rust, Go from its own distribution):
+# Debian's are too old for these modules. Go from 1.21 on fetches the release a module asks
+# for from the module proxy by itself (GOTOOLCHAIN=auto); Rust has no such way offline.
+version_at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
+require_toolchain() {
+  local tool="$1" minimum="$2" found
+  case "$tool" in
+    cargo) found="$(cargo --version 2>/dev/null | awk '{print $2}' || true)" ;;
+    go) found="$(go env GOVERSION 2>/dev/null | sed 's/^go//' || true)" ;;
+  esac
+  if [ -z "$found" ] || ! version_at_least "$found" "$minimum"; then
+    echo "build.sh: building $name needs $tool >= $minimum on PATH (found: ${found:-none})" >&2
+    exit 69
+  fi
+}
+case "$name" in
+  starknet-devnet | solana-test-validator) require_toolchain cargo 1.86 ;;
+  *) require_toolchain go 1.21 ;;
+esac
+
 started=$(date +%s)
 echo "veridis: building $name $version (first time on this machine; cached afterwards)" >&2
 rm -rf "$dir.partial" && mkdir -p "$dir.partial"
