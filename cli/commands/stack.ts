@@ -12,10 +12,11 @@ export function registerStackCommand(program: Command) {
     .action(async () => stackInstall(localContext().context))
   stack
     .command('up')
-    .description('start Kafka, the registry and PostgreSQL and apply migrations (idempotent)')
-    .action(async () => {
+    .description('start the infrastructure and the local chain nodes, and apply migrations (idempotent)')
+    .option('--without <node...>', 'chain nodes to leave stopped and unbuilt (e.g. solana-test-validator)')
+    .action(async (options: { without?: string[] }) => {
       const { context, logger } = localContext()
-      await stackUp(context, logger)
+      await stackUp(context, logger, { leaveStopped: new Set(options.without ?? []) })
       printTable(await stackStatus(context))
     })
   stack

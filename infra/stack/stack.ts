@@ -87,8 +87,9 @@ export async function stackInstall(context: StackContext) {
 
 export interface StackUpOptions {
   /**
-   * Chain nodes (by service name) installed but not started, nor prepared: for a caller that
-   * has no use for them (the test run, whose Solana suites start validators of their own).
+   * Chain nodes (by service name) neither installed, started nor prepared: for a caller that
+   * has no use for them (the test run, whose Solana suites start validators of their own; a
+   * machine that has not built a node yet). Any other name is an error.
    */
   readonly leaveStopped?: ReadonlySet<string>
 }
@@ -102,8 +103,18 @@ export async function stackUp(
   logger: Logger,
   options: StackUpOptions = {},
 ): Promise<void> {
-  await stackInstall(context)
-  const chainNodes = CHAIN_NODES.filter((node) => !options.leaveStopped?.has(node.service.name))
+  const leaveStopped = options.leaveStopped ?? new Set()
+  const unknown = [...leaveStopped].filter((name) => !CHAIN_NODES.some((node) => node.service.name === name))
+  if (unknown.length > 0) {
+    throw new Error(
+      `not a chain node of the stack: ${unknown.join(', ')} (one of ${CHAIN_NODES.map((node) => node.service.name).join(', ')})`,
+    )
+  }
+  const chainNodes = CHAIN_NODES.filter((node) => !leaveStopped.has(node.service.name))
+  const skipped = new Set(
+    CHAIN_NODES.filter((node) => leaveStopped.has(node.service.name)).map((n) => n.service),
+  )
+  for (const service of STACK_SERVICES) if (!skipped.has(service)) await service.install(context)
   // Postgres, Kafka and the anvils do not depend on each other: start them all, then wait.
   await Promise.all([
     startAndWait(context, postgresService),

@@ -4,10 +4,10 @@ import { solanaValidatorService } from '../../infra/stack/solana-validator.ts'
 import { stackContext, stackDown, stackStatus, stackUp } from '../../infra/stack/stack.ts'
 
 /**
- * Stack nodes no suite uses, left stopped for the run (still installed): every Solana suite
- * starts a validator of its own (its ledger is halted, copied and rolled back), while the
- * stack's would hold most of a core for the whole run (agave's scheduler polls) on a
- * two-core machine. test/stack/stack.test.ts starts them with `stack up`, and runs last
+ * Stack nodes no suite uses, left stopped for the run (installed after the rest): every
+ * Solana suite starts a validator of its own (its ledger is halted, copied and rolled back),
+ * while the stack's would hold most of a core for the whole run (agave's scheduler polls) on
+ * a two-core machine. test/stack/stack.test.ts starts them with `stack up`, and runs last
  * (test/setup/sequencer.ts).
  */
 const LEFT_STOPPED = new Set([solanaValidatorService.name])
@@ -27,6 +27,8 @@ export default async function setup() {
   await stackUp(context, createLogger({ service: 'test-setup', level: 'warn' }), {
     leaveStopped: LEFT_STOPPED,
   })
+  // Built all the same (the first time on a machine: long), for the stack test's `stack up`.
+  await solanaValidatorService.install(context)
   return async () => {
     const started = (await stackStatus(context)).filter((service) => !wasRunning.has(service.name))
     if (started.length > 0) await stackDown(context, new Set(started.map((service) => service.name)))
