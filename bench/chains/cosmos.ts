@@ -11,20 +11,12 @@
 import { connectComet } from '@cosmjs/tendermint-rpc'
 import { resolveCosmosChain } from '../../producers/chains/cosmos/config.ts'
 import { cosmosFamily } from '../../producers/chains/cosmos/family.ts'
-import {
-  cosmosRelayerEnv,
-  recordManyUses,
-  startCosmosListener,
-  startTestWasmd,
-  type TestWasmd,
-  wasmdEntry,
-  writeCosmosConfig,
-} from '../../test/cosmos/support.ts'
+import { recordManyUses, startTestWasmd, wasmdEntry, wasmdPeer } from '../../test/cosmos/support.ts'
 import { openTestBus } from '../../test/support/harness.ts'
 import { median } from '../stats.ts'
 import { timeCatchUp } from './catch-up.ts'
 import type { FamilyBench } from './family-bench.ts'
-import { measurePropagation, type PropagationPeer } from './propagation.ts'
+import { measurePropagation } from './propagation.ts'
 
 export const benchFamily: FamilyBench = async (options) => {
   const node = await startTestWasmd()
@@ -73,7 +65,11 @@ export const benchFamily: FamilyBench = async (options) => {
     comet.disconnect()
     await testBus.pool.query('DELETE FROM chain_listener_state WHERE chain = $1', [node.chain])
 
-    const propagation = await measurePropagation(await wasmdPeer(node), options.uses)
+    // The peer's listener from the current height: the range above is the throughput half's.
+    const propagation = await measurePropagation(
+      wasmdPeer(node, { startBlock: await node.height() }),
+      options.uses,
+    )
     return {
       family: 'cosmos',
       chain: node.chain,
@@ -85,19 +81,5 @@ export const benchFamily: FamilyBench = async (options) => {
   } finally {
     await testBus.close()
     await node.stop()
-  }
-}
-
-/** The wasmd chain as the propagation half's peer, its listener from the current height. */
-async function wasmdPeer(node: TestWasmd): Promise<PropagationPeer> {
-  const configFile = writeCosmosConfig([wasmdEntry(node, { startBlock: await node.height() })])
-  return {
-    chain: node.chain,
-    consumerEnv: { VERIDIS_COSMOS_CONFIG: configFile, ...cosmosRelayerEnv(node) },
-    startListener: (namespace) => startCosmosListener({ namespace, configFile, chains: [node.chain] }),
-    async use(scope, nullifier) {
-      await node.recordUse(scope, nullifier)
-    },
-    isUsed: (scope, nullifier) => node.isUsed(scope, nullifier),
   }
 }

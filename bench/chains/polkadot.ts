@@ -15,7 +15,6 @@
  */
 import { randomInt } from 'node:crypto'
 import { sleep } from '../../core/bus/retry.ts'
-import { POLKADOT_DEV_WRITERS } from '../../infra/stack/chopsticks.ts'
 import { resolvePolkadotChain } from '../../producers/chains/polkadot/config.ts'
 import { polkadotFamily } from '../../producers/chains/polkadot/family.ts'
 import {
@@ -27,16 +26,15 @@ import {
 import { cleanListenerRows } from '../../test/evm/support.ts'
 import {
   chopsticksEntry,
-  startPolkadotListener,
+  chopsticksPeer,
   startTestChopsticks,
   type TestChopsticks,
-  writePolkadotConfig,
 } from '../../test/polkadot/support.ts'
 import { openTestBus, type TestBus } from '../../test/support/harness.ts'
 import { median } from '../stats.ts'
 import { timeCatchUp } from './catch-up.ts'
 import type { FamilyBench } from './family-bench.ts'
-import { measurePropagation, type PropagationPeer } from './propagation.ts'
+import { measurePropagation } from './propagation.ts'
 
 const USES_PER_TX = 40
 
@@ -56,7 +54,11 @@ export const benchFamily: FamilyBench = async ({ events, rounds, uses }) => {
     process.stderr.write(
       `polkadot: ${events} events in blocks ${range.firstBlock}–${range.lastBlock}; listener ${listenerMs.map((ms) => ms.toFixed(0)).join('/')} ms, raw @polkadot/api ${rawMs.map((ms) => ms.toFixed(0)).join('/')} ms\n`,
     )
-    const propagation = await measurePropagation(await chopsticksPeer(node), uses)
+    // The peer's listener from the next block, a block built every second.
+    const propagation = await measurePropagation(
+      chopsticksPeer(node, { startBlock: (await node.head()) + 1, blockEveryMs: 1_000 }),
+      uses,
+    )
     return {
       family: 'polkadot',
       chain: node.chain,
@@ -147,40 +149,4 @@ function timeListener(testBus: TestBus, node: TestChopsticks, range: Range, labe
     { family: polkadotFamily, config: resolved.config, lastBlock: range.lastBlock, events },
     label,
   )
-}
-
-/** Chopsticks as the propagation half's peer, building a block a second, its listener from the next block. */
-async function chopsticksPeer(node: TestChopsticks): Promise<PropagationPeer> {
-  const configFile = writePolkadotConfig([chopsticksEntry(node, { startBlock: (await node.head()) + 1 })])
-  const multisig = registryAccount([node.writers.relayer, node.writers.attester])
-  return {
-    chain: node.chain,
-    consumerEnv: {
-      VERIDIS_POLKADOT_CONFIG: configFile,
-      VERIDIS_RELAYER_POLKADOT_SECRET_URI: POLKADOT_DEV_WRITERS.relayer,
-    },
-    startListener: (namespace) => startPolkadotListener({ namespace, configFile, chains: [node.chain] }),
-    async use(scope, nullifier) {
-      const included = await node.record({
-        t: 'NullifierUsed',
-        scope: scope.toString(),
-        nullifier: nullifier.toString(),
-        root: '1',
-      })
-      if (!included.ok) throw new Error('bench: a use on chopsticks failed')
-    },
-    async isUsed(scope, nullifier) {
-      const entry = (await node.api.query.multisig!.multisigs!(
-        multisig,
-        useKey(scope.toString(), nullifier.toString()),
-      )) as unknown as { isSome: boolean }
-      return entry.isSome
-    },
-    keepFinalising() {
-      const clock = setInterval(() => {
-        node.newBlocks(1).catch(() => {})
-      }, 1_000)
-      return () => clearInterval(clock)
-    },
-  }
 }

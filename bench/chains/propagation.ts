@@ -7,9 +7,9 @@ import {
   cleanListenerRows,
   startListener,
   startTestChain,
-  type TestChain,
   writeEvmConfig,
 } from '../../test/evm/support.ts'
+import type { FamilyPeer } from '../../test/nullifiers/family-peer.ts'
 import type { ListenerProcess } from '../../test/support/chain-listener.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../../test/support/consumer-process.ts'
 import { eventually, openTestBus, untilReady } from '../../test/support/harness.ts'
@@ -19,22 +19,12 @@ import type { PropagationFigure } from './family-bench.ts'
 /** The most one use may take to reach the other chain before the bench gives up (chopsticks' blocks are slow). */
 const PROPAGATION_CAP_MS = 180_000
 
-/** What the propagation half of a family's bench needs of that family's node. */
-export interface PropagationPeer {
-  readonly chain: string
-  /** The nullifier consumer's environment for this chain: configuration file, relayer key. */
-  readonly consumerEnv: NodeJS.ProcessEnv
-  /** The family's listener as a real process in `namespace`, from the node's current head. */
-  startListener(namespace: string): Promise<ListenerProcess>
-  /** Records a use and resolves once the chain has included it. */
-  use(scope: bigint, nullifier: bigint): Promise<void>
-  isUsed(scope: bigint, nullifier: bigint): Promise<boolean>
-  /** Work that makes uses final while the bench runs (L1 acceptance, block production); returns its stop. */
-  keepFinalising?(anvil: TestChain): () => void
-}
+/** How often the peer's chain is finalised while the bench runs, where finality comes on request. */
+const FINALISE_EVERY_MS = 200
 
 /**
- * Nullifier propagation latency between a family's node and an anvil, per direction, through
+ * Nullifier propagation latency between a family's node (its test/<family>/support.ts peer,
+ * its listener from the node's current head) and an anvil, per direction, through
  * the real processes: both listeners and `veridis consume nullifiers`. Uses alternate between
  * the two chains; each is timed from its inclusion to the other chain's registry answering
  * "used".
@@ -43,7 +33,7 @@ export interface PropagationPeer {
  * namespace's nullifier topic, and a consumer there would relay all of them before the first
  * timed one.
  */
-export async function measurePropagation(peer: PropagationPeer, uses: number): Promise<PropagationFigure[]> {
+export async function measurePropagation(peer: FamilyPeer, uses: number): Promise<PropagationFigure[]> {
   const testBus = await openTestBus()
   const anvil = await startTestChain({ blockTime: 1 })
   const evmConfig = writeEvmConfig([
@@ -51,7 +41,7 @@ export async function measurePropagation(peer: PropagationPeer, uses: number): P
   ])
   const scope = BigInt(randomInt(1, 2 ** 47))
   const processes: (ListenerProcess | ConsumerProcess)[] = []
-  const stopFinalising = peer.keepFinalising?.(anvil)
+  const stopMoving = keepMoving(peer)
   try {
     const listeners = [
       await startListener({ namespace: testBus.namespace, configFile: evmConfig, chains: [anvil.chain] }),
@@ -105,7 +95,7 @@ export async function measurePropagation(peer: PropagationPeer, uses: number): P
     }
     throw error
   } finally {
-    stopFinalising?.()
+    stopMoving()
     for (const started of processes.reverse()) await started.kill('SIGTERM')
     for (const table of [
       'nullifier_propagations',
@@ -118,6 +108,24 @@ export async function measurePropagation(peer: PropagationPeer, uses: number): P
     await cleanListenerRows(testBus, [anvil.chain, peer.chain])
     await testBus.close()
     await anvil.stop()
+  }
+}
+
+/**
+ * Keeps the peer's chain moving as a live one would while the bench runs: blocks built on its
+ * clock where it makes them only on demand (none mined on the anvil: it makes one a second
+ * itself), and its blocks made final as they come where finality is given on request.
+ */
+function keepMoving(peer: FamilyPeer): () => void {
+  const stopBlocks = peer.keepProducingBlocks?.([])
+  const finaliser = peer.finalise
+    ? setInterval(() => {
+        peer.finalise?.().catch(() => {})
+      }, FINALISE_EVERY_MS)
+    : undefined
+  return () => {
+    stopBlocks?.()
+    clearInterval(finaliser)
   }
 }
 

@@ -11,19 +11,12 @@
  */
 import { resolveSolanaChain } from '../../producers/chains/solana/config.ts'
 import { solanaFamily } from '../../producers/chains/solana/family.ts'
-import {
-  relayerKeyEnv,
-  startSolanaListener,
-  startTestValidator,
-  type TestValidator,
-  validatorEntry,
-  writeSolanaConfig,
-} from '../../test/solana/support.ts'
+import { startTestValidator, validatorEntry, validatorPeer } from '../../test/solana/support.ts'
 import { eventually, openTestBus } from '../../test/support/harness.ts'
 import { median } from '../stats.ts'
 import { timeCatchUp } from './catch-up.ts'
 import type { FamilyBench } from './family-bench.ts'
-import { measurePropagation, type PropagationPeer } from './propagation.ts'
+import { measurePropagation } from './propagation.ts'
 
 export const benchFamily: FamilyBench = async (options) => {
   const validator = await startTestValidator()
@@ -95,7 +88,11 @@ export const benchFamily: FamilyBench = async (options) => {
     }
     await testBus.pool.query('DELETE FROM chain_listener_state WHERE chain = $1', [validator.chain])
 
-    const propagation = await measurePropagation(await validatorPeer(validator), options.uses)
+    // The peer's listener from the finalized slot: the range above is the throughput half's.
+    const propagation = await measurePropagation(
+      validatorPeer(validator, { startBlock: await validator.connection.getSlot('finalized') }),
+      options.uses,
+    )
     return {
       family: 'solana',
       chain: validator.chain,
@@ -107,23 +104,5 @@ export const benchFamily: FamilyBench = async (options) => {
   } finally {
     await testBus.close()
     await validator.stop()
-  }
-}
-
-/** The validator as the propagation half's peer, its listener from the finalized slot. */
-async function validatorPeer(validator: TestValidator): Promise<PropagationPeer> {
-  const latest = await validator.connection.getSlot('finalized')
-  const configFile = writeSolanaConfig([validatorEntry(validator, { startBlock: latest })])
-  return {
-    chain: validator.chain,
-    consumerEnv: {
-      VERIDIS_SOLANA_CONFIG: configFile,
-      VERIDIS_RELAYER_SOLANA_SECRET_KEY: relayerKeyEnv(validator),
-    },
-    startListener: (namespace) => startSolanaListener({ namespace, configFile, chains: [validator.chain] }),
-    async use(scope, nullifier) {
-      await validator.use(scope, nullifier)
-    },
-    isUsed: (scope, nullifier) => validator.isUsed(scope, nullifier),
   }
 }

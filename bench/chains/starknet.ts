@@ -15,19 +15,12 @@ import { CallData, cairo } from 'starknet'
 import { resolveStarknetChain } from '../../producers/chains/starknet/config.ts'
 import { starknetFamily } from '../../producers/chains/starknet/family.ts'
 import { cleanListenerRows } from '../../test/evm/support.ts'
-import {
-  devnetEntry,
-  STARKNET_DEV_ACCOUNT,
-  startStarknetListener,
-  startTestDevnet,
-  type TestDevnet,
-  writeStarknetConfig,
-} from '../../test/starknet/support.ts'
+import { devnetEntry, devnetPeer, startTestDevnet, type TestDevnet } from '../../test/starknet/support.ts'
 import { openTestBus, type TestBus } from '../../test/support/harness.ts'
 import { median } from '../stats.ts'
 import { timeCatchUp } from './catch-up.ts'
 import type { FamilyBench } from './family-bench.ts'
-import { measurePropagation, type PropagationPeer } from './propagation.ts'
+import { measurePropagation } from './propagation.ts'
 
 const USES_PER_TX = 250
 
@@ -47,7 +40,11 @@ export const benchFamily: FamilyBench = async ({ events, rounds, uses }) => {
     process.stderr.write(
       `starknet: ${events} events; listener ${listenerMs.map((ms) => ms.toFixed(0)).join('/')} ms, raw getEvents ${rawMs.map((ms) => ms.toFixed(0)).join('/')} ms\n`,
     )
-    const propagation = await measurePropagation(devnetPeer(devnet, range.lastBlock + 1), uses)
+    // The peer's listener from the block after the throughput half's range.
+    const propagation = await measurePropagation(
+      devnetPeer(devnet, { startBlock: range.lastBlock + 1 }),
+      uses,
+    )
     return {
       family: 'starknet',
       chain: devnet.chain,
@@ -119,46 +116,4 @@ function timeListener(testBus: TestBus, devnet: TestDevnet, range: Range, label:
     { family: starknetFamily, config: resolved.config, lastBlock: range.lastBlock, events },
     label,
   )
-}
-
-/** The devnet as the propagation half's peer, its listener from the block after `startBlock`. */
-function devnetPeer(devnet: TestDevnet, startBlock: number): PropagationPeer {
-  const configFile = writeStarknetConfig([devnetEntry(devnet, { startBlock })])
-  const relayer = devnet.accounts[STARKNET_DEV_ACCOUNT.relayer]!
-  const registry = devnet.deployment.contracts.NullifierRegistry
-  return {
-    chain: devnet.chain,
-    consumerEnv: {
-      VERIDIS_STARKNET_CONFIG: configFile,
-      VERIDIS_RELAYER_STARKNET_ACCOUNT: relayer.address,
-      VERIDIS_RELAYER_STARKNET_PRIVATE_KEY: relayer.privateKey,
-    },
-    startListener: (namespace) => startStarknetListener({ namespace, configFile, chains: [devnet.chain] }),
-    async use(scope, nullifier) {
-      await devnet.invoke({
-        contractAddress: registry,
-        entrypoint: 'record_use',
-        calldata: CallData.compile({
-          scope: cairo.uint256(scope),
-          nullifier: cairo.uint256(nullifier),
-          root: cairo.uint256(1n),
-        }),
-      })
-    },
-    async isUsed(scope, nullifier) {
-      const [flag] = await devnet.provider.callContract({
-        contractAddress: registry,
-        entrypoint: 'is_used',
-        calldata: CallData.compile({ scope: cairo.uint256(scope), nullifier: cairo.uint256(nullifier) }),
-      })
-      return BigInt(flag ?? 0) === 1n
-    },
-    // The devnet finalises on L1 acceptance only: accept every block as it comes, as L1 would.
-    keepFinalising() {
-      const acceptor = setInterval(() => {
-        devnet.rpc('devnet_acceptOnL1', { starting_block_id: 'latest' }).catch(() => {})
-      }, 200)
-      return () => clearInterval(acceptor)
-    },
-  }
 }

@@ -22,6 +22,7 @@ import type { CometRpc } from '../../producers/chains/cosmos/rpc/client.ts'
 import { executeContractAny } from '../../producers/chains/cosmos/rpc/proto.ts'
 import type { TxResult } from '../../producers/chains/cosmos/rpc/schemas.ts'
 import { type CosmosKey, querySmart } from '../../producers/chains/cosmos/rpc/signing.ts'
+import { expectRejection, type FamilyPeer } from '../nullifiers/family-peer.ts'
 import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
 import { freePort } from '../support/harness.ts'
 
@@ -135,6 +136,29 @@ export const cosmosRelayerEnv = (node: TestWasmd) => ({
 export const startCosmosListener = (options: ChainListenerOptions) => startChainListener('cosmos', options)
 
 export { COSMOS_DEV_ACCOUNT }
+
+/**
+ * The wasmd chain as a peer for nullifier propagation (test/nullifiers/family-peer.ts): the
+ * consumer writes with the Cosmos relayer (dev account 8, RELAYER on the CosmWasm registry),
+ * which refuses a second use on-chain. The listener starts at `startBlock` (the registry's
+ * deployment height unless given).
+ */
+export function wasmdPeer(node: TestWasmd, options: { readonly startBlock?: number } = {}): FamilyPeer {
+  const configFile = writeCosmosConfig([
+    wasmdEntry(node, options.startBlock === undefined ? {} : { startBlock: options.startBlock }),
+  ])
+  return {
+    chain: node.chain,
+    consumerEnv: { VERIDIS_COSMOS_CONFIG: configFile, ...cosmosRelayerEnv(node) },
+    startListener: (namespace) => startCosmosListener({ namespace, configFile, chains: [node.chain] }),
+    use: async (scope, nullifier) => (await node.recordUse(scope, nullifier, 9n)).hash,
+    isUsed: (scope, nullifier) => node.isUsed(scope, nullifier),
+    async expectSecondUseRefused(scope, nullifier) {
+      await expectRejection(node.recordUse(scope, nullifier), /nullifier already used/)
+    },
+    stop: () => node.stop(),
+  }
+}
 
 /** Many uses in a few transactions (`perTx` record_use messages each), from the PROTOCOL account. */
 export async function recordManyUses(

@@ -15,35 +15,13 @@ import {
 import type { ListenerProcess } from '../support/chain-listener.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
 import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
+import type { FamilyPeer } from './family-peer.ts'
 import { type Collected, collect } from './support.ts'
 
 /** The longest a use may take to reach the other family (a cap: chopsticks' blocks are slow under load). */
 const RELAY_WAIT_MS = 240_000
 /** Time for a second, wrong alert to show up after the first before the test says there is none. */
 const QUIET_MS = 5_000
-
-/** A non-EVM chain under test, started by its family's test file. */
-export interface FamilyPeer {
-  readonly chain: string
-  /** The nullifier consumer's environment for this chain: configuration file, relayer key. */
-  readonly consumerEnv: NodeJS.ProcessEnv
-  /** The family's listener as a real process in `namespace`. */
-  startListener(namespace: string): Promise<ListenerProcess>
-  /** Records a use; resolves, once included, with the transaction id the double-use alert names. */
-  use(scope: bigint, nullifier: bigint): Promise<string>
-  isUsed(scope: bigint, nullifier: bigint): Promise<boolean>
-  /** Resolves when a second use of (scope, nullifier) is refused on-chain; rejects if it is accepted. */
-  expectSecondUseRefused(scope: bigint, nullifier: bigint): Promise<void>
-  /** Makes the uses so far final before the consumer starts (e.g. StarkNet's L1 acceptance). */
-  finalise?(): Promise<void>
-  /** Produces blocks while the suite runs, for chains that only make them on demand; returns its stop. */
-  keepProducingBlocks?(anvils: readonly TestChain[]): () => void
-  /** Text the double-use alert must carry about this chain's guarantee. */
-  readonly guarantee?: string
-  /** The form transaction ids are compared in, where the alert spells them differently (felts). */
-  normaliseTxId?(id: string): string
-  stop(): Promise<void>
-}
 
 interface World {
   readonly testBus: TestBus
@@ -62,7 +40,8 @@ interface World {
  *     both chains and both transactions;
  *   - a use on the family's chain is registered on every anvil, which then refuses it;
  *   - a use on an anvil is registered on the family's chain, which refuses a second use on-chain.
- * Each family's file supplies its node as a FamilyPeer; everything else is shared here.
+ * Each family's file supplies its node as a FamilyPeer (its support.ts builds it, for the bench
+ * too); everything else is shared here.
  */
 export function describeCrossFamilyPropagation(options: {
   readonly family: string
@@ -200,9 +179,4 @@ export function describeCrossFamilyPropagation(options: {
       await peer.expectSecondUseRefused(scope, nullifier)
     }, 600_000)
   })
-}
-
-/** Resolves when `attempt` rejects with a message matching `reason`; rejects otherwise. */
-export async function expectRejection(attempt: Promise<unknown>, reason: RegExp): Promise<void> {
-  await expect(attempt).rejects.toThrow(reason)
 }

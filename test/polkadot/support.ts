@@ -14,9 +14,11 @@ import type { PolkadotChainEntry } from '../../producers/chains/polkadot/config.
 import {
   encodeRemark,
   otherSignatories,
+  registryAccount,
   useKey,
   type VeridisRecord,
 } from '../../producers/chains/polkadot/normalise/remark.ts'
+import type { FamilyPeer } from '../nullifiers/family-peer.ts'
 import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
 import { freePort } from '../support/harness.ts'
 
@@ -146,3 +148,63 @@ export const writePolkadotConfig = (entries: readonly PolkadotChainEntry[]) =>
 /** `veridis listen polkadot` as a real child process, in the test's namespace. */
 export const startPolkadotListener = (options: ChainListenerOptions) =>
   startChainListener('polkadot', options)
+
+/**
+ * The chopsticks chain as a peer for nullifier propagation (test/nullifiers/family-peer.ts):
+ * the consumer writes with a dev relayer; the multisig pallet refuses a second use key.
+ * Chopsticks makes blocks on demand, so the peer builds one every `blockEveryMs` (2 s unless
+ * given), with a block on each anvil handed to it, one at a time: on a loaded machine a block
+ * can take longer than the tick, and the next waits for it. The listener starts at
+ * `startBlock` (the local entry's unless given).
+ */
+export function chopsticksPeer(
+  node: TestChopsticks,
+  options: { readonly startBlock?: number; readonly blockEveryMs?: number } = {},
+): FamilyPeer {
+  const configFile = writePolkadotConfig([
+    chopsticksEntry(node, options.startBlock === undefined ? {} : { startBlock: options.startBlock }),
+  ])
+  const multisig = registryAccount([node.writers.relayer, node.writers.attester])
+  const record = (scope: bigint, nullifier: bigint) =>
+    node.record({ t: 'NullifierUsed', scope: scope.toString(), nullifier: nullifier.toString(), root: '9' })
+  return {
+    chain: node.chain,
+    consumerEnv: {
+      VERIDIS_POLKADOT_CONFIG: configFile,
+      VERIDIS_RELAYER_POLKADOT_SECRET_URI: POLKADOT_DEV_WRITERS.relayer,
+    },
+    startListener: (namespace) => startPolkadotListener({ namespace, configFile, chains: [node.chain] }),
+    async use(scope, nullifier) {
+      const included = await record(scope, nullifier)
+      if (!included.ok) throw new Error(`a use on ${node.chain} failed in block ${included.blockNumber}`)
+      return included.txHash
+    },
+    async isUsed(scope, nullifier) {
+      const entry = (await node.api.query.multisig!.multisigs!(
+        multisig,
+        useKey(scope.toString(), nullifier.toString()),
+      )) as unknown as { isSome: boolean }
+      return entry.isSome
+    },
+    async expectSecondUseRefused(scope, nullifier) {
+      const included = await record(scope, nullifier)
+      if (included.ok)
+        throw new Error(`a second use was accepted on ${node.chain} in block ${included.blockNumber}`)
+    },
+    keepProducingBlocks(anvils) {
+      let building = false
+      const clock = setInterval(() => {
+        if (building) return
+        building = true
+        Promise.all([node.newBlocks(1), ...anvils.map((anvil) => anvil.mine(1))])
+          .catch(() => {})
+          .finally(() => {
+            building = false
+          })
+      }, options.blockEveryMs ?? 2_000)
+      return () => clearInterval(clock)
+    },
+    guarantee: 'multisig pallet refuses a second use key',
+    stop: () => node.stop(),
+  }
+}

@@ -12,6 +12,7 @@ import {
 } from '../../infra/stack/solana-validator.ts'
 import { type SolanaChainEntry, solanaChainOf } from '../../producers/chains/solana/config.ts'
 import { encodeMemo, MEMO_PROGRAM_ID, type VeridisMemo } from '../../producers/chains/solana/protocol.ts'
+import { expectRejection, type FamilyPeer } from '../nullifiers/family-peer.ts'
 import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
 import { eventually } from '../support/harness.ts'
 
@@ -251,3 +252,32 @@ export const relayerKeyEnv = (validator: TestValidator) => JSON.stringify([...va
 
 /** `veridis listen solana` as a real child process, in the test's namespace. */
 export const startSolanaListener = (options: ChainListenerOptions) => startChainListener('solana', options)
+
+/**
+ * The validator as a peer for nullifier propagation (test/nullifiers/family-peer.ts): the
+ * consumer writes with the registry authority. A use is an account derived from (scope,
+ * nullifier), so a second one fails to create it on-chain. The listener starts at
+ * `startBlock` (the validator's finalized slot once funded unless given).
+ */
+export function validatorPeer(
+  validator: TestValidator,
+  options: { readonly startBlock?: number } = {},
+): FamilyPeer {
+  const configFile = writeSolanaConfig([
+    validatorEntry(validator, options.startBlock === undefined ? {} : { startBlock: options.startBlock }),
+  ])
+  return {
+    chain: validator.chain,
+    consumerEnv: {
+      VERIDIS_SOLANA_CONFIG: configFile,
+      VERIDIS_RELAYER_SOLANA_SECRET_KEY: relayerKeyEnv(validator),
+    },
+    startListener: (namespace) => startSolanaListener({ namespace, configFile, chains: [validator.chain] }),
+    use: async (scope, nullifier) => (await validator.use(scope, nullifier)).signature,
+    isUsed: (scope, nullifier) => validator.isUsed(scope, nullifier),
+    async expectSecondUseRefused(scope, nullifier) {
+      await expectRejection(validator.use(scope, nullifier), /already in use|custom program error: 0x0/i)
+    },
+    stop: () => validator.stop(),
+  }
+}

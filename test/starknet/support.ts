@@ -1,11 +1,12 @@
 import { randomInt } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
-import { Account, type Call, RpcProvider, logger as starknetLogger } from 'starknet'
+import { Account, type Call, CallData, cairo, RpcProvider, logger as starknetLogger } from 'starknet'
 import { type DevAccount, devnetAccounts, STARKNET_DEV_ACCOUNT } from '../../contracts/starknet/accounts.ts'
 import { deployStarknetContracts, type StarknetDeployment } from '../../contracts/starknet/deploy.ts'
 import { ensureDevnetBinary, startDevnet } from '../../infra/stack/starknet-devnet.ts'
 import type { StarknetChainEntry } from '../../producers/chains/starknet/config.ts'
+import { expectRejection, type FamilyPeer } from '../nullifiers/family-peer.ts'
 import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
 import { freePort } from '../support/harness.ts'
 
@@ -119,3 +120,58 @@ export const startStarknetListener = (options: ChainListenerOptions) =>
   startChainListener('starknet', options)
 
 export { STARKNET_DEV_ACCOUNT }
+
+/**
+ * The devnet as a peer for nullifier propagation (test/nullifiers/family-peer.ts): the
+ * consumer writes with the StarkNet relayer (devnet account 8). A block is final on L1
+ * acceptance only, which the local devnet gives on request (`finalise`). The listener starts
+ * at `startBlock` (the contracts' deployment block unless given).
+ */
+export function devnetPeer(devnet: TestDevnet, options: { readonly startBlock?: number } = {}): FamilyPeer {
+  const configFile = writeStarknetConfig([
+    devnetEntry(devnet, options.startBlock === undefined ? {} : { startBlock: options.startBlock }),
+  ])
+  const relayer = devnet.accounts[STARKNET_DEV_ACCOUNT.relayer]!
+  const registry = devnet.deployment.contracts.NullifierRegistry
+  const use = (scope: bigint, nullifier: bigint) =>
+    devnet.invoke({
+      contractAddress: registry,
+      entrypoint: 'record_use',
+      calldata: CallData.compile({
+        scope: cairo.uint256(scope),
+        nullifier: cairo.uint256(nullifier),
+        root: cairo.uint256(9n),
+      }),
+    })
+  return {
+    chain: devnet.chain,
+    consumerEnv: {
+      VERIDIS_STARKNET_CONFIG: configFile,
+      VERIDIS_RELAYER_STARKNET_ACCOUNT: relayer.address,
+      VERIDIS_RELAYER_STARKNET_PRIVATE_KEY: relayer.privateKey,
+    },
+    startListener: (namespace) => startStarknetListener({ namespace, configFile, chains: [devnet.chain] }),
+    use: async (scope, nullifier) => (await use(scope, nullifier)).transaction_hash,
+    async isUsed(scope, nullifier) {
+      const [flag] = await devnet.provider.callContract({
+        contractAddress: registry,
+        entrypoint: 'is_used',
+        calldata: CallData.compile({ scope: cairo.uint256(scope), nullifier: cairo.uint256(nullifier) }),
+      })
+      return BigInt(flag ?? 0) === 1n
+    },
+    async expectSecondUseRefused(scope, nullifier) {
+      await expectRejection(
+        use(scope, nullifier),
+        /nullifier already used|6e756c6c696669657220616c7265616479207573656/,
+      )
+    },
+    // Every block so far accepted on L1, as L1 would in time.
+    finalise: async () => {
+      await devnet.rpc('devnet_acceptOnL1', { starting_block_id: 'latest' })
+    },
+    // Felts: the alert and the receipt may differ in leading zeros.
+    normaliseTxId: (id) => BigInt(id).toString(16),
+    stop: () => devnet.stop(),
+  }
+}

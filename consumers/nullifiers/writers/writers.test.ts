@@ -1,10 +1,33 @@
-import { describe, expect, test } from 'vitest'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, test } from 'vitest'
 import { DEV_ACCOUNT, devWallet } from '../../../contracts/evm/accounts.ts'
 import { ConfigError, loadConfig } from '../../../core/config/env.ts'
 import { createWriters } from './index.ts'
 
 const SECRET = `0x${'ab'.repeat(32)}`
-const configWith = (env: NodeJS.ProcessEnv) => loadConfig({ VERIDIS_ENV: 'development', ...env })
+
+/**
+ * A home of this file's own with the two local anvils as `stack up` describes them (any
+ * registry address will do: nothing is sent), so the test needs no stack to have run.
+ */
+const home = mkdtempSync(path.join(os.tmpdir(), 'veridis-writers-'))
+mkdirSync(path.join(home, 'chains'))
+writeFileSync(
+  path.join(home, 'chains', 'evm.json'),
+  JSON.stringify(
+    [31337, 31338].map((chainId, index) => ({
+      chain: `eip155:${chainId}`,
+      rpcUrls: [`http://127.0.0.1:${18545 + index}`],
+      contracts: { nullifierRegistry: `0x${'11'.repeat(20)}` },
+    })),
+  ),
+)
+afterAll(() => rmSync(home, { recursive: true, force: true }))
+
+const configWith = (env: NodeJS.ProcessEnv) =>
+  loadConfig({ VERIDIS_ENV: 'development', VERIDIS_HOME: home, ...env })
 
 function problemsOf(run: () => unknown): string[] {
   try {
