@@ -16,10 +16,11 @@ export function localContext() {
 export function printTable(
   rows: readonly { name: string; pid: number | undefined; healthy: boolean; detail: string }[],
 ) {
+  const nameWidth = Math.max(20, ...rows.map((row) => row.name.length + 1))
   for (const row of rows) {
     const state = row.pid === undefined ? 'stopped' : row.healthy ? 'healthy' : 'unhealthy'
     process.stdout.write(
-      `${row.name.padEnd(20)} ${state.padEnd(10)} ${String(row.pid ?? '-').padEnd(8)} ${row.detail}\n`,
+      `${row.name.padEnd(nameWidth)} ${state.padEnd(10)} ${String(row.pid ?? '-').padEnd(8)} ${row.detail}\n`,
     )
   }
 }
