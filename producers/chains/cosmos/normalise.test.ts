@@ -4,6 +4,7 @@ import { loadCosmosChains, resolveCosmosChain } from './config.ts'
 import { normaliseCosmosTx } from './normalise/events.ts'
 import { accountOf, decodeMessage, encodeMessage, smartQueryRequest } from './rpc/proto.ts'
 import { txResultSchema } from './rpc/schemas.ts'
+import { searchableHeight } from './source.ts'
 
 /** Pure parts of the Cosmos family: the normaliser, the configuration and the protobuf helpers. */
 const REGISTRY = 'wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s4hmalr'
@@ -173,5 +174,32 @@ describe('Cosmos normaliser', () => {
       [2, 'bytes', base],
     ])
     expect(accountOf(encodeMessage([[1, 'bytes', any]]))).toEqual({ accountNumber: 7n, sequence: 300n })
+  })
+})
+
+describe('the searchable height (CometBFT indexes a block after committing it)', () => {
+  /** A node whose tx index holds the whole of the blocks listed, and nothing of the others. */
+  const index = (complete: Record<number, number>) => async (height: number) => complete[height] ?? 0
+  const blocks = [
+    { height: 7, txs: 2 },
+    { height: 8, txs: 0 },
+    { height: 9, txs: 1 },
+    { height: 10, txs: 0 },
+  ]
+
+  test('behavior: every recent block with transactions indexed → the latest height', async () => {
+    expect(await searchableHeight(10, blocks, index({ 7: 2, 9: 1 }))).toBe(10)
+  })
+
+  test('behavior: the newest block with transactions not indexed yet → the height below it', async () => {
+    expect(await searchableHeight(10, blocks, index({ 7: 2 }))).toBe(8)
+  })
+
+  test('behavior: two blocks behind the indexer → below the older one, never between them', async () => {
+    expect(await searchableHeight(10, blocks, index({}))).toBe(6)
+  })
+
+  test('behavior: blocks without transactions have nothing to miss', async () => {
+    expect(await searchableHeight(10, [{ height: 10, txs: 0 }], index({}))).toBe(10)
   })
 })

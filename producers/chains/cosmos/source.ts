@@ -72,6 +72,32 @@ export async function searchRegistryTxs(
   return { txs, pages }
 }
 
+/**
+ * The highest height whose transactions tx_search finds, given the node's latest height and
+ * the transaction counts of the blocks just below it. CometBFT indexes a committed block's
+ * transactions afterwards, on a goroutine of its own: for a moment `latest_block_height` names
+ * a block tx_search knows nothing of yet, and a range read up to it would pass its
+ * transactions by for good (the cursor moves on). A block's transactions are indexed in one
+ * batch and blocks in order, so the first recent block (from the top) whose transactions are
+ * all found vouches for every height up to it; a block with none has nothing to miss.
+ */
+export async function searchableHeight(
+  latest: number,
+  recentBlocks: readonly { readonly height: number; readonly txs: number }[],
+  indexedTxs: (height: number) => Promise<number>,
+): Promise<number> {
+  let searchable = latest
+  const newestFirst = [...recentBlocks]
+    .filter((block) => block.height <= latest)
+    .sort((a, b) => b.height - a.height)
+  for (const block of newestFirst) {
+    if (block.txs === 0) continue
+    if ((await indexedTxs(block.height)) >= block.txs) return searchable
+    searchable = block.height - 1
+  }
+  return searchable
+}
+
 export function createCosmosSource(options: {
   readonly config: CosmosChainConfig
   readonly logger: Logger
@@ -123,7 +149,22 @@ export function createCosmosSource(options: {
       }
     },
 
-    head: async () => (await rpc.call('status', {}, statusSchema)).sync_info.latest_block_height,
+    async head() {
+      const latest = (await rpc.call('status', {}, statusSchema)).sync_info.latest_block_height
+      const recent = await blockMetas(rpc, Math.max(1, latest - METAS_PER_CALL + 1), latest)
+      return searchableHeight(
+        latest,
+        recent.map((meta) => ({ height: meta.header.height, txs: meta.num_txs })),
+        async (height) =>
+          (
+            await rpc.call(
+              'tx_search',
+              { query: `tx.height=${height}`, prove: false, page: '1', per_page: '1', order_by: 'asc' },
+              txSearchSchema,
+            )
+          ).total_count,
+      )
+    },
 
     // Instant finality: every committed block is final.
     finalizedTarget: async (head) => head,
