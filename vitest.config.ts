@@ -41,18 +41,7 @@ for (const { suite, node } of process.env.VERIDIS_UNBUILT_SAID ? [] : UNBUILT_SU
  * that reason on stderr — never counted as passed. Each is an open item of its issue
  * (issue 15), to be taken out of this list by the change that makes it pass.
  */
-const QUARANTINED = [
-  {
-    file: 'test/solana/listener-resilience.test.ts',
-    reason:
-      "the test's own burst of uses failed to get a blockhash from the validator at load 30 (web3.js gave up after 10 s); never passed yet",
-  },
-  {
-    file: 'test/solana/fork.test.ts',
-    reason:
-      'after the ledger rollback the test could not send its use (blockhash not found); whether a restarted validator replays the copied ledger as the test assumes is unverified',
-  },
-]
+const QUARANTINED: readonly { file: string; reason: string }[] = []
 for (const { file, reason } of process.env.VERIDIS_QUARANTINE_SAID ? [] : QUARANTINED) {
   process.stderr.write(`vitest: NOT RUN ${file} (quarantined): ${reason}\n`)
 }

@@ -70,6 +70,9 @@ function randomPorts() {
   }
 }
 
+/** Preflight refusals a just-restarted validator gives for a while (see sendFresh). */
+const RESTART_REFUSALS = /blockhash not found|unsupported program id/i
+
 export async function startTestValidator(settings: { ticksPerSlot?: number } = {}): Promise<TestValidator> {
   const binary = await ensureValidatorBinary(path.join(os.homedir(), '.cache', 'veridis'), () => {})
   const ledger = mkdtempSync(path.join(os.tmpdir(), 'veridis-solana-ledger-'))
@@ -88,9 +91,10 @@ export async function startTestValidator(settings: { ticksPerSlot?: number } = {
    * Signs `build`'s transaction over a blockhash asked for now, sends it and waits for
    * `confirmed`. Not web3.js's sendAndConfirmTransaction: that replaces the blockhash with one
    * it caches for 30 s, which after a ledger rollback names a block the chain no longer has.
-   * A blockhash refused in preflight ("not found": a validator just restarted, or far behind
-   * on a loaded machine) is asked for again; refused in preflight means never landed, so
-   * this cannot make a second use. Every other error is the test's to see.
+   * Two preflight refusals of a validator that just restarted are asked again: a blockhash
+   * "not found" (or far behind on a loaded machine), and "Unsupported program id" for the
+   * Memo program while the restarted node reloads its program cache. Refused in preflight
+   * means never landed, so this cannot make a second use. Every other error is the test's.
    */
   async function sendFresh(
     build: (latest: { blockhash: string; lastValidBlockHeight: number }) => Promise<Transaction>,
@@ -108,7 +112,7 @@ export async function startTestValidator(settings: { ticksPerSlot?: number } = {
         if (value.err) throw new Error(`transaction ${signature} failed: ${JSON.stringify(value.err)}`)
         return signature
       } catch (error) {
-        if (attempt >= 5 || !/blockhash not found/i.test(String(error))) throw error
+        if (attempt >= 8 || !RESTART_REFUSALS.test(String(error))) throw error
         await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt))
       }
     }
