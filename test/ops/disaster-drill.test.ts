@@ -22,6 +22,7 @@ import { stackContext } from '../../infra/stack/stack.ts'
 import { intakeFact, proveCommand, publishCommands, publishFacts, registerCommand } from '../audit/support.ts'
 import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
 import {
+  collectOutput,
   eventually,
   freePort,
   openTestBus,
@@ -85,14 +86,8 @@ function cli(args: readonly string[], extra: NodeJS.ProcessEnv = {}) {
       env: { ...testEnv(namespace), ...env, VERIDIS_BACKUP_PASSPHRASE: passphrase, ...extra },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
-    let output = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-    })
-    child.once('exit', (code) => resolve({ code, output }))
+    const output = collectOutput(child)
+    child.once('exit', (code) => resolve({ code, output: output() }))
   })
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { ChainFamily } from '../../core/chains.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { cliCommand } from '../../infra/stack/pipeline.ts'
-import { freePort, testEnv } from './harness.ts'
+import { collectOutput, freePort, testEnv } from './harness.ts'
 
 /** `veridis listen <family>` running as a child process of a test. */
 export interface ListenerProcess {
@@ -58,18 +58,12 @@ export async function startChainListener(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
+  const output = collectOutput(child)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return {
     child,
     opsPort,
-    output: () => output,
+    output,
     async kill(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return
       child.kill(signal)

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { cliCommand } from '../../infra/stack/pipeline.ts'
-import { eventually, freePort, PROCESS_READY_MS, testEnv } from './harness.ts'
+import { collectOutput, eventually, freePort, PROCESS_READY_MS, testEnv } from './harness.ts'
 
 /** `veridis consume <name>` as a real child process in a test namespace, ready when it answers /ready. */
 export interface ConsumerProcess {
@@ -31,20 +31,14 @@ export async function startConsumerProcess(options: {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString()
-  })
+  const output = collectOutput(child)
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
   const consumer: ConsumerProcess = {
     child,
     opsPort,
-    output: () => output,
+    output,
     exited,
     async kill(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return

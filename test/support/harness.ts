@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { type AddressInfo, createServer } from 'node:net'
 import { keySubject, valueSubject } from '../../core/bus/codec.ts'
@@ -150,4 +151,15 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port))
     })
   })
+}
+
+/** Everything a child process writes to stdout and stderr, interleaved as it arrives. */
+export function collectOutput(child: ChildProcess): () => string {
+  let output = ''
+  const append = (chunk: Buffer) => {
+    output += chunk.toString()
+  }
+  child.stdout?.on('data', append)
+  child.stderr?.on('data', append)
+  return () => output
 }
