@@ -60,6 +60,9 @@ export function tsCommand(entry: string, args: readonly string[]): { command: st
   }
 }
 
+/** A cap, not an expectation, for every pipeline process to answer /ready. */
+const PIPELINE_READY_MS = 240_000
+
 const isReady = (port: number) => httpOk(`http://127.0.0.1:${port}/ready`)
 
 export async function pipelineUp(context: StackContext): Promise<void> {
@@ -71,13 +74,18 @@ export async function pipelineUp(context: StackContext): Promise<void> {
     }
     startDetached(managed, { ...cliCommand(entry.args), cwd: PROJECT_ROOT })
   }
+  // One cap for them all, from when they were started together: on two cores a dozen Node
+  // processes starting at once (load ~38) took 84 s before the first was ready.
+  const deadline = Date.now() + PIPELINE_READY_MS
   for (const entry of PIPELINE_PROCESSES) {
     const managed = proc(context, entry)
-    const deadline = Date.now() + 60_000
     while (!(await isReady(entry.opsPort))) {
       if (!runningPid(managed))
         throw new Error(`${entry.name} exited during start-up:\n${tailLog(managed.logFile)}`)
-      if (Date.now() > deadline) throw new Error(`${entry.name} not ready after 60 s; see ${managed.logFile}`)
+      if (Date.now() > deadline)
+        throw new Error(
+          `${entry.name} not ready ${PIPELINE_READY_MS / 1000} s after the pipeline started; see ${managed.logFile}`,
+        )
       await sleep(250)
     }
     context.progress(`${entry.name}: ready (ops http://127.0.0.1:${entry.opsPort}/metrics)`)
