@@ -110,3 +110,33 @@ export function fromSnarkjsProof(proof: SnarkjsProof): Groth16Proof {
 export function toSnarkjsProof(proof: Groth16Proof): SnarkjsProof {
   return { pi_a: proof.piA, pi_b: proof.piB, pi_c: proof.piC, protocol: proof.protocol, curve: proof.curve }
 }
+
+/**
+ * A proof's affine coordinates as decimal strings, A (x, y), B (x₀, x₁, y₀, y₁), C (x, y),
+ * for the native batch verifier: the checks of parseProof that need no curve (protocol,
+ * shape, decimal, below the field modulus, affine), with its messages; the point at infinity
+ * of G1 becomes two empty strings. Whether the points are on the curve is the native side's check.
+ */
+export function proofCoordinates(proof: Groth16Proof): string[] {
+  if (proof.protocol !== 'groth16') throw new MalformedProofError(`protocol must be groth16`)
+  if (proof.curve !== 'bn128') throw new MalformedProofError(`curve must be bn128`)
+  const g1 = (point: readonly unknown[], what: string): string[] => {
+    if (point.length !== 2 && point.length !== 3)
+      throw new MalformedProofError(`${what} must have 2 or 3 coordinates`)
+    const [x, y, z = 1n] = point.map((coordinate, index) =>
+      element(coordinate, BASE_FIELD, `${what}[${index}]`),
+    )
+    if (z === 0n && x === 0n && y === 1n) return ['', '']
+    if (z !== 1n) throw new MalformedProofError(`${what} is not in affine form (z must be 1)`)
+    return [point[0] as string, point[1] as string]
+  }
+  const b = proof.piB as readonly unknown[]
+  if ((b.length !== 2 && b.length !== 3) || !b.every((pair) => Array.isArray(pair) && pair.length === 2)) {
+    throw new MalformedProofError(`piB must have 2 or 3 coordinates of 2 elements each`)
+  }
+  const [x, y, z = [1n, 0n]] = (b as unknown[][]).map((pair, index) =>
+    pair.map((coordinate, half) => element(coordinate, BASE_FIELD, `piB[${index}][${half}]`)),
+  ) as [bigint, bigint][]
+  if (z[0] !== 1n || z[1] !== 0n) throw new MalformedProofError(`piB is not in affine form (z must be 1)`)
+  return [...g1(proof.piA, 'piA'), ...[x![0], x![1], y![0], y![1]].map(String), ...g1(proof.piC, 'piC')]
+}

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { buildZkNative } from '../../circuits/native.ts'
 import { connectBus } from '../../core/bus/connect.ts'
 import { prepareBus } from '../../core/bus/setup.ts'
 import { redactUrl } from '../../core/config/env.ts'
@@ -21,6 +22,12 @@ async function bringUp() {
   progress(
     `registry: ${prepared.schemas.size} topics have key and value schemas registered (FULL_TRANSITIVE)`,
   )
+  // The prover and verifier take the native Groth16 addon when it is built (VERIDIS_ZK_BACKEND=auto).
+  try {
+    progress(`zk: native Groth16 addon ${buildZkNative()}`)
+  } catch (error) {
+    progress(`zk: native Groth16 addon not built, the prover uses snarkjs (${(error as Error).message})`)
+  }
   await pipelineUp(context)
   await prometheusUp(context)
   printTable([...(await stackStatus(context)), ...(await pipelineStatus(context))])

@@ -1,5 +1,6 @@
 import { circuitSpecs } from '../../circuits/catalog.ts'
 import { terminateCurves } from '../../circuits/curve.ts'
+import { chooseZkBackend } from '../../circuits/native.ts'
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import type { OutgoingRecord } from '../../core/bus/producer.ts'
 import { UndecryptableError } from '../../core/crypto/aead.ts'
@@ -47,7 +48,10 @@ export const proverConsumer: ConsumerModule<Command> = {
   produces: ['proof'],
   create: ({ common, bus, producer }) => {
     const metrics = zkMetrics(common.metrics.registry)
+    const backend = chooseZkBackend(common.config.zk.backend)
+    common.logger.info({ backend: backend.kind, detail: backend.detail }, 'prover backend')
     const prover = createProver({
+      backend,
       specs: circuitSpecs(common.config.zk.semaphoreDepth),
       concurrency: common.config.zk.proverConcurrency,
       cacheSize: common.config.zk.proofCacheSize,

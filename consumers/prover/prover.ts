@@ -1,6 +1,7 @@
 import * as snarkjs from 'snarkjs'
 import type { CircuitName, CircuitSpec } from '../../circuits/catalog.ts'
 import { sharedCurve } from '../../circuits/curve.ts'
+import type { NativeGroth16Prover, ZkNativeAddon } from '../../circuits/native.ts'
 import { fromSnarkjsProof, type Groth16Proof, type SnarkjsProof } from '../../circuits/points.ts'
 import { ProofCache } from './cache.ts'
 import { checkInputs, InvalidInputsError, witnessFailureReason } from './inputs.ts'
@@ -25,6 +26,40 @@ export interface ProverMetrics {
 }
 
 /**
+ * What computes the Groth16 proof once the circuit's wasm has computed the witness: snarkjs
+ * (the reference, multi-exponentiations on ffjavascript's wasm workers), or the native addon
+ * (circuits/native: arkworks, several times faster), which checks every proof it makes.
+ */
+export type ProverBackend =
+  | { readonly kind: 'snarkjs' }
+  | { readonly kind: 'native'; readonly addon: ZkNativeAddon }
+
+/** What the native prover says of a witness that does not satisfy the circuit. */
+const UNSATISFIED = 'witness does not satisfy the circuit'
+
+interface MemoryWitness {
+  type: 'mem'
+  data?: Uint8Array
+}
+// @types/snarkjs leaves out the wtns namespace that snarkjs exports.
+const wtns = (
+  snarkjs as unknown as {
+    wtns: { calculate(inputs: object, wasm: string, out: MemoryWitness): Promise<void> }
+  }
+).wtns
+
+/** The witness of the inputs in snarkjs's .wtns layout, from the circuit's wasm. */
+export async function computeWitness(
+  spec: CircuitSpec,
+  inputs: Record<string, string[]>,
+): Promise<Uint8Array> {
+  const out: MemoryWitness = { type: 'mem' }
+  await wtns.calculate(inputs, spec.artifacts.wasm, out)
+  if (!out.data) throw new Error('snarkjs wrote no witness')
+  return out.data
+}
+
+/**
  * Witness and Groth16 proof for prove commands: inputs checked first, at most
  * `concurrency` proofs at once (witness computation is single-threaded wasm while the
  * multi-exponentiations run on the curve's worker threads, so two overlap well on two
@@ -37,7 +72,20 @@ export function createProver(options: {
   concurrency: number
   cacheSize: number
   metrics?: ProverMetrics
+  /** snarkjs unless given. */
+  backend?: ProverBackend
 }) {
+  const backend = options.backend ?? { kind: 'snarkjs' }
+  // One proving key per circuit, read once (a zkey is megabytes; snarkjs rereads it per proof).
+  const natives = new Map<string, NativeGroth16Prover>()
+  const nativeProver = (addon: ZkNativeAddon, spec: CircuitSpec) => {
+    let prover = natives.get(spec.id)
+    if (!prover) {
+      prover = new addon.Groth16Prover(spec.artifacts.zkey)
+      natives.set(spec.id, prover)
+    }
+    return prover
+  }
   const limit = createLimiter(options.concurrency)
   const cache = new ProofCache<{ proof: Groth16Proof; publicSignals: string[] }>(options.cacheSize)
   const inFlight = new Map<string, Promise<ProveOutcome>>()
@@ -46,7 +94,33 @@ export function createProver(options: {
     | { readonly proof: Groth16Proof; readonly publicSignals: string[] }
     | { readonly rejected: string }
 
+  const computeNative = async (
+    addon: ZkNativeAddon,
+    spec: CircuitSpec,
+    inputs: Record<string, string[]>,
+  ): Promise<Computed> => {
+    let witness: Uint8Array
+    try {
+      witness = await computeWitness(spec, inputs)
+    } catch (error) {
+      const reason = witnessFailureReason(error)
+      if (reason === 'witness computation failed') throw error
+      return { rejected: reason }
+    }
+    try {
+      const { publicSignals, ...proof } = await nativeProver(addon, spec).prove(witness)
+      return { proof: { ...proof, protocol: 'groth16', curve: 'bn128' }, publicSignals }
+    } catch (error) {
+      // The wasm's assertions passed but a constraint does not hold: a property of the inputs.
+      if (error instanceof Error && error.message.startsWith(UNSATISFIED)) {
+        return { rejected: "inputs do not satisfy the circuit's constraints" }
+      }
+      throw error
+    }
+  }
+
   const compute = async (spec: CircuitSpec, inputs: Record<string, string[]>): Promise<Computed> => {
+    if (backend.kind === 'native') return computeNative(backend.addon, spec, inputs)
     try {
       const { proof, publicSignals } = await snarkjs.groth16.fullProve(
         inputs,
@@ -64,6 +138,7 @@ export function createProver(options: {
 
   return {
     cache,
+    backend: backend.kind,
 
     async prove(circuit: CircuitName, rawInputs: Readonly<Record<string, readonly string[]>>) {
       const started = Date.now()
@@ -88,7 +163,7 @@ export function createProver(options: {
       if (pending) return pending
 
       const work = limit(async (): Promise<ProveOutcome> => {
-        await sharedCurve()
+        if (backend.kind === 'snarkjs') await sharedCurve()
         const result = await compute(spec, inputs)
         if ('rejected' in result) {
           return { status: 'REJECTED', reason: result.rejected, durationMs: Date.now() - started }

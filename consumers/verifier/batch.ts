@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { type Curve, Scalar, type ThreadStep } from 'ffjavascript'
+import { NATIVE_VERDICT, type ZkNativeAddon } from '../../circuits/native.ts'
 import {
   type Groth16Proof,
   MalformedProofError,
@@ -8,6 +9,7 @@ import {
   parseG2,
   parseProof,
   parsePublicSignals,
+  proofCoordinates,
 } from '../../circuits/points.ts'
 import { createG2SubgroupCheck } from './subgroup.ts'
 
@@ -238,4 +240,60 @@ export async function verifyBatch(
   }
   await settle(candidates, false)
   return verdicts
+}
+
+/**
+ * The same batch on the native addon (circuits/native: arkworks' multi-Miller loop), with the
+ * same verdicts: the checks that need no curve here, with parseProof's messages; on-curve,
+ * subgroup, the random linear combination and its bisection in the addon.
+ */
+export function nativeBatchVerifier(addon: ZkNativeAddon, key: VerificationKeyJson) {
+  if (key.protocol !== 'groth16' || key.curve !== 'bn128') {
+    throw new MalformedProofError('verification key is not a groth16/bn128 key')
+  }
+  if (key.IC.length !== key.nPublic + 1) throw new MalformedProofError('verification key IC length is wrong')
+  const g2 = (point: string[][]) => [point[0]![0]!, point[0]![1]!, point[1]![0]!, point[1]![1]!]
+  const verifier = new addon.Groth16BatchVerifier([
+    key.vk_alpha_1[0]!,
+    key.vk_alpha_1[1]!,
+    ...g2(key.vk_beta_2),
+    ...g2(key.vk_gamma_2),
+    ...g2(key.vk_delta_2),
+    ...key.IC.flatMap((point) => [point[0]!, point[1]!]),
+  ])
+  const reasons: Record<number, string> = {
+    [NATIVE_VERDICT.notInSubgroup]: 'malformed: piB is not in the prime-order subgroup',
+    [NATIVE_VERDICT.pairingFailed]: PAIRING_FAILED,
+    [NATIVE_VERDICT.aNotOnCurve]: 'malformed: piA is not on the curve',
+    [NATIVE_VERDICT.bNotOnCurve]: 'malformed: piB is not on the curve',
+    [NATIVE_VERDICT.cNotOnCurve]: 'malformed: piC is not on the curve',
+  }
+  return {
+    async verify(items: readonly BatchItem[]): Promise<Verdict[]> {
+      const verdicts = new Array<Verdict>(items.length)
+      const flat: string[] = []
+      const sent: number[] = []
+      items.forEach((item, index) => {
+        try {
+          const coordinates = proofCoordinates(item.proof)
+          parsePublicSignals(item.publicSignals, key.nPublic)
+          flat.push(...coordinates, ...item.publicSignals)
+          sent.push(index)
+        } catch (error) {
+          if (!(error instanceof MalformedProofError)) throw error
+          verdicts[index] = { valid: false, reason: `malformed: ${error.message}` }
+        }
+      })
+      if (sent.length === 0) return verdicts
+      const codes = await verifier.verify(flat)
+      sent.forEach((index, position) => {
+        const code = codes[position]!
+        verdicts[index] =
+          code === NATIVE_VERDICT.valid
+            ? { valid: true }
+            : { valid: false, reason: reasons[code] ?? `native verifier verdict ${code}` }
+      })
+      return verdicts
+    },
+  }
 }

@@ -1,5 +1,6 @@
 import { circuitSpecs } from '../../circuits/catalog.ts'
 import { terminateCurves } from '../../circuits/curve.ts'
+import { chooseZkBackend } from '../../circuits/native.ts'
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import { handleByTopic } from '../../core/bus/topic-handlers.ts'
 import type { TopicRecord } from '../../core/bus/topic-publisher.ts'
@@ -33,7 +34,9 @@ export const verifierConsumer: ConsumerModule<VerifierInput> = {
   produces: ['proof'],
   create: ({ common, bus, pool, publisher }) => {
     const specs = circuitSpecs(common.config.zk.semaphoreDepth)
-    const verifier = createVerifier({ specs, batchSize: common.config.zk.verifyBatchSize })
+    const backend = chooseZkBackend(common.config.zk.backend)
+    common.logger.info({ backend: backend.kind, detail: backend.detail }, 'verifier backend')
+    const verifier = createVerifier({ specs, batchSize: common.config.zk.verifyBatchSize, backend })
     common.shutdown.onShutdown('zk curve workers', terminateCurves)
     // The protocol rules read status="rejected" as "the verifier refused a proof".
     const metrics = zkMetrics(common.metrics.registry)

@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises'
 import type { Curve } from 'ffjavascript'
 import type { CircuitName, CircuitSpec } from '../../circuits/catalog.ts'
 import { sharedCurve } from '../../circuits/curve.ts'
+import type { ZkBackendChoice } from '../../circuits/native.ts'
 import {
   type BatchItem,
+  nativeBatchVerifier,
   type PreparedKey,
   prepareKey,
   type Verdict,
@@ -23,17 +25,27 @@ export interface VerifyRequest extends BatchItem {
 export function createVerifier(options: {
   specs: Readonly<Record<CircuitName, CircuitSpec>>
   batchSize: number
+  /** ffjavascript's pairing (snarkjs) unless given. */
+  backend?: ZkBackendChoice
 }) {
-  let loaded: Promise<{ curve: Curve; keys: Map<CircuitName, PreparedKey> }> | undefined
+  type Batch = (items: readonly BatchItem[]) => Promise<Verdict[]>
+  let loaded: Promise<Map<CircuitName, Batch>> | undefined
 
   const load = async () => {
-    const curve = await sharedCurve()
-    const keys = new Map<CircuitName, PreparedKey>()
+    const backend = options.backend
+    const curve: Curve | undefined = backend?.kind === 'native' ? undefined : await sharedCurve()
+    const keys = new Map<CircuitName, Batch>()
     for (const spec of Object.values(options.specs)) {
       const json = JSON.parse(await readFile(spec.artifacts.vkey, 'utf8')) as VerificationKeyJson
-      keys.set(spec.circuit, prepareKey(curve, json))
+      if (curve) {
+        const key: PreparedKey = prepareKey(curve, json)
+        keys.set(spec.circuit, (items) => verifyBatch(curve, key, items))
+      } else if (backend?.kind === 'native') {
+        const native = nativeBatchVerifier(backend.addon, json)
+        keys.set(spec.circuit, (items) => native.verify(items))
+      }
     }
-    return { curve, keys }
+    return keys
   }
 
   return {
@@ -42,7 +54,7 @@ export function createVerifier(options: {
         loaded = undefined
         throw error
       })
-      const { curve, keys } = await loaded
+      const keys = await loaded
       const verdicts = new Array<Verdict>(requests.length)
       const byCircuit = new Map<CircuitName, number[]>()
       requests.forEach((request, index) => {
@@ -51,19 +63,15 @@ export function createVerifier(options: {
         byCircuit.set(request.circuit, indices)
       })
       for (const [circuit, indices] of byCircuit) {
-        const key = keys.get(circuit)
-        if (!key) {
+        const batch = keys.get(circuit)
+        if (!batch) {
           for (const index of indices)
             verdicts[index] = { valid: false, reason: `no verification key for ${circuit}` }
           continue
         }
         for (let start = 0; start < indices.length; start += options.batchSize) {
           const slice = indices.slice(start, start + options.batchSize)
-          const results = await verifyBatch(
-            curve,
-            key,
-            slice.map((index) => requests[index]!),
-          )
+          const results = await batch(slice.map((index) => requests[index]!))
           slice.forEach((index, position) => {
             verdicts[index] = results[position]!
           })

@@ -1,3 +1,4 @@
+import { buildZkNative } from '../../circuits/native.ts'
 import { loadConfig } from '../../core/config/env.ts'
 import { createLogger } from '../../core/logging/logger.ts'
 import { solanaValidatorService } from '../../infra/stack/solana-validator.ts'
@@ -22,6 +23,9 @@ export default async function setup() {
   const config = loadConfig()
   const progress = (message: string) => process.stderr.write(`[stack] ${message}\n`)
   const context = stackContext(config, progress)
+  // The native Groth16 addon (test/zk/native and the consumers' native backend): built once per
+  // source and machine (minutes the first time), a cache lookup afterwards.
+  progress(`native Groth16 addon: ${buildZkNative()}`)
   const running = (await stackStatus(context)).filter((service) => service.pid !== undefined)
   const wasRunning = new Set(running.map((service) => service.name))
   await stackUp(context, createLogger({ service: 'test-setup', level: 'warn' }), {

@@ -17,6 +17,7 @@ import {
   semaphoreInputs,
   signCredential,
 } from '../../circuits/inputs.ts'
+import { loadZkNative, type ZkNativeAddon } from '../../circuits/native.ts'
 import type { VerificationKeyJson } from '../../consumers/verifier/batch.ts'
 
 /** Deterministic field elements from a label, so failures are reproducible. */
@@ -75,3 +76,13 @@ export function semaphoreCase(index: number, message: bigint, scope: bigint, dep
 
 export const readKey = (spec: CircuitSpec) =>
   JSON.parse(readFileSync(spec.artifacts.vkey, 'utf8')) as VerificationKeyJson
+
+/**
+ * The native addon, or a failure naming why it is absent: the tests that need it fail rather
+ * than pass or skip when it is not built (test/setup/global.ts builds it for the run).
+ */
+export function requireZkNative(): ZkNativeAddon {
+  const loaded = loadZkNative()
+  if (!loaded.addon) throw new Error(`the native Groth16 addon is required here: ${loaded.reason}`)
+  return loaded.addon
+}
