@@ -20,7 +20,11 @@ const TEST_FILES = [
  * machine has built it, the suite is left out of the run — said on stderr, never counted as
  * passed — and runs from the first run after `infra/stack/native/build.sh <node>` finishes.
  */
-const NATIVE_NODE_SUITES = [{ suite: 'test/solana/**', node: 'solana-test-validator', version: '3.1.12' }]
+const NATIVE_NODE_SUITES = [
+  { suite: 'test/solana/**', node: 'solana-test-validator', version: '3.1.12' },
+  // The trace collector: ~25 minutes of Go build on two cores.
+  { suite: 'test/tracing/**', node: 'jaeger', version: 'v1.76.0' },
+]
 const nativeCache = path.join(
   process.env.VERIDIS_CACHE ?? path.join(os.homedir(), '.cache', 'veridis'),
   'native',

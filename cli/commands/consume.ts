@@ -2,6 +2,7 @@ import { Command, Option } from 'commander'
 import { CONSUMERS } from '../../consumers/index.ts'
 import { createCommon } from '../../core/context.ts'
 import { runConsumerProcess } from '../../core/service/consumer-process.ts'
+import { startTracing } from '../../core/tracing/tracing.ts'
 
 export function registerConsumeCommand(program: Command) {
   program
@@ -13,6 +14,7 @@ export function registerConsumeCommand(program: Command) {
       const entry = CONSUMERS[name]!
       const common = createCommon(`consumer-${name}`)
       common.shutdown.installSignalHandlers()
+      await startTracing(common)
       await runConsumerProcess(common, entry.module, { opsPort: options.opsPort ?? entry.opsPort })
     })
 }

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander'
 import { createCommon } from '../../core/context.ts'
+import { startTracing } from '../../core/tracing/tracing.ts'
 import { GATEWAY_OPS_PORT } from '../../producers/gateway/routes/ops.ts'
 
 export function registerGatewayCommand(program: Command) {
@@ -17,6 +18,7 @@ export function registerGatewayCommand(program: Command) {
       const { createCommandSealerFor } = await import('../../consumers/audit/vault.ts')
       const common = createCommon('gateway')
       common.shutdown.installSignalHandlers()
+      await startTracing(common)
       await runGateway(common, createCommandSealerFor, {
         ...(options.port === undefined ? {} : { port: options.port }),
         ...(options.opsPort === undefined ? {} : { opsPort: options.opsPort }),

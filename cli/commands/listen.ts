@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander'
 import { createCommon } from '../../core/context.ts'
+import { startTracing } from '../../core/tracing/tracing.ts'
 import { runChainListener } from '../../producers/chains/common/process.ts'
 import { CHAIN_FAMILIES, chainFamily } from '../../producers/chains/families.ts'
 
@@ -16,6 +17,7 @@ export function registerListenCommand(program: Command) {
       const family = chainFamily(familyName)
       const common = createCommon(`listener-${family.family}`)
       common.shutdown.installSignalHandlers()
+      await startTracing(common)
       await runChainListener(common, family, {
         chains: options.chain ?? [],
         ...(options.opsPort === undefined ? {} : { opsPort: options.opsPort }),

@@ -4,6 +4,7 @@ import { connectBus } from '../../core/bus/connect.ts'
 import { prepareBus } from '../../core/bus/setup.ts'
 import { redactUrl } from '../../core/config/env.ts'
 import { createCommon } from '../../core/context.ts'
+import { JAEGER_PORTS, tracingUp } from '../../infra/stack/jaeger.ts'
 import { LAG_MONITOR_PORT, pipelineStatus, pipelineUp, prometheusUp } from '../../infra/stack/pipeline.ts'
 import { PROMETHEUS_PORT } from '../../infra/stack/prometheus.ts'
 import { stackStatus, stackUp } from '../../infra/stack/stack.ts'
@@ -11,9 +12,11 @@ import { GATEWAY_OPS_PORT } from '../../producers/gateway/routes/ops.ts'
 import { localContext, printTable } from '../local-stack.ts'
 import { progress } from '../progress.ts'
 
-async function bringUp() {
+async function bringUp(options: { tracing?: boolean }) {
   const { config, context, logger } = localContext()
   await stackUp(context, logger)
+  // Opt-in: the collector is no default service, and processes already running keep their setting.
+  if (options.tracing) process.env.VERIDIS_OTLP_ENDPOINT = await tracingUp(context)
   const common = createCommon('cli', { config })
   const bus = connectBus(common)
   const prepared = await prepareBus(common, bus)
@@ -41,6 +44,11 @@ async function bringUp() {
       `Chains      ${config.chains.join(', ')} (anvil, contracts in ${context.layout.home}/deployments/)`,
       `Lag         http://127.0.0.1:${LAG_MONITOR_PORT}/ (dashboard), /api/v1/lag, /metrics`,
       `Prometheus  http://127.0.0.1:${PROMETHEUS_PORT} (rules: infra/prometheus/rules)`,
+      ...(options.tracing
+        ? [
+            `Traces      http://127.0.0.1:${JAEGER_PORTS.query}/api/traces/<trace id> (Jaeger; OTLP/HTTP in on ${JAEGER_PORTS.otlp})`,
+          ]
+        : []),
       `Logs        ${context.layout.logDir}`,
       'Stop with   bin/veridis down',
       '',
@@ -49,5 +57,12 @@ async function bringUp() {
 }
 
 export function registerUpCommand(program: Command) {
-  program.command('up').description('start the local stack and every pipeline process').action(bringUp)
+  program
+    .command('up')
+    .description('start the local stack and every pipeline process')
+    .option(
+      '--tracing',
+      'also start Jaeger on loopback (OTLP 127.0.0.1:4318, query 127.0.0.1:16686) and export every process’s spans to it',
+    )
+    .action(bringUp)
 }

@@ -2,6 +2,18 @@ import type { Batch, Consumer, KafkaMessage } from 'kafkajs'
 import type { Common } from '../context.ts'
 import { describeError, isTransient, NonRetryableError } from '../errors.ts'
 import type { Logger } from '../logging/logger.ts'
+import {
+  contextFromTraceparent,
+  failSpan,
+  inSpan,
+  linkTo,
+  rootContext,
+  SPAN_KIND,
+  type Span,
+  startSpan,
+  traceparentOf,
+  tracingEnabled,
+} from '../tracing/tracing.ts'
 import type { Bus } from './connect.ts'
 import { createDeadLetterQueue, type DeadLetterReason } from './dlq.ts'
 import type { BusProducer } from './producer.ts'
@@ -18,6 +30,10 @@ export interface ConsumedMessage<T = unknown> {
   readonly value: T
   readonly headers: Readonly<Record<string, string>>
   readonly eventId: string | undefined
+  /**
+   * The context to continue: the header's, or with tracing on the consumer span recorded for
+   * this message (a child of the header's), so what the handler publishes descends from it.
+   */
   readonly traceparent: string | undefined
   readonly raw: KafkaMessage
 }
@@ -192,7 +208,21 @@ export function createConsumerRunner<T>(
       for (;;) {
         const timer = metrics.handlerDuration.startTimer({ group, topic })
         try {
-          await definition.handle(messages, { logger, signal, heartbeat: handlerHeartbeat })
+          await inSpan(
+            `handle ${definition.name}`,
+            {
+              kind: SPAN_KIND.INTERNAL,
+              // One message: a child of its consumer span. A chunk: a span of its own, linked to each.
+              parent:
+                messages.length === 1 ? contextFromTraceparent(messages[0]!.traceparent) : rootContext(),
+              links: messages.flatMap((message) => linkTo(message.traceparent) ?? []),
+              attributes: {
+                'messaging.batch.message_count': messages.length,
+                'veridis.attempt': failures + 1,
+              },
+            },
+            () => definition.handle(messages, { logger, signal, heartbeat: handlerHeartbeat }),
+          )
           timer()
           return undefined
         } catch (error) {
@@ -225,14 +255,43 @@ export function createConsumerRunner<T>(
       }
     }
 
+    /** With tracing on: one consumer span per message, parented by its header, ended with its chunk. */
+    const messageSpans = new Map<KafkaMessage, Span>()
+    const traced = (message: ConsumedMessage<T>): ConsumedMessage<T> => {
+      if (!tracingEnabled()) return message
+      const span = startSpan(`process ${topic}`, {
+        kind: SPAN_KIND.CONSUMER,
+        parent: contextFromTraceparent(message.traceparent),
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(message.offset),
+          'messaging.consumer.group.name': group,
+        },
+      })
+      messageSpans.set(message.raw, span)
+      return { ...message, traceparent: traceparentOf(span) }
+    }
+
     for (let start = 0; start < batch.messages.length; start += settings.chunkSize) {
       abandonIfStopping()
       const chunk = batch.messages.slice(start, start + settings.chunkSize)
+      try {
+        await processChunk(chunk)
+      } finally {
+        for (const span of messageSpans.values()) span.end()
+        messageSpans.clear()
+      }
+    }
+
+    async function processChunk(chunk: KafkaMessage[]) {
       const decoded: ConsumedMessage<T>[] = []
       for (const message of chunk) {
         const outcome = await decodeWithRetry(message)
         if ('decoded' in outcome) {
-          decoded.push(outcome.decoded)
+          decoded.push(traced(outcome.decoded))
           continue
         }
         // Undecodable messages cannot get better with retries: dead-letter them at once.
@@ -296,6 +355,8 @@ export function createConsumerRunner<T>(
 
     /** A dead letter must be written before its offset is resolved: wait for Kafka if it is away. */
     async function sendDeadLetter(failure: Parameters<typeof deadLetters.send>[0]) {
+      const span = messageSpans.get(failure.message)
+      if (span) failSpan(span, failure.error)
       await retryWhileTransient('dead-letter', 'dead-lettering', () => deadLetters.send(failure))
       metrics.messagesConsumed.inc({ group, topic, outcome: 'dead-lettered' })
     }

@@ -1,6 +1,15 @@
 import kafkajs, { type IHeaders, type Kafka, type Message } from 'kafkajs'
 import type { Common } from '../context.ts'
 import { isTransient, NonRetryableError, RetryableError } from '../errors.ts'
+import type { Span } from '../tracing/tracing.ts'
+import {
+  contextFromTraceparent,
+  failSpan,
+  SPAN_KIND,
+  startSpan,
+  traceparentOf,
+  tracingEnabled,
+} from '../tracing/tracing.ts'
 import type { AvroCodec } from './codec.ts'
 import { partitionForKey } from './partitioner.ts'
 import { nextTraceparent } from './trace.ts'
@@ -118,11 +127,32 @@ export function createBusProducer(
     return partitionForKey(key, count)
   }
 
-  const toMessage = (topic: string, record: OutgoingRecord): Message => {
+  /**
+   * The record's traceparent: with tracing on, the context of a producer span (a child of the
+   * cause, or of the active span) that ends when the record is acknowledged; off, a fresh span
+   * id minted here.
+   */
+  const traceparentFor = (topic: string, record: OutgoingRecord, spans: Span[]): string => {
+    if (!tracingEnabled()) return nextTraceparent(record.traceparent)
+    const span = startSpan(`send ${topic}`, {
+      kind: SPAN_KIND.PRODUCER,
+      parent: contextFromTraceparent(record.traceparent),
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': topic,
+        'messaging.client.id': options.producerName,
+      },
+    })
+    spans.push(span)
+    return traceparentOf(span)
+  }
+
+  const toMessage = (topic: string, record: OutgoingRecord, spans: Span[]): Message => {
     const headers: IHeaders = {
       ...record.headers,
       [HEADER.eventId]: record.eventId,
-      [HEADER.traceparent]: nextTraceparent(record.traceparent),
+      [HEADER.traceparent]: traceparentFor(topic, record, spans),
       [HEADER.producer]: options.producerName,
     }
     const key = options.codec.encodeKey(topic, record.key)
@@ -159,39 +189,14 @@ export function createBusProducer(
       if (!connected) throw new NonRetryableError('producer is not connected')
       // Partitions added by provisioning are picked up within a minute, as kafkajs itself would.
       if (Date.now() - metadataAt > METADATA_MAX_AGE_MS) await refreshPartitionCounts()
-      const topicMessages = batches
-        .filter((batch) => batch.records.length > 0)
-        .map((batch) => {
-          if (!options.topics.includes(batch.topic)) {
-            throw new NonRetryableError(`producer ${options.producerName} may not write to ${batch.topic}`)
-          }
-          return {
-            topic: batch.topic,
-            messages: batch.records.map((record) => toMessage(batch.topic, record)),
-          }
-        })
-      for (const request of splitRequests(topicMessages)) {
-        try {
-          if (!producerConnected) {
-            await producer.connect()
-            producerConnected = true
-          }
-          await producer.sendBatch({ topicMessages: request, acks: -1 })
-        } catch (cause) {
-          for (const slice of request) produceErrors.inc({ topic: slice.topic })
-          // kafkajs rolls its sequence numbers back after a failed request; if the broker did
-          // write that request, the next one would collide with it. A fresh producer (a new
-          // producer id) starts clean; it connects on the next publish.
-          const failed = producer
-          producer = createProducer()
-          producerConnected = false
-          await failed.disconnect().catch(() => undefined)
-          const message = `publishing to ${request.map((slice) => slice.topic).join(', ')} failed`
-          throw isTransient(cause)
-            ? new RetryableError(message, { cause })
-            : new NonRetryableError(message, { cause })
-        }
-        for (const slice of request) messagesProduced.inc({ topic: slice.topic }, slice.messages.length)
+      const spans: Span[] = []
+      try {
+        await send(batches, spans)
+      } catch (error) {
+        for (const span of spans) failSpan(span, error)
+        throw error
+      } finally {
+        for (const span of spans) span.end()
       }
     },
 
@@ -200,6 +205,46 @@ export function createBusProducer(
       await producer.disconnect()
       await admin.disconnect()
     },
+  }
+
+  async function send(
+    batches: readonly { topic: string; records: readonly OutgoingRecord[] }[],
+    spans: Span[],
+  ): Promise<void> {
+    const topicMessages = batches
+      .filter((batch) => batch.records.length > 0)
+      .map((batch) => {
+        if (!options.topics.includes(batch.topic)) {
+          throw new NonRetryableError(`producer ${options.producerName} may not write to ${batch.topic}`)
+        }
+        return {
+          topic: batch.topic,
+          messages: batch.records.map((record) => toMessage(batch.topic, record, spans)),
+        }
+      })
+    for (const request of splitRequests(topicMessages)) {
+      try {
+        if (!producerConnected) {
+          await producer.connect()
+          producerConnected = true
+        }
+        await producer.sendBatch({ topicMessages: request, acks: -1 })
+      } catch (cause) {
+        for (const slice of request) produceErrors.inc({ topic: slice.topic })
+        // kafkajs rolls its sequence numbers back after a failed request; if the broker did
+        // write that request, the next one would collide with it. A fresh producer (a new
+        // producer id) starts clean; it connects on the next publish.
+        const failed = producer
+        producer = createProducer()
+        producerConnected = false
+        await failed.disconnect().catch(() => undefined)
+        const message = `publishing to ${request.map((slice) => slice.topic).join(', ')} failed`
+        throw isTransient(cause)
+          ? new RetryableError(message, { cause })
+          : new NonRetryableError(message, { cause })
+      }
+      for (const slice of request) messagesProduced.inc({ topic: slice.topic }, slice.messages.length)
+    }
   }
 }
 

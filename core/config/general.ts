@@ -15,6 +15,8 @@ export const generalVariables = {
   VERIDIS_SHUTDOWN_GRACE_MS: integer(1_000, 600_000).default(15_000),
   /** Where /health, /ready and /metrics listen: loopback here, 0.0.0.0 in a pod (kubelet probes). */
   VERIDIS_OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`); unset, tracing is off. */
+  VERIDIS_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 }
 
 type GeneralEnvironment = z.infer<z.ZodObject<typeof generalVariables>>
@@ -27,6 +29,8 @@ export interface GeneralConfig {
   readonly namespace: string | undefined
   readonly shutdownGraceMs: number
   readonly opsHost: string
+  /** Where spans are exported (core/tracing/tracing.ts); undefined keeps tracing off. */
+  readonly otlpEndpoint: string | undefined
 }
 
 export function generalConfig(env: GeneralEnvironment): GeneralConfig {
@@ -37,5 +41,6 @@ export function generalConfig(env: GeneralEnvironment): GeneralConfig {
     namespace: env.VERIDIS_NAMESPACE,
     shutdownGraceMs: env.VERIDIS_SHUTDOWN_GRACE_MS,
     opsHost: env.VERIDIS_OPS_HOST,
+    otlpEndpoint: env.VERIDIS_OTLP_ENDPOINT,
   }
 }

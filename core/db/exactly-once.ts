@@ -1,6 +1,7 @@
 import type { Counter } from 'prom-client'
 import type { BatchHandler, ConsumedMessage, HandlerContext } from '../bus/consumer.ts'
 import { NonRetryableError } from '../errors.ts'
+import { inSpan, SPAN_KIND } from '../tracing/tracing.ts'
 import type { Pool, PoolClient } from './pool.ts'
 
 /**
@@ -39,6 +40,31 @@ export function exactlyOnce<T>(options: {
       const id = idOf(message)
       if (!byId.has(id)) byId.set(id, message)
     }
+    // One span for the whole transaction: bookkeeping, effect and COMMIT.
+    await inSpan(
+      'exactly-once transaction',
+      {
+        kind: SPAN_KIND.CLIENT,
+        attributes: {
+          'db.system.name': 'postgresql',
+          'db.operation.name': 'TRANSACTION',
+          'messaging.consumer.group.name': options.group,
+          'messaging.batch.message_count': messages.length,
+        },
+      },
+      async (span) => {
+        const skipped = messages.length - (await transaction(byId, context))
+        if (skipped > 0) options.duplicates?.inc({ group: options.group }, skipped)
+        span?.setAttribute('veridis.duplicates_skipped', skipped)
+      },
+    )
+  }
+
+  /** Applies the effect of the messages not seen before, in one transaction; returns how many. */
+  async function transaction(
+    byId: ReadonlyMap<string, ConsumedMessage<T>>,
+    context: HandlerContext,
+  ): Promise<number> {
     const client = await options.pool.connect()
     try {
       await client.query('BEGIN')
@@ -53,8 +79,7 @@ export function exactlyOnce<T>(options: {
       const toApply = [...byId].filter(([id]) => fresh.has(id)).map(([, message]) => message)
       if (toApply.length > 0) await options.effect(toApply, client, context)
       await client.query('COMMIT')
-      const skipped = messages.length - toApply.length
-      if (skipped > 0) options.duplicates?.inc({ group: options.group }, skipped)
+      return toApply.length
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
       throw error

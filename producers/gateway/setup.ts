@@ -28,6 +28,7 @@ import { registerNetworkRoutes } from './routes/network.ts'
 import { registerPublicHealth } from './routes/ops.ts'
 import { registerSecurityRoutes, type SecurityParts } from './routes/security.ts'
 import { registerStatusRoutes } from './routes/status.ts'
+import { traceRequests } from './tracing.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -100,6 +101,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
   app.decorateRequest('caller', null)
   app.decorateRequest('auditNote', null)
   app.decorateRequest('rateLimits', null)
+  traceRequests(app)
   instrumentHttp(app, common.metrics.registry)
   registerJsonBodyParser(app)
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import type { NonRetryableError } from '../../../core/errors.ts'
 import type { Logger } from '../../../core/logging/logger.ts'
+import { inSpan, SPAN_KIND } from '../../../core/tracing/tracing.ts'
 import { createFailover } from './failover.ts'
 import { redactUrl, redactUrls } from './redact.ts'
 
@@ -101,7 +102,20 @@ export function createJsonRpcClient<Params>(options: JsonRpcClientOptions & Json
       return failover.run(method, async (url) => {
         let raw: unknown
         try {
-          raw = await post(url, options.timeoutMs, nextId++, method, params)
+          // A span per attempt, so a failover shows as two; the endpoint only as redacted.
+          raw = await inSpan(
+            method,
+            {
+              kind: SPAN_KIND.CLIENT,
+              attributes: {
+                'rpc.system.name': 'jsonrpc',
+                'rpc.method': method,
+                'veridis.chain': options.chain,
+                'veridis.rpc.endpoint': failover.activeEndpoint(),
+              },
+            },
+            () => post(url, options.timeoutMs, nextId++, method, params),
+          )
         } catch (error) {
           if (!(error instanceof JsonRpcErrorAnswer)) throw error
           const message = `${method} rejected by ${failover.activeEndpoint()}: ${options.describe(error)}`

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify'
-import { parseTraceparent } from '../../../core/bus/trace.ts'
 import type { Common } from '../../../core/context.ts'
 import { gatewayMetrics } from '../../../core/metrics/protocol.ts'
 import type { CommandAcceptor } from '../accept.ts'
@@ -9,6 +8,7 @@ import { bodySchemaFor, COMMAND_ROUTES } from '../contract.ts'
 import { HttpError } from '../errors.ts'
 import type { RefusalTally } from '../refusal-tally.ts'
 import { maySend } from '../roles.ts'
+import { requestTraceparent } from '../tracing.ts'
 import { ERROR_SCHEMA, SECURITY } from './shared.ts'
 
 const ACCEPTED_SCHEMA = {
@@ -103,9 +103,7 @@ export function registerCommandRoutes(
           route,
           body: request.body as Record<string, unknown>,
           idempotencyKey: typeof header === 'string' ? header : undefined,
-          traceparent: parseTraceparent(request.headers.traceparent as string | undefined)
-            ? (request.headers.traceparent as string)
-            : undefined,
+          traceparent: requestTraceparent(request),
         })
         request.auditNote = {
           commandId: acceptance.commandId,
