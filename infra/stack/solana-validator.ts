@@ -88,7 +88,20 @@ export interface ValidatorOptions {
   readonly dynamicPortRange: readonly [number, number]
   /** Ticks per slot at genesis (default 64: 400 ms slots); more make slots, and finality, slower. */
   readonly ticksPerSlot?: number
+  /**
+   * Data shreds the ledger keeps (agave's default 10,000). Older slots are purged every 512
+   * slots, and the RPC then answers "cleaned up" for them.
+   */
+  readonly ledgerShreds?: number
 }
+
+/**
+ * History the stack's validator keeps: an idle 400-ms slot is 192 data shreds here (its log's
+ * broadcast stats), so agave's default of 10,000 shreds is only ~50 slots (20 s) after each
+ * purge. A listener restarted later than that found its next slots gone. 300,000 shreds keep
+ * ~1,560 slots (~10 minutes) at ~1 GB of ledger.
+ */
+export const LOCAL_LEDGER_SHREDS = 300_000
 
 export function validatorArgs(options: ValidatorOptions): string[] {
   return [
@@ -107,6 +120,7 @@ export function validatorArgs(options: ValidatorOptions): string[] {
     // The validator's own log goes to <ledger>/validator.log; stdout keeps only its summary.
     '--quiet',
     ...(options.ticksPerSlot === undefined ? [] : ['--ticks-per-slot', String(options.ticksPerSlot)]),
+    ...(options.ledgerShreds === undefined ? [] : ['--limit-ledger-size', String(options.ledgerShreds)]),
   ]
 }
 
@@ -270,6 +284,7 @@ export const solanaValidatorService: StackService = {
         faucetPort: LOCAL_VALIDATOR.faucetPort,
         gossipPort: LOCAL_VALIDATOR.gossipPort,
         dynamicPortRange: LOCAL_VALIDATOR.dynamicPortRange,
+        ledgerShreds: LOCAL_LEDGER_SHREDS,
       }),
       cwd: path.dirname(ledger),
       env: validatorEnv(binary),
@@ -354,6 +369,15 @@ async function prepareValidator(context: StackContext) {
     if (existing?.chain === chain) startBlock = existing.startBlock
   } catch {}
   startBlock ??= await connection.getSlot('finalized')
+  // A start below the ledger's first slot can never be read (the node purged it); such a
+  // recorded start is raised, or the listener would stop on it for want of history.
+  const firstAvailable = await connection.getFirstAvailableBlock()
+  if (startBlock < firstAvailable) {
+    context.progress(
+      `${LOCAL_VALIDATOR.name}: recorded start slot ${startBlock} is below the ledger's first slot ${firstAvailable}; starting there`,
+    )
+    startBlock = firstAvailable
+  }
   mkdirSync(path.dirname(file), { recursive: true })
   const entry = solanaEntry({
     chain,

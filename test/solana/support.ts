@@ -9,6 +9,7 @@ import {
   fundFromMint,
   solanaEntry,
   startValidator,
+  type ValidatorOptions,
 } from '../../infra/stack/solana-validator.ts'
 import { type SolanaChainEntry, solanaChainOf } from '../../producers/chains/solana/config.ts'
 import { encodeMemo, MEMO_PROGRAM_ID, type VeridisMemo } from '../../producers/chains/solana/protocol.ts'
@@ -73,7 +74,9 @@ function randomPorts() {
 /** Preflight refusals a just-restarted validator gives for a while (see sendFresh). */
 const RESTART_REFUSALS = /blockhash not found|unsupported program id/i
 
-export async function startTestValidator(settings: { ticksPerSlot?: number } = {}): Promise<TestValidator> {
+export async function startTestValidator(
+  settings: Pick<ValidatorOptions, 'ticksPerSlot' | 'ledgerShreds'> = {},
+): Promise<TestValidator> {
   const binary = await ensureValidatorBinary(path.join(os.homedir(), '.cache', 'veridis'), () => {})
   const ledger = mkdtempSync(path.join(os.tmpdir(), 'veridis-solana-ledger-'))
   const options = { ledger, ...randomPorts(), ...settings }

@@ -18,3 +18,13 @@ export class DeepReorgError extends NonRetryableError {
 export class NodeBehindError extends RetryableError {
   override name = 'NodeBehindError'
 }
+
+/**
+ * The node no longer keeps blocks the listener has still to read (a pruned ledger, a node
+ * without long-term storage). Retrying cannot bring them back and carrying on would skip their
+ * events for good: an operator must point the chain at a node with that history, or give the
+ * blocks up explicitly by moving the start past them.
+ */
+export class HistoryUnavailableError extends NonRetryableError {
+  override name = 'HistoryUnavailableError'
+}

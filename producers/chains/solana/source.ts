@@ -1,7 +1,7 @@
 import type { Finality } from '../../../core/bus/types.ts'
 import { NonRetryableError, RetryableError } from '../../../core/errors.ts'
 import type { Logger } from '../../../core/logging/logger.ts'
-import { MisconfiguredChainError } from '../common/errors.ts'
+import { HistoryUnavailableError, MisconfiguredChainError } from '../common/errors.ts'
 import type { ChainEvent } from '../common/publisher.ts'
 import type { BlockRef, ChainSource } from '../common/source.ts'
 import type { SolanaChainConfig } from './config.ts'
@@ -43,9 +43,28 @@ type Commitment = 'confirmed' | 'finalized'
 const SKIPPED = [SolanaErrorCode.slotSkipped, SolanaErrorCode.longTermStorageSlotSkipped]
 const NOT_YET = [SolanaErrorCode.blockNotAvailable, SolanaErrorCode.blockStatusNotAvailableYet]
 
+/**
+ * Slots from `from` on are needed but the node's ledger now starts at `firstAvailable`: say
+ * which slots are gone from it and the two ways on, instead of retrying for ever (a pruned
+ * ledger never grows back) or reading on past them (their events would be skipped for good).
+ */
+function historyGone(chain: string, endpoint: string, from: number, firstAvailable: number) {
+  return new HistoryUnavailableError(
+    `${chain}: slots ${from}–${firstAvailable - 1} are no longer kept by ${endpoint} (its ledger now ` +
+      `starts at slot ${firstAvailable}), so their events cannot be read. Point rpcUrls at a node that ` +
+      `keeps that history, or give those slots up: startBlock ${firstAvailable} and the chain's row in ` +
+      'chain_listener_cursor deleted',
+    { details: { chain, from, firstAvailable } },
+  )
+}
+
+/** The node's oldest slot still in its ledger (it rises as the ledger is pruned). */
+const firstAvailableSlot = (rpc: SolanaRpc) => rpc.call('getFirstAvailableBlock', [], slotSchema)
+
 /** The header of a produced block, 'skipped' for a slot without one, null when the node lacks it. */
 async function producedBlock(
   rpc: SolanaRpc,
+  chain: string,
   slot: number,
   commitment: Commitment,
 ): Promise<BlockHeader | 'skipped' | null> {
@@ -58,6 +77,8 @@ async function producedBlock(
   } catch (error) {
     if (hasCode(error, ...SKIPPED)) return 'skipped'
     if (hasCode(error, ...NOT_YET)) return null
+    if (hasCode(error, SolanaErrorCode.blockCleanedUp))
+      throw historyGone(chain, rpc.activeUrl(), slot, await firstAvailableSlot(rpc))
     throw error
   }
 }
@@ -146,7 +167,7 @@ export function createSolanaSource(options: {
     },
 
     async header(number): Promise<BlockRef | null> {
-      const block = await producedBlock(rpc, number, 'confirmed')
+      const block = await producedBlock(rpc, chain, number, 'confirmed')
       if (block !== null && block !== 'skipped')
         return { number, hash: block.blockhash, parentHash: block.previousBlockhash }
       // Not readable: skipped, or not (yet) on the confirmed fork. Above the finalized root the
@@ -159,7 +180,7 @@ export function createSolanaSource(options: {
       )
       if (next === undefined || next <= number) return null
       // A skipped slot takes the hash of the produced block before it, read off the next one.
-      const after = await producedBlock(rpc, next, 'confirmed')
+      const after = await producedBlock(rpc, chain, next, 'confirmed')
       if (after === null || after === 'skipped' || after.parentSlot >= number) return null
       return { number, hash: after.previousBlockhash, parentHash: after.previousBlockhash }
     },
@@ -171,6 +192,11 @@ export function createSolanaSource(options: {
           signaturesInRange(rpc, { address, from, to, commitment, pageSize: config.signaturesPageSize }),
         ),
       )
+      // The signature index is pruned with the ledger, silently: a range reaching below the
+      // node's first slot would come back short. Read after the signatures, the first slot
+      // vouches for them (it only rises).
+      const firstAvailable = await firstAvailableSlot(rpc)
+      if (firstAvailable > from) throw historyGone(chain, rpc.activeUrl(), from, firstAvailable)
       const bySlot = new Map<number, Set<string>>()
       for (const { signatures } of perAddress) {
         for (const info of signatures) {
@@ -186,6 +212,8 @@ export function createSolanaSource(options: {
         try {
           block = await readBlock(rpc, slot, commitment)
         } catch (error) {
+          if (hasCode(error, SolanaErrorCode.blockCleanedUp))
+            throw historyGone(chain, rpc.activeUrl(), slot, await firstAvailableSlot(rpc))
           if (!hasCode(error, ...SKIPPED, ...NOT_YET)) throw error
           // A signature the node listed in a slot it cannot serve: it moved meanwhile; retry.
           throw new RetryableError(

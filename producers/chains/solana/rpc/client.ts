@@ -7,12 +7,14 @@ import { createJsonRpcClient, describeRpcFailure, type JsonRpcClientOptions } fr
  * its zod schema before anything uses it. Plain HTTP POSTs, as the EVM and StarkNet clients
  * do: web3.js validates with its own structs and hides what it relies on, a schema here says exactly.
  *
- * The server's answers about a slot (-32004 block not available, -32007 slot skipped,
+ * The server's answers about a slot (-32001 cleaned up, -32004 block not available, -32007 slot skipped,
  * -32009 missing from long-term storage, -32014 status not yet available) and JSON-RPC's
  * request errors are answers about the request, not a failing endpoint: they surface as
  * SolanaRpcError with the code and never fail over.
  */
 export const SolanaErrorCode = {
+  /** The block is below the node's first available block: its ledger was pruned past it. */
+  blockCleanedUp: -32001,
   blockNotAvailable: -32004,
   slotSkipped: -32007,
   longTermStorageSlotSkipped: -32009,
