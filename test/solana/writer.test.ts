@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { createSolanaWriter } from '../../consumers/nullifiers/writers/solana.ts'
+import { PublicKey, SystemProgram, Transaction, TransactionInstruction } from '@solana/web3.js'
+import { createSolanaWriter, nullifierAccount } from '../../consumers/nullifiers/writers/solana.ts'
 import { AlreadyPresentError, type NullifierWriter } from '../../consumers/nullifiers/writers/writer.ts'
+import { MEMO_PROGRAM_ID, nullifierSeed } from '../../producers/chains/solana/protocol.ts'
 import { eventually } from '../support/harness.ts'
 import { startTestValidator, type TestValidator } from './support.ts'
 
@@ -79,6 +81,45 @@ describe('Solana nullifier writer', () => {
       'second reverted',
     )
     expect(status.state).toBe('reverted')
+  }, 90_000)
+
+  test('behavior: a registration that failed for another reason is dropped (signed afresh), not a lost race', async () => {
+    // The marker account and a memo the Memo program refuses (not UTF-8): the transaction
+    // lands failed, as one did while a restarted validator answered "Unsupported program id".
+    const { blockhash, lastValidBlockHeight } = await validator.connection.getLatestBlockhash('confirmed')
+    const authority = validator.authority.publicKey
+    const seed = nullifierSeed('41', '4')
+    const tx = new Transaction({ feePayer: authority, blockhash, lastValidBlockHeight }).add(
+      SystemProgram.createAccountWithSeed({
+        fromPubkey: authority,
+        basePubkey: authority,
+        seed,
+        newAccountPubkey: await nullifierAccount(authority, '41', '4'),
+        lamports: await validator.connection.getMinimumBalanceForRentExemption(0),
+        space: 0,
+        programId: new PublicKey(MEMO_PROGRAM_ID),
+      }),
+      new TransactionInstruction({
+        programId: new PublicKey(MEMO_PROGRAM_ID),
+        keys: [],
+        data: Buffer.from([0xff, 0xfe]),
+      }),
+    )
+    tx.sign(validator.authority)
+    const signature = await validator.connection.sendRawTransaction(tx.serialize(), { skipPreflight: true })
+    const failed = await eventually(
+      async () => {
+        const { value } = await validator.connection.getSignatureStatuses([signature])
+        const found = value[0]
+        return found && found.confirmationStatus !== 'processed' ? found : undefined
+      },
+      30_000,
+      'the failed registration confirmed',
+    )
+    expect(failed.err).toEqual({ InstructionError: [1, 'InvalidInstructionData'] })
+    const write = { txHash: signature, nonce: String(lastValidBlockHeight), signed: '0x' }
+    expect(await writer.status(write)).toEqual({ state: 'dropped' })
+    expect(await writer.isUsed('41', '4')).toBe(false)
   }, 90_000)
 
   test('behavior: a write never sent is dropped once its blockhash expired (finalized height past lastValidBlockHeight)', async () => {

@@ -32,7 +32,9 @@ import { AlreadyPresentError, type NullifierWriter, type PreparedWrite, type Wri
  * so concurrent writes never block each other; the driver's sender lock is harmless.
  *
  * Broadcasts skip preflight: a registration that lost a race lands as a failed transaction
- * (`reverted`), which the driver resolves by asking `isUsed`.
+ * (`reverted`), which the driver resolves by asking `isUsed`. Only that failure is `reverted`
+ * (see lostRace); a transaction that failed for any other reason registered nothing and never
+ * will, so it is `dropped` and the driver signs afresh rather than reporting FAILED.
  */
 export interface SolanaWriterOptions {
   readonly chain: string
@@ -145,9 +147,8 @@ export function createSolanaWriter(options: SolanaWriterOptions): NullifierWrite
     if (!found) return undefined
     if (found.confirmationStatus !== 'confirmed' && found.confirmationStatus !== 'finalized')
       return { state: 'pending' }
-    return found.err === null
-      ? { state: 'confirmed', blockNumber: found.slot }
-      : { state: 'reverted', blockNumber: found.slot }
+    if (found.err === null) return { state: 'confirmed', blockNumber: found.slot }
+    return lostRace(found.err) ? { state: 'reverted', blockNumber: found.slot } : { state: 'dropped' }
   }
 
   return {
@@ -217,6 +218,18 @@ export function createSolanaWriter(options: SolanaWriterOptions): NullifierWrite
 
     close() {},
   }
+}
+
+/**
+ * The System program's refusal of the marker account, which exists already: error 0
+ * (`AccountAlreadyInUse`) of instruction 0, createAccountWithSeed — a registration that lost
+ * the race. Other failures, such as the Memo program answering "Unsupported program id" while
+ * a restarted validator reloads its program cache, are not about the nullifier at all.
+ */
+function lostRace(err: unknown): boolean {
+  const failure = (err as { InstructionError?: unknown } | null)?.InstructionError
+  if (!Array.isArray(failure) || failure[0] !== 0) return false
+  return (failure[1] as { Custom?: unknown } | null)?.Custom === 0
 }
 
 /** The message, URLs hidden. */
