@@ -74,6 +74,7 @@ const UNIT_TEST_FILES = [
   'core/bus/schema-registry.test.ts',
   'core/bus/units.test.ts',
   'core/bus/wire-format.test.ts',
+  'core/tracing/tracing.test.ts',
   'monitor/lag/lag.test.ts',
   'producers/chains/cosmos/normalise.test.ts',
   'producers/chains/evm/config.test.ts',

@@ -11,6 +11,7 @@ import { createBusProducer } from '../core/bus/producer.ts'
 import { TOPICS } from '../core/bus/topics.ts'
 import { loadConfig } from '../core/config/env.ts'
 import { createCommon } from '../core/context.ts'
+import { startTracing } from '../core/tracing/tracing.ts'
 import { type ChainEvent, createChainEventPublisher } from '../producers/chains/common/publisher.ts'
 import { testEnv } from '../test/support/harness.ts'
 import { sampleAttestation, sampleBridge, sampleNullifier } from '../test/support/records.ts'
@@ -22,6 +23,8 @@ export interface ProducerJob {
   readonly sendBatch: number
   /** For the raw path: the one topic all pre-encoded records go to. */
   readonly rawTopic: string
+  /** With tracing on: where this thread's spans go (VERIDIS_OTLP_ENDPOINT). */
+  readonly otlpEndpoint?: string
 }
 
 export function benchEvents(count: number, run: string): ChainEvent[] {
@@ -34,11 +37,17 @@ export function benchEvents(count: number, run: string): ChainEvent[] {
   )
 }
 
-async function produce(job: ProducerJob): Promise<number> {
+async function produce(job: ProducerJob): Promise<{ produceMs: number; droppedSpans: number }> {
   const common = createCommon('bench-producer', {
-    config: loadConfig({ ...testEnv(job.namespace), VERIDIS_LOG_LEVEL: 'error' }),
+    config: loadConfig({
+      ...testEnv(job.namespace),
+      VERIDIS_LOG_LEVEL: 'error',
+      VERIDIS_OTLP_ENDPOINT: job.otlpEndpoint ?? '',
+    }),
     exit: () => undefined,
   })
+  // A worker thread has module state of its own: tracing is started here too, not inherited.
+  const tracing = await startTracing(common)
   const bus = connectBus(common)
   await bus.codec.resolveIds()
   const events = benchEvents(job.count, job.namespace)
@@ -63,7 +72,7 @@ async function produce(job: ProducerJob): Promise<number> {
       })
     }
     await producer.disconnect()
-    return Date.now() - started
+    return { produceMs: Date.now() - started, droppedSpans: 0 }
   }
   const producer = createBusProducer(common, {
     kafka: bus.kafka,
@@ -78,12 +87,15 @@ async function produce(job: ProducerJob): Promise<number> {
   for (let start = 0; start < events.length; start += job.sendBatch)
     await publisher.publish(events.slice(start, start + job.sendBatch))
   await producer.disconnect()
-  return Date.now() - started
+  const produceMs = Date.now() - started
+  // Flushed after the clock stops: export is in the background in a running process.
+  await tracing?.stop()
+  return { produceMs, droppedSpans: tracing?.droppedSpans() ?? 0 }
 }
 
 if (parentPort && workerData) {
   produce(workerData as ProducerJob).then(
-    (produceMs) => parentPort!.postMessage({ produceMs }),
+    (result) => parentPort!.postMessage(result),
     (error: unknown) => parentPort!.postMessage({ error: String(error) }),
   )
 }

@@ -3,7 +3,11 @@
  * headers, idempotent acks=all → Kafka → consumer runner → exactly-once Postgres ledger)
  * next to bare kafkajs producing and consuming the same Avro payloads, in one run.
  *
- *   bin/veridis bench pipeline [--events 100000] [--rounds 3]
+ *   bin/veridis bench pipeline [--events 100000] [--rounds 3] [--tracing off|on|both]
+ *
+ * `--tracing on` exports every span (producer, consumer, handler, transaction) to a Jaeger
+ * started on free loopback ports; `both` runs each round with tracing off and on, in
+ * alternating order, and prints the overhead: pipeline throughput and latency on against off.
  *
  * Both paths run producer (in a worker thread, as listeners are separate processes) and
  * consumer concurrently, as in production. Throughput is
@@ -11,11 +15,18 @@
  * timestamp (set when the producer sent it). For the raw path the "effect" is the
  * consumer seeing the message; for the pipeline it is the Postgres commit.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { type ChainEventValue, ledgerMessageId, projectChainEvents } from '../consumers/ledger/project.ts'
 import { type ConsumedMessage, createConsumerRunner } from '../core/bus/consumer.ts'
+import { loadConfig } from '../core/config/env.ts'
 import { exactlyOnce } from '../core/db/exactly-once.ts'
-import { openTestBus, testProducer } from '../test/support/harness.ts'
+import { startTracing } from '../core/tracing/tracing.ts'
+import { jaegerBinaryPath, startJaeger } from '../infra/stack/jaeger.ts'
+import { stackLayout } from '../infra/stack/layout.ts'
+import { freePort, openTestBus, testProducer } from '../test/support/harness.ts'
 import type { ProducerJob } from './pipeline-producer.ts'
 import { median, percentile } from './stats.ts'
 
@@ -28,7 +39,11 @@ interface Result {
   eventsPerSecond: number
   p50: number
   p99: number
+  /** Spans the export queue dropped (tracing on): a share of the cost not paid. */
+  droppedSpans?: number
 }
+
+export type TracingMode = 'off' | 'on' | 'both'
 
 function summarize(
   name: string,
@@ -57,7 +72,10 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 }
 
 /** Runs the producing side in a worker; resolves once it is connected and about to send. */
-function startProducer(job: ProducerJob): { ready: Promise<void>; done: Promise<number> } {
+function startProducer(job: ProducerJob): {
+  ready: Promise<void>
+  done: Promise<{ produceMs: number; droppedSpans: number }>
+} {
   // Worker threads do not inherit the TypeScript loader: register it before importing.
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./pipeline-producer.ts', import.meta.url).href)}) })`
   // The same young-generation size bin/veridis gives every pipeline process.
@@ -70,24 +88,41 @@ function startProducer(job: ProducerJob): { ready: Promise<void>; done: Promise<
   const ready = new Promise<void>((resolve) => {
     markReady = resolve
   })
-  const done = new Promise<number>((resolve, reject) => {
-    worker.on('message', (message: { ready?: boolean; produceMs?: number; error?: string }) => {
-      if (message.ready) markReady()
-      if (message.error) reject(new Error(`bench producer: ${message.error}`))
-      if (message.produceMs !== undefined) resolve(message.produceMs)
-    })
+  const done = new Promise<{ produceMs: number; droppedSpans: number }>((resolve, reject) => {
+    worker.on(
+      'message',
+      (message: { ready?: boolean; produceMs?: number; droppedSpans?: number; error?: string }) => {
+        if (message.ready) markReady()
+        if (message.error) reject(new Error(`bench producer: ${message.error}`))
+        if (message.produceMs !== undefined)
+          resolve({ produceMs: message.produceMs, droppedSpans: message.droppedSpans ?? 0 })
+      },
+    )
     worker.on('error', reject)
   })
   return { ready, done }
 }
 
-/** One round of both paths, each in a fresh namespace (topics, groups, ledger rows). */
-async function benchRound(count: number): Promise<Result[]> {
-  const testBus = await openTestBus(undefined, { VERIDIS_LOG_LEVEL: 'error' })
+/**
+ * One round of both paths, each in a fresh namespace (topics, groups, ledger rows); with an OTLP
+ * endpoint, traced in both threads (the consumer here, the producer in its worker).
+ */
+async function benchRound(count: number, otlpEndpoint?: string): Promise<Result[]> {
+  const testBus = await openTestBus(undefined, {
+    VERIDIS_LOG_LEVEL: 'error',
+    VERIDIS_OTLP_ENDPOINT: otlpEndpoint ?? '',
+  })
   const { bus } = testBus
+  const tracing = await startTracing(testBus.common)
   const producer = await testProducer(testBus, 'bench')
   const run = testBus.namespace
-  const job = { namespace: run, count, sendBatch: SEND_BATCH, rawTopic: bus.topics.proof.name }
+  const job = {
+    namespace: run,
+    count,
+    sendBatch: SEND_BATCH,
+    rawTopic: bus.topics.proof.name,
+    ...(otlpEndpoint ? { otlpEndpoint } : {}),
+  }
   try {
     // --- raw kafkajs: the same Avro bytes, no registry, no headers, no database ---------
     const rawLatencies: number[] = []
@@ -108,7 +143,7 @@ async function benchRound(count: number): Promise<Result[]> {
     const rawProducer = startProducer({ ...job, path: 'raw' })
     await rawProducer.ready
     const rawFirst = Date.now()
-    const rawProduceMs = await rawProducer.done
+    const { produceMs: rawProduceMs } = await rawProducer.done
     await waitFor(() => rawSeen >= count, 300_000, 'raw consumer')
     await rawConsumer.disconnect()
     const raw = {
@@ -148,12 +183,14 @@ async function benchRound(count: number): Promise<Result[]> {
     const pipelineProducer = startProducer({ ...job, path: 'pipeline' })
     await pipelineProducer.ready
     const first = Date.now()
-    const produceMs = await pipelineProducer.done
+    const produced = await pipelineProducer.done
     await waitFor(() => applied >= count, 300_000, 'pipeline consumer')
     await runner.stop()
+    await tracing?.stop()
     const pipeline = {
       ...summarize('pipeline → Postgres (exactly once)', count, first, lastEffect, latencies),
-      produceMs,
+      produceMs: produced.produceMs,
+      ...(tracing ? { droppedSpans: produced.droppedSpans + tracing.droppedSpans() } : {}),
     }
 
     const { rows } = await testBus.pool.query<{ total: number }>(
@@ -164,51 +201,117 @@ async function benchRound(count: number): Promise<Result[]> {
       throw new Error(`bench: ledger holds ${rows[0]!.total} events, expected ${count}`)
     return [raw, pipeline]
   } finally {
+    await tracing?.stop()
     await producer.disconnect()
     await testBus.close()
   }
 }
 
-/**
- * Several rounds, raw and pipeline back to back in each, reported as medians: on a noisy
- * two-core machine a single run swings by a third either way.
- */
-export async function benchPipeline(
-  count: number,
-  rounds: number,
-): Promise<{ rounds: Result[][]; raw: Result; pipeline: Result }> {
-  const all: Result[][] = []
-  for (let round = 0; round < rounds; round++) {
-    const results = await benchRound(count)
-    all.push(results)
-    process.stderr.write(
-      `round ${round + 1}/${rounds}: raw ${results[0]!.eventsPerSecond.toFixed(0)} ev/s, pipeline ${results[1]!.eventsPerSecond.toFixed(0)} ev/s\n`,
-    )
-  }
-  const pick = (index: number, name: string): Result => {
+interface ModeResult {
+  rounds: Result[][]
+  raw: Result
+  pipeline: Result
+}
+
+function medians(all: Result[][]): ModeResult {
+  const pick = (index: number): Result => {
     const results = all.map((round) => round[index]!)
     return {
-      name,
+      name: results[0]!.name,
       seconds: median(results.map((r) => r.seconds)),
       eventsPerSecond: median(results.map((r) => r.eventsPerSecond)),
       p50: median(results.map((r) => r.p50)),
       p99: median(results.map((r) => r.p99)),
       produceMs: median(results.map((r) => r.produceMs ?? 0)),
+      ...(results.some((r) => r.droppedSpans !== undefined)
+        ? { droppedSpans: results.reduce((sum, r) => sum + (r.droppedSpans ?? 0), 0) }
+        : {}),
     }
   }
-  return { rounds: all, raw: pick(0, all[0]![0]!.name), pipeline: pick(1, all[0]![1]!.name) }
+  return { rounds: all, raw: pick(0), pipeline: pick(1) }
+}
+
+/**
+ * Several rounds, raw and pipeline back to back in each, reported as medians: on a noisy
+ * two-core machine a single run swings by a third either way. With tracing, Jaeger runs on free
+ * loopback ports for the whole bench; `both` alternates which mode goes first in a round.
+ */
+export async function benchPipeline(
+  count: number,
+  rounds: number,
+  tracing: TracingMode = 'off',
+): Promise<{ off?: ModeResult; on?: ModeResult }> {
+  const modes: ('off' | 'on')[] = tracing === 'both' ? ['off', 'on'] : [tracing]
+  const jaeger = tracing === 'off' ? undefined : await startBenchJaeger()
+  const all = { off: [] as Result[][], on: [] as Result[][] }
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? modes : [...modes].reverse()
+      for (const mode of order) {
+        const results = await benchRound(count, mode === 'on' ? jaeger!.otlpUrl : undefined)
+        all[mode].push(results)
+        process.stderr.write(
+          `round ${round + 1}/${rounds}, tracing ${mode}: raw ${results[0]!.eventsPerSecond.toFixed(0)} ev/s, pipeline ${results[1]!.eventsPerSecond.toFixed(0)} ev/s\n`,
+        )
+      }
+    }
+    if (jaeger) {
+      // The spans did arrive: the collector knows both threads' services.
+      const services = (await (await fetch(`${jaeger.queryUrl}/api/services`)).json()) as { data: string[] }
+      for (const service of ['bench-producer', 'test']) {
+        if (!services.data.includes(service))
+          throw new Error(`bench: no span of ${service} reached Jaeger (${services.data.join(', ')})`)
+      }
+    }
+  } finally {
+    await jaeger?.stop()
+  }
+  return {
+    ...(all.off.length > 0 ? { off: medians(all.off) } : {}),
+    ...(all.on.length > 0 ? { on: medians(all.on) } : {}),
+  }
+}
+
+async function startBenchJaeger() {
+  const binary = jaegerBinaryPath(stackLayout(loadConfig()).cacheDir)
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'veridis-bench-jaeger-'))
+  const ports = new Set<number>()
+  while (ports.size < 3) ports.add(await freePort())
+  const [otlp, query, grpc] = [...ports] as [number, number, number]
+  const jaeger = await startJaeger({ binary, runDir: dir, logDir: dir, ports: { otlp, query, grpc } })
+  return {
+    ...jaeger,
+    stop: async () => {
+      const outcome = await jaeger.stop()
+      rmSync(dir, { recursive: true, force: true })
+      return outcome
+    },
+  }
 }
 
 export function printPipelineBench(count: number, result: Awaited<ReturnType<typeof benchPipeline>>) {
   const line = (r: Result) =>
-    `${r.name.padEnd(40)} ${r.eventsPerSecond.toFixed(0).padStart(8)} ev/s  p50 ${r.p50.toFixed(0).padStart(5)} ms  p99 ${r.p99.toFixed(0).padStart(5)} ms  (producing took ${((r.produceMs ?? 0) / 1000).toFixed(2)} s)`
-  const ratios = result.rounds.map((round) => round[1]!.eventsPerSecond / round[0]!.eventsPerSecond)
-  process.stdout.write(
-    `\nbackbone bench: ${count} chain events per path, ${SEND_BATCH} per send, median of ${result.rounds.length} rounds\n`,
-  )
-  process.stdout.write(`${line(result.raw)}\n${line(result.pipeline)}\n`)
-  process.stdout.write(
-    `pipeline / raw throughput: median ${(median(ratios) * 100).toFixed(1)} % (rounds: ${ratios.map((r) => `${(r * 100).toFixed(0)} %`).join(', ')})\n`,
-  )
+    `${r.name.padEnd(40)} ${r.eventsPerSecond.toFixed(0).padStart(8)} ev/s  p50 ${r.p50.toFixed(0).padStart(5)} ms  p99 ${r.p99.toFixed(0).padStart(5)} ms  (producing took ${((r.produceMs ?? 0) / 1000).toFixed(2)} s)${r.droppedSpans === undefined ? '' : `  dropped spans ${r.droppedSpans}`}`
+  for (const [mode, modeResult] of Object.entries(result)) {
+    const ratios = modeResult.rounds.map((round) => round[1]!.eventsPerSecond / round[0]!.eventsPerSecond)
+    process.stdout.write(
+      `\nbackbone bench, tracing ${mode}: ${count} chain events per path, ${SEND_BATCH} per send, median of ${modeResult.rounds.length} rounds\n`,
+    )
+    process.stdout.write(`${line(modeResult.raw)}\n${line(modeResult.pipeline)}\n`)
+    process.stdout.write(
+      `pipeline / raw throughput: median ${(median(ratios) * 100).toFixed(1)} % (rounds: ${ratios.map((r) => `${(r * 100).toFixed(0)} %`).join(', ')})\n`,
+    )
+  }
   process.stdout.write('targets: pipeline ≥ 20000 ev/s, ≥ 50 % of raw kafkajs\n')
+  if (result.off && result.on) {
+    // Round by round (off and on ran back to back), then the median.
+    const throughput = result.on.rounds.map(
+      (round, i) => round[1]!.eventsPerSecond / result.off!.rounds[i]![1]!.eventsPerSecond,
+    )
+    const { pipeline: off } = result.off
+    const { pipeline: on } = result.on
+    process.stdout.write(
+      `tracing overhead: pipeline throughput on / off ${(median(throughput) * 100).toFixed(1)} % (rounds: ${throughput.map((r) => `${(r * 100).toFixed(0)} %`).join(', ')}), p50 ${off.p50.toFixed(0)} → ${on.p50.toFixed(0)} ms, p99 ${off.p99.toFixed(0)} → ${on.p99.toFixed(0)} ms\n`,
+    )
+  }
 }

@@ -1,5 +1,5 @@
 import { benchLagMonitor, printLagBench } from './lag-monitor.ts'
-import { benchPipeline, printPipelineBench } from './pipeline.ts'
+import { benchPipeline, printPipelineBench, type TracingMode } from './pipeline.ts'
 
 /** `bin/veridis bench <name> [--events N]`, through bench/main.ts. */
 export async function runBench(
@@ -15,12 +15,16 @@ export async function runBench(
     seed?: number
     family?: string
     uses?: number
+    tracing?: string
   },
 ) {
   switch (name) {
     case 'pipeline': {
       const count = options.events ?? 100_000
-      printPipelineBench(count, await benchPipeline(count, options.rounds ?? 3))
+      const tracing = options.tracing ?? 'off'
+      if (!['off', 'on', 'both'].includes(tracing))
+        throw new Error(`--tracing must be off, on or both (got '${tracing}')`)
+      printPipelineBench(count, await benchPipeline(count, options.rounds ?? 3, tracing as TracingMode))
       return
     }
     case 'lag': {

@@ -26,6 +26,12 @@ export function registerBenchCommand(program: Command) {
     .addOption(new Option('--family <name>', 'chains: one family only (cosmos, solana, polkadot, starknet)'))
     .addOption(new Option('--uses <n>', 'chains: nullifier uses per propagation direction').argParser(Number))
     .addOption(new Option('--seed <n>', 'anomaly: seed of the generated labelled set').argParser(Number))
+    .addOption(
+      new Option(
+        '--tracing <mode>',
+        'pipeline: spans off, on (to a Jaeger on free ports), or both with the overhead',
+      ).choices(['off', 'on', 'both']),
+    )
     .action(async (name: string, options: Record<string, number | string | undefined>) => {
       const bench = tsCommand('bench/main.ts', [name, JSON.stringify(options)])
       const child = spawn(bench.command, bench.args, { stdio: 'inherit' })

@@ -29,19 +29,29 @@ let enabled = false
 export const SPAN_KIND = SpanKind
 export { SpanStatusCode }
 
-/** Loads the SDK when an endpoint is configured, and flushes it last on shutdown. */
-export async function startTracing(common: Common): Promise<void> {
+/**
+ * Loads the SDK when an endpoint is configured, and flushes it last on shutdown. Returns the
+ * flush-and-stop step (also run on shutdown; a second call does nothing) and the count of spans
+ * dropped from a full export queue, or undefined when tracing stays off.
+ */
+export async function startTracing(
+  common: Common,
+): Promise<{ stop: () => Promise<void>; droppedSpans: () => number } | undefined> {
   const endpoint = common.config.otlpEndpoint
-  if (!endpoint || enabled) return
+  if (!endpoint || enabled) return undefined
   const { startSdk } = await import('./sdk.ts')
-  const stop = startSdk({ service: common.service, endpoint })
+  const sdk = startSdk({ service: common.service, endpoint, logger: common.logger })
   enabled = true
-  // Registered first, so it runs last: spans of the stopping components are flushed too.
-  common.shutdown.onShutdown('tracing', async () => {
+  let stopped: Promise<void> | undefined
+  const stop = () => {
     enabled = false
-    await stop()
-  })
+    stopped ??= sdk.stop()
+    return stopped
+  }
+  // Registered first, so it runs last: spans of the stopping components are flushed too.
+  common.shutdown.onShutdown('tracing', stop)
   common.logger.info({ endpoint }, 'tracing to OTLP endpoint')
+  return { stop, droppedSpans: sdk.droppedSpans }
 }
 
 export function tracingEnabled(): boolean {
