@@ -1,141 +1,86 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { Group } from '@semaphore-protocol/group'
-import { Identity } from '@semaphore-protocol/identity'
+import path from 'node:path'
 import * as snarkjs from 'snarkjs'
-import { type CircuitName, circuitSpecs, semaphoreSpec } from '../circuits/catalog.ts'
+import { circuitSpecs, semaphoreSpec } from '../circuits/catalog.ts'
 import { sharedCurve, terminateCurves } from '../circuits/curve.ts'
-import { semaphoreInputs } from '../circuits/inputs.ts'
-import { fromSnarkjsProof, type SnarkjsProof, toSnarkjsProof } from '../circuits/points.ts'
-import { proverConsumer } from '../consumers/prover/index.ts'
+import { loadZkNative } from '../circuits/native.ts'
+import { toSnarkjsProof } from '../circuits/points.ts'
+import { computeWitness } from '../consumers/prover/prover.ts'
 import {
   type BatchItem,
+  nativeBatchVerifier,
   prepareKey,
   type VerificationKeyJson,
   verifyBatch,
 } from '../consumers/verifier/batch.ts'
-import { createConsumerRunner } from '../core/bus/consumer.ts'
-import { loadProverPublicKey } from '../core/crypto/prover-key.ts'
-import { sealProveInputs } from '../core/crypto/prover-seal.ts'
-import { runConsumerProcess } from '../core/service/consumer-process.ts'
-import type { Command } from '../schemas/generated/veridis.command.v1.ts'
-import type { ProofResult } from '../schemas/generated/veridis.proof.v1.ts'
-import { eventually, openTestBus, testProducer } from '../test/support/harness.ts'
+import { PROJECT_ROOT } from '../core/paths.ts'
 import { median } from './stats.ts'
+import { CIRCUIT, DEPTH, inputsFor, type ProverPath } from './zk-prove.ts'
 
 /**
- * `veridis bench zk`: in one run, on the same proofs (Semaphore v4, depth 20):
- *  - verification: random-linear-combination batches of `batch` proofs vs
- *    snarkjs.groth16.verify one by one (target ≥ 8× faster per proof at 64);
- *  - proving: the prover consumer over the real bus (prove commands in, results out) vs a
- *    bare loop of snarkjs.groth16.fullProve (target ≥ 90% of its throughput).
- * Every prove request has its own message, so the consumer's cache never answers one.
+ * `veridis bench zk`: in one run, on Semaphore v4 depth-20 proofs:
+ *  - proving, each path in a child process of its own (bench/zk-prove.ts) so its peak RSS is
+ *    its own: a bare loop of snarkjs.groth16.fullProve; a bare loop of the circuit's wasm
+ *    witness and the native addon's proof; the prover consumer on the native backend over the
+ *    real bus (prove commands in, results out; target ≥ 5× snarkjs's proofs/s). Every prove
+ *    request has its own message, so the consumer's cache never answers one;
+ *  - verification of the same `batch` proofs: snarkjs.groth16.verify one by one, the
+ *    ffjavascript random-linear-combination batch, and the native batch (target ≥ 15× faster
+ *    per proof than groth16.verify).
  */
-const CIRCUIT: CircuitName = 'IDENTITY_MEMBERSHIP'
-const DEPTH = 20
-
-function inputsFor(count: number, run: string) {
-  const identities = Array.from({ length: 8 }, (_, index) => new Identity(`veridis-bench-${index}`))
-  const group = new Group(identities.map((identity) => identity.commitment))
-  return Array.from({ length: count }, (_, n) =>
-    semaphoreInputs({
-      secret: identities[n % identities.length]!.secretScalar,
-      merkleProof: group.generateMerkleProof(n % identities.length),
-      message: BigInt(`0x${createHash('sha256').update(`${run}/${n}`).digest('hex').slice(0, 62)}`),
-      scope: 77n,
-      depth: DEPTH,
-    }),
-  )
+interface PathResult {
+  seconds: number
+  maxRssMb: number
 }
 
-async function bareProving(inputs: ReturnType<typeof inputsFor>) {
-  const spec = semaphoreSpec(DEPTH)
-  const items: BatchItem[] = []
-  const started = performance.now()
-  for (const input of inputs) {
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve(
-      input,
-      spec.artifacts.wasm,
-      spec.artifacts.zkey,
+function proverPath(path_: ProverPath, proofs: number, run: string): Promise<PathResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        path.join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs'),
+        path.join(PROJECT_ROOT, 'bench/zk-prove.ts'),
+        JSON.stringify({ path: path_, proofs, run }),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
     )
-    items.push({ proof: fromSnarkjsProof(proof as SnarkjsProof), publicSignals: publicSignals as string[] })
-  }
-  return { seconds: (performance.now() - started) / 1000, items }
-}
-
-async function consumerProving(inputs: ReturnType<typeof inputsFor>) {
-  const testBus = await openTestBus(undefined, { VERIDIS_LOG_LEVEL: 'error' })
-  const producer = await testProducer(testBus)
-  const results = new Map<string, ProofResult>()
-  const running = await runConsumerProcess(testBus.common, proverConsumer as never, { opsPort: 0 })
-  const reader = createConsumerRunner(testBus.common, {
-    bus: testBus.bus,
-    producer,
-    definition: {
-      name: 'bench-zk-reader',
-      topics: [testBus.bus.topics.proof.name],
-      handle: async (messages) => {
-        for (const message of messages) {
-          const value = message.value as ProofResult
-          results.set(value.commandId ?? '', value)
-        }
-      },
-    },
-  })
-  try {
-    await reader.start()
-    await eventually(async () => (running.runner.isReady() && reader.isReady() ? true : undefined), 60_000)
-    const proverKey = loadProverPublicKey(testBus.common.config)
-    const commands: Command[] = inputs.map((input) => {
-      const id = randomUUID()
-      return {
-        commandId: id,
-        idempotencyKey: id,
-        issuedAt: Date.now(),
-        actor: { kind: 'SERVICE', id: 'bench-zk' },
-        // Sealed to the prover's key, as the gateway writes them (core/crypto/prover-seal.ts).
-        payload: {
-          'io.veridis.command.ProveCommand': {
-            circuit: CIRCUIT,
-            inputs: sealProveInputs(proverKey, id, input),
-          },
-        },
-      }
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
     })
-    const started = performance.now()
-    await producer.publish(
-      testBus.bus.topics.command.name,
-      commands.map((value) => ({ key: value.idempotencyKey, value, eventId: value.commandId })),
-    )
-    await eventually(
-      async () => (results.size >= commands.length ? true : undefined),
-      30 * 60_000,
-      'all proofs',
-    )
-    const seconds = (performance.now() - started) / 1000
-    const generated = [...results.values()].filter((result) => result.status === 'GENERATED').length
-    if (generated !== commands.length)
-      throw new Error(`only ${generated} of ${commands.length} proofs generated`)
-    return { seconds }
-  } finally {
-    await reader.stop()
-    await running.runner.stop()
-    await running.producer.disconnect()
-    await running.pool.end()
-    await producer.disconnect()
-    await testBus.close()
-  }
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`zk prover path ${path_} exited with ${code}`))
+      resolve(JSON.parse(output.trim().split('\n').pop()!) as PathResult)
+    })
+  })
 }
 
-async function verification(items: readonly BatchItem[], batch: number, rounds: number) {
+async function verification(batch: number, rounds: number, run: string) {
+  const loaded = loadZkNative()
+  if (!loaded.addon) throw new Error(`native addon ${loaded.reason}`)
+  const spec = semaphoreSpec(DEPTH)
+  const prover = new loaded.addon.Groth16Prover(spec.artifacts.zkey)
+  // Sixteen distinct proofs, cycled through the batch.
+  const items: BatchItem[] = []
+  for (const input of inputsFor(Math.min(batch, 16), `${run}/verify`)) {
+    const { publicSignals, ...points } = await prover.prove(
+      await computeWitness(spec, input as Record<string, string[]>),
+    )
+    items.push({ proof: { ...points, protocol: 'groth16', curve: 'bn128' }, publicSignals })
+  }
   const curve = await sharedCurve()
   const json = JSON.parse(
     readFileSync(circuitSpecs(DEPTH)[CIRCUIT].artifacts.vkey, 'utf8'),
   ) as VerificationKeyJson
   const key = prepareKey(curve, json)
+  const native = nativeBatchVerifier(loaded.addon, json)
   const set = Array.from({ length: batch }, (_, index) => items[index % items.length]!)
   const snarkjsMs: number[] = []
   const batchMs: number[] = []
+  const nativeMs: number[] = []
   for (let round = 0; round < rounds; round++) {
     let started = performance.now()
     for (const item of set) {
@@ -150,18 +95,28 @@ async function verification(items: readonly BatchItem[], batch: number, rounds: 
     const verdicts = await verifyBatch(curve, key, set)
     batchMs.push((performance.now() - started) / set.length)
     if (!verdicts.every((verdict) => verdict.valid)) throw new Error('the batch refused a bench proof')
+    started = performance.now()
+    const nativeVerdicts = await native.verify(set)
+    nativeMs.push((performance.now() - started) / set.length)
+    if (!nativeVerdicts.every((verdict) => verdict.valid))
+      throw new Error('the native batch refused a bench proof')
   }
-  return { snarkjsMs: median(snarkjsMs), batchMs: median(batchMs) }
+  return {
+    snarkjsMs: median(snarkjsMs),
+    batchMs: median(batchMs),
+    nativeMs: median(nativeMs),
+    threads: loaded.addon.threadCount(),
+  }
 }
 
 export async function benchZk(options: { proofs: number; batch: number; rounds: number }) {
   try {
-    await sharedCurve()
     const run = randomUUID()
-    const bare = await bareProving(inputsFor(options.proofs, `${run}/bare`))
-    const consumer = await consumerProving(inputsFor(options.proofs, `${run}/consumer`))
-    const verify = await verification(bare.items, options.batch, options.rounds)
-    return { ...options, bareSeconds: bare.seconds, consumerSeconds: consumer.seconds, ...verify }
+    const snarkjsPath = await proverPath('snarkjs', options.proofs, run)
+    const nativePath = await proverPath('native', options.proofs, run)
+    const consumerPath = await proverPath('consumer', options.proofs, run)
+    const verify = await verification(options.batch, options.rounds, run)
+    return { ...options, snarkjsPath, nativePath, consumerPath, ...verify }
   } finally {
     await terminateCurves()
   }
@@ -169,15 +124,22 @@ export async function benchZk(options: { proofs: number; batch: number; rounds: 
 
 export function printZkBench(result: Awaited<ReturnType<typeof benchZk>>) {
   const out = (line: string) => process.stdout.write(`${line}\n`)
-  const bareRate = result.proofs / result.bareSeconds
-  const consumerRate = result.proofs / result.consumerSeconds
+  const rate = (path_: PathResult) => result.proofs / path_.seconds
+  const line = (name: string, path_: PathResult) =>
+    out(
+      `  ${name.padEnd(44)} ${rate(path_).toFixed(2).padStart(8)} proofs/s  ${(rate(path_) / rate(result.snarkjsPath)).toFixed(1).padStart(5)}×  peak RSS ${path_.maxRssMb.toFixed(0).padStart(5)} MB`,
+    )
   out(`\nzk bench: Semaphore v4 depth ${DEPTH}, ${result.proofs} proofs per prover path`)
+  out('proving (each path in its own process; × is against bare snarkjs; target ≥ 5×):')
+  line('bare snarkjs fullProve loop', result.snarkjsPath)
+  line(`bare native loop (wasm witness, ${result.threads} threads)`, result.nativePath)
+  line('prover consumer over Kafka, native', result.consumerPath)
   out(`verification, batch of ${result.batch}, median of ${result.rounds} rounds:`)
   out(`  snarkjs.groth16.verify      ${result.snarkjsMs.toFixed(2).padStart(8)} ms per proof`)
-  out(`  batch (RLC, n+3 Miller)     ${result.batchMs.toFixed(2).padStart(8)} ms per proof`)
-  out(`  batch speed-up: ${(result.snarkjsMs / result.batchMs).toFixed(1)}×  (target ≥ 8×)`)
-  out('proving:')
-  out(`  bare snarkjs fullProve loop ${bareRate.toFixed(2).padStart(8)} proofs/s`)
-  out(`  prover consumer over Kafka  ${consumerRate.toFixed(2).padStart(8)} proofs/s`)
-  out(`  consumer / bare: ${((consumerRate / bareRate) * 100).toFixed(0)}%  (target ≥ 90%)`)
+  out(
+    `  batch, ffjavascript         ${result.batchMs.toFixed(2).padStart(8)} ms per proof  ${(result.snarkjsMs / result.batchMs).toFixed(1)}×`,
+  )
+  out(
+    `  batch, native (arkworks)    ${result.nativeMs.toFixed(2).padStart(8)} ms per proof  ${(result.snarkjsMs / result.nativeMs).toFixed(1)}×  (target ≥ 15×)`,
+  )
 }

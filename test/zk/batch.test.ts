@@ -8,7 +8,7 @@ import { createProver } from '../../consumers/prover/prover.ts'
 import { PAIRING_FAILED, prepareKey, verifyBatch } from '../../consumers/verifier/batch.ts'
 import { createG2SubgroupCheck } from '../../consumers/verifier/subgroup.ts'
 import { createVerifier, type VerifyRequest } from '../../consumers/verifier/verifier.ts'
-import { erasureCase, readKey, semaphoreCase } from './fixtures.ts'
+import { erasureCase, readKey, requireZkNative, semaphoreCase } from './fixtures.ts'
 
 /** Batch verification gives exactly snarkjs.groth16.verify's verdicts, and names every bad proof. */
 const specs = circuitSpecs(20)
@@ -35,6 +35,14 @@ beforeAll(async () => {
   })
 }, 120_000)
 afterAll(terminateCurves)
+
+/** The same verifier on the native addon's pairing (circuits/native); fails when the addon is not built. */
+const nativeVerifier = () =>
+  createVerifier({
+    specs,
+    batchSize: 64,
+    backend: { kind: 'native', addon: requireZkNative(), detail: 'test' },
+  })
 
 const bump = (value: string) => ((BigInt(value) + 1n) % SNARK_SCALAR_FIELD).toString()
 const negateG1 = (point: string[]) => [
@@ -106,6 +114,36 @@ describe('batch verification', () => {
       reason: 'malformed: public signal 0 is not below the field modulus',
     })
     expect(verdicts[14]).toEqual({ valid: false, reason: 'malformed: expected 4 public signals, got 3' })
+  })
+
+  test('behavior: the native backend gives the same verdicts, reasons included, on the mixed set', async () => {
+    const items = mixedSet()
+    const ffjavascript = await createVerifier({ specs, batchSize: 64 }).verify(items)
+    const native = await nativeVerifier().verify(items)
+    expect(native).toEqual(ffjavascript)
+    expect(native.filter((verdict) => verdict.valid)).toHaveLength(6)
+    // In batches of 4 as well: bisection inside smaller batches, the same verdicts.
+    const small = createVerifier({
+      specs,
+      batchSize: 4,
+      backend: { kind: 'native', addon: requireZkNative(), detail: 'test' },
+    })
+    expect(await small.verify(items)).toEqual(ffjavascript)
+  })
+
+  test('behavior: the native batch of 64 with three bad proofs names exactly those three', async () => {
+    const semaphore = valid.filter((item) => item.circuit === 'IDENTITY_MEMBERSHIP')
+    const items = Array.from({ length: 64 }, (_, index) => semaphore[index % semaphore.length]!)
+    const bad = [0, 31, 63]
+    const mixed = items.map((item, index) =>
+      bad.includes(index)
+        ? { ...item, publicSignals: [...item.publicSignals.slice(0, 3), bump(item.publicSignals[3]!)] }
+        : item,
+    )
+    const verdicts = await nativeVerifier().verify(mixed)
+    expect(verdicts.flatMap((verdict, index) => (verdict.valid ? [] : [index]))).toEqual(bad)
+    for (const index of bad) expect(verdicts[index]).toEqual({ valid: false, reason: PAIRING_FAILED })
+    expect((await nativeVerifier().verify(items)).every((verdict) => verdict.valid)).toBe(true)
   })
 
   test('a batch of 64 with three bad proofs is bisected to exactly those three, with n + 3 Miller loops when it passes', async () => {
@@ -187,11 +225,12 @@ describe('batch verification', () => {
       offSubgroup = [px.map(String), py.map(String), ['1', '0']]
     }
     const item = valid[0]!
-    const verifier = createVerifier({ specs, batchSize: 64 })
-    const verdicts = await verifier.verify([item, { ...item, proof: { ...item.proof, piB: offSubgroup } }])
-    expect(verdicts).toEqual([
+    const requests = [item, { ...item, proof: { ...item.proof, piB: offSubgroup } }]
+    const expected = [
       { valid: true },
       { valid: false, reason: 'malformed: piB is not in the prime-order subgroup' },
-    ])
+    ]
+    expect(await createVerifier({ specs, batchSize: 64 }).verify(requests)).toEqual(expected)
+    expect(await nativeVerifier().verify(requests)).toEqual(expected)
   })
 })
