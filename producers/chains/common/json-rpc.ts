@@ -40,6 +40,12 @@ export interface JsonRpcClientOptions {
   readonly logger: Logger
   /** Counts each failed call against its endpoint (veridis_chain_rpc_errors_total). */
   readonly onError: (redactedUrl: string) => void
+  /**
+   * Up to this many calls made in the same turn of the event loop go to an endpoint as one
+   * JSON-RPC batch (one HTTP request, answers matched by id). Off when absent: a listener's
+   * calls are sequential anyway; the bridge guard asks hundreds at once.
+   */
+  readonly batchMaxCount?: number
 }
 
 interface JsonRpcFamily {
@@ -56,31 +62,99 @@ interface JsonRpcFamily {
   ) => NonRetryableError | undefined
 }
 
-async function post(url: string, timeoutMs: number, id: number, method: string, params: unknown) {
+type Answer = {
+  id?: unknown
+  result?: unknown
+  error?: { code?: unknown; message?: unknown; data?: unknown }
+}
+
+/** The body of an answer, or the HTTP-level failure (not JSON, a non-2xx without a JSON-RPC error). */
+async function postJson(url: string, timeoutMs: number, body: unknown, what: string): Promise<unknown> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
+    body: JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   })
   const text = await response.text()
-  let payload: { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } } | null
+  let payload: unknown
   try {
     payload = JSON.parse(text)
   } catch {
     throw response.ok
-      ? new Error(`${method}: the answer is not JSON`)
+      ? new Error(`${what}: the answer is not JSON`)
       : new HttpStatusError(`HTTP ${response.status} ${response.statusText}`)
   }
-  if (payload?.error) {
-    const { code, message, data } = payload.error
+  if (!response.ok && !(payload as Answer | null)?.error)
+    throw new HttpStatusError(`HTTP ${response.status} ${response.statusText}`)
+  return payload
+}
+
+/** One call's result out of its answer object. */
+function resultOf(answer: Answer | null | undefined, method: string): unknown {
+  if (answer?.error) {
+    const { code, message, data } = answer.error
     throw new JsonRpcErrorAnswer(Number(code), String(message ?? 'error'), data)
   }
-  if (!response.ok) throw new HttpStatusError(`HTTP ${response.status} ${response.statusText}`)
-  if (typeof payload !== 'object' || payload === null || !('result' in payload)) {
+  if (typeof answer !== 'object' || answer === null || !('result' in answer)) {
     throw new Error(`${method}: a JSON-RPC answer without a result`)
   }
-  return payload.result
+  return answer.result
+}
+
+async function post(url: string, timeoutMs: number, id: number, method: string, params: unknown) {
+  const payload = await postJson(url, timeoutMs, { jsonrpc: '2.0', id, method, params }, method)
+  return resultOf(payload as Answer, method)
+}
+
+interface Queued {
+  readonly id: number
+  readonly method: string
+  readonly params: unknown
+  resolve(result: unknown): void
+  reject(error: unknown): void
+}
+
+/**
+ * Calls to one URL gathered into JSON-RPC batches: everything queued in one turn of the event
+ * loop (at most `maxCount` per request) is sent together, and each call gets its own answer
+ * (matched by id) or error. A failure of the request itself — timeout, refused connection, an
+ * answer that is not a batch — fails every call in it, as it would have failed each alone.
+ */
+function createBatcher(url: string, timeoutMs: number, maxCount: number) {
+  let queue: Queued[] = []
+  const flush = () => {
+    const batch = queue.splice(0, maxCount)
+    if (queue.length > 0) setImmediate(flush)
+    if (batch.length === 0) return
+    const body = batch.map(({ id, method, params }) => ({ jsonrpc: '2.0', id, method, params }))
+    postJson(url, timeoutMs, body, `a batch of ${batch.length}`).then(
+      (payload) => {
+        const answers = new Map<unknown, Answer>()
+        if (Array.isArray(payload)) for (const answer of payload as Answer[]) answers.set(answer?.id, answer)
+        else if ((payload as Answer | null)?.error) {
+          // A node that refuses batches answers with one error object: every call gets it.
+          for (const call of batch) call.reject(new JsonRpcErrorAnswer(-32600, 'batch refused', payload))
+          return
+        }
+        for (const call of batch) {
+          try {
+            call.resolve(resultOf(answers.get(call.id), call.method))
+          } catch (error) {
+            call.reject(error)
+          }
+        }
+      },
+      (error) => {
+        for (const call of batch) call.reject(error)
+      },
+    )
+  }
+  return (id: number, method: string, params: unknown) =>
+    new Promise<unknown>((resolve, reject) => {
+      if (queue.length === 0) setImmediate(flush)
+      queue.push({ id, method, params, resolve, reject })
+    })
 }
 
 export function createJsonRpcClient<Params>(options: JsonRpcClientOptions & JsonRpcFamily) {
@@ -92,6 +166,17 @@ export function createJsonRpcClient<Params>(options: JsonRpcClientOptions & Json
     describe: options.describe,
     onError: options.onError,
   })
+
+  const batchers = new Map<string, ReturnType<typeof createBatcher>>()
+  const send = (url: string, method: string, params: Params) => {
+    if (!options.batchMaxCount) return post(url, options.timeoutMs, nextId++, method, params)
+    let batcher = batchers.get(url)
+    if (!batcher) {
+      batcher = createBatcher(url, options.timeoutMs, options.batchMaxCount)
+      batchers.set(url, batcher)
+    }
+    return batcher(nextId++, method, params)
+  }
 
   return {
     endpoints: failover.endpoints,
@@ -114,7 +199,7 @@ export function createJsonRpcClient<Params>(options: JsonRpcClientOptions & Json
                 'veridis.rpc.endpoint': failover.activeEndpoint(),
               },
             },
-            () => post(url, options.timeoutMs, nextId++, method, params),
+            () => send(url, method, params),
           )
         } catch (error) {
           if (!(error instanceof JsonRpcErrorAnswer)) throw error

@@ -112,12 +112,15 @@ function observed(client: RpcClient, chain: string, endpoint: string, observer: 
 }
 
 /**
- * At most `limit` requests in flight to one endpoint; the rest wait their turn (outside the
- * request timeout). A chunk asks for hundreds of transactions and quorums at once: sent all
- * together they time out on a busy node, the endpoint cools down, and a source it did not
- * answer for reads as unconfirmed — a finding the guard caused itself.
+ * Calls to one endpoint go as JSON-RPC batches of up to BATCH (one HTTP request for a hundred
+ * transactions or quorums instead of one each), and at most IN_FLIGHT_PER_ENDPOINT calls are in
+ * flight — two full batches; the rest wait their turn (outside the request timeout). A chunk
+ * asks for hundreds of transactions and quorums at once: sent all together they time out on a
+ * busy node, the endpoint cools down, and a source it did not answer for reads as unconfirmed —
+ * a finding the guard caused itself.
  */
-const IN_FLIGHT_PER_ENDPOINT = 16
+const BATCH = 100
+const IN_FLIGHT_PER_ENDPOINT = 2 * BATCH
 
 function limited(client: RpcClient, limit: number): RpcClient {
   let active = 0
@@ -154,6 +157,7 @@ export function createChainReaders(
         timeoutMs: settings.requestTimeoutMs,
         logger,
         onError: () => {},
+        batchMaxCount: BATCH,
       })
       const bounded = limited(client, IN_FLIGHT_PER_ENDPOINT)
       return { redacted, client: observer ? observed(bounded, chain, redacted, observer) : bounded }
