@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { PublicKey, SystemProgram, Transaction, TransactionInstruction } from '@solana/web3.js'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createSolanaWriter, nullifierAccount } from '../../consumers/nullifiers/writers/solana.ts'
 import { AlreadyPresentError, type NullifierWriter } from '../../consumers/nullifiers/writers/writer.ts'
 import { MEMO_PROGRAM_ID, nullifierSeed } from '../../producers/chains/solana/protocol.ts'

@@ -122,7 +122,7 @@ interface Queued {
  * answer that is not a batch — fails every call in it, as it would have failed each alone.
  */
 function createBatcher(url: string, timeoutMs: number, maxCount: number) {
-  let queue: Queued[] = []
+  const queue: Queued[] = []
   const flush = () => {
     const batch = queue.splice(0, maxCount)
     if (queue.length > 0) setImmediate(flush)
