@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { PROJECT_ROOT } from '../paths.ts'
-import { integer } from './fields.ts'
+import { httpUrl, integer } from './fields.ts'
 
 /** What every process needs whatever it does: the profile, logging, where state lives, shutdown. */
 export const generalVariables = {
@@ -16,7 +16,13 @@ export const generalVariables = {
   /** Where /health, /ready and /metrics listen: loopback here, 0.0.0.0 in a pod (kubelet probes). */
   VERIDIS_OPS_HOST: z.string().min(1).default('127.0.0.1'),
   /** OTLP/HTTP collector base URL (spans go to `<url>/v1/traces`); unset, tracing is off. */
-  VERIDIS_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  VERIDIS_OTLP_ENDPOINT: httpUrl.optional(),
+  /** Share of new traces recorded (a continued trace follows its parent's decision). */
+  VERIDIS_TRACE_SAMPLE_RATIO: z.coerce
+    .number({ error: 'must be a number from 0 to 1' })
+    .min(0, 'must be a number from 0 to 1')
+    .max(1, 'must be a number from 0 to 1')
+    .default(1),
 }
 
 type GeneralEnvironment = z.infer<z.ZodObject<typeof generalVariables>>
@@ -31,6 +37,8 @@ export interface GeneralConfig {
   readonly opsHost: string
   /** Where spans are exported (core/tracing/tracing.ts); undefined keeps tracing off. */
   readonly otlpEndpoint: string | undefined
+  /** Share of traces started here that are recorded; 1 records every one. */
+  readonly traceSampleRatio: number
 }
 
 export function generalConfig(env: GeneralEnvironment): GeneralConfig {
@@ -42,5 +50,6 @@ export function generalConfig(env: GeneralEnvironment): GeneralConfig {
     shutdownGraceMs: env.VERIDIS_SHUTDOWN_GRACE_MS,
     opsHost: env.VERIDIS_OPS_HOST,
     otlpEndpoint: env.VERIDIS_OTLP_ENDPOINT,
+    traceSampleRatio: env.VERIDIS_TRACE_SAMPLE_RATIO,
   }
 }

@@ -2,7 +2,12 @@ import { context, DiagLogLevel, diag, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace'
 import type { Logger } from '../logging/logger.ts'
 
 /**
@@ -12,7 +17,12 @@ import type { Logger } from '../logging/logger.ts'
  * that failed, spans dropped from a full queue) go to the process log, and dropped spans are
  * counted. Returns the flush-and-stop step for shutdown and the count.
  */
-export function startSdk(options: { service: string; endpoint: string; logger: Logger }): {
+export function startSdk(options: {
+  service: string
+  endpoint: string
+  sampleRatio: number
+  logger: Logger
+}): {
   stop: () => Promise<void>
   droppedSpans: () => number
 } {
@@ -30,6 +40,9 @@ export function startSdk(options: { service: string; endpoint: string; logger: L
   const contextManager = new AsyncLocalStorageContextManager().enable()
   context.setGlobalContextManager(contextManager)
   const provider = new TracerProvider({
+    // A trace is recorded whole or not at all: only its root draws; every later span, in any
+    // process, follows the sampled flag its traceparent carries.
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
     resource: resourceFromAttributes({ 'service.name': options.service, 'service.namespace': 'veridis' }),
     spanProcessors: [
       new BatchSpanProcessor({

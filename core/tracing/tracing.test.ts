@@ -7,6 +7,7 @@ import {
   contextFromTraceparent,
   inSpan,
   SPAN_KIND,
+  type Span,
   startTracing,
   traceparentOf,
   tracingEnabled,
@@ -60,4 +61,34 @@ test('behavior: with an endpoint, spans continue the caller trace and nest acros
   )
   await tracing!.stop()
   expect(tracingEnabled()).toBe(false)
+})
+
+test('behavior: with a sample ratio of 0 new traces are not recorded but still propagate, and a sampled caller is followed', async () => {
+  const tracing = await startTracing(
+    common({ VERIDIS_OTLP_ENDPOINT: 'http://127.0.0.1:9', VERIDIS_TRACE_SAMPLE_RATIO: '0' }),
+  )
+  stop = tracing!.stop
+  // Asked while the span is open: an ended span never says it records.
+  const open = (span: Span | undefined) => ({
+    recording: span!.isRecording(),
+    traceparent: traceparentOf(span!),
+  })
+  const root = await inSpan('root', { kind: SPAN_KIND.PRODUCER }, async (span) => open(span))
+  expect(root.recording).toBe(false)
+  // Ids still minted, flagged unsampled: consumers downstream record nothing of it either.
+  expect(parseTraceparent(root.traceparent)!.flags).toBe('00')
+  const downstream = await inSpan(
+    'downstream',
+    { kind: SPAN_KIND.CONSUMER, parent: contextFromTraceparent(root.traceparent) },
+    async (span) => open(span),
+  )
+  expect(downstream.recording).toBe(false)
+  expect(parseTraceparent(downstream.traceparent)!.traceId).toBe(parseTraceparent(root.traceparent)!.traceId)
+  const caller = parseTraceparent(nextTraceparent())!
+  const followed = await inSpan(
+    'followed',
+    { kind: SPAN_KIND.SERVER, parent: contextFromTraceparent(`00-${caller.traceId}-${caller.spanId}-01`) },
+    async (span) => open(span),
+  )
+  expect(followed.recording).toBe(true)
 })

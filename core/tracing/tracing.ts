@@ -40,7 +40,12 @@ export async function startTracing(
   const endpoint = common.config.otlpEndpoint
   if (!endpoint || enabled) return undefined
   const { startSdk } = await import('./sdk.ts')
-  const sdk = startSdk({ service: common.service, endpoint, logger: common.logger })
+  const sdk = startSdk({
+    service: common.service,
+    endpoint,
+    sampleRatio: common.config.traceSampleRatio,
+    logger: common.logger,
+  })
   enabled = true
   let stopped: Promise<void> | undefined
   const stop = () => {
@@ -50,7 +55,7 @@ export async function startTracing(
   }
   // Registered first, so it runs last: spans of the stopping components are flushed too.
   common.shutdown.onShutdown('tracing', stop)
-  common.logger.info({ endpoint }, 'tracing to OTLP endpoint')
+  common.logger.info({ endpoint, sampleRatio: common.config.traceSampleRatio }, 'tracing to OTLP endpoint')
   return { stop, droppedSpans: sdk.droppedSpans }
 }
 
