@@ -108,20 +108,33 @@ export async function stopProcess(
     rmSync(proc.pidFile, { force: true })
     return 'not running'
   }
-  process.kill(pid, signal)
+  const stopped = () => {
+    rmSync(proc.pidFile, { force: true })
+    return 'stopped' as const
+  }
+  if (!signalIfAlive(pid, signal)) return stopped()
   const deadline = Date.now() + graceMs
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) {
-      rmSync(proc.pidFile, { force: true })
-      return 'stopped'
-    }
+    if (!isAlive(pid)) return stopped()
     await sleep(100)
   }
-  process.kill(pid, 'SIGKILL')
+  // It may have exited between the last look and now (at the grace deadline): that is a stop.
+  if (!signalIfAlive(pid, 'SIGKILL')) return stopped()
   const killDeadline = Date.now() + 10_000
   while (isAlive(pid) && Date.now() < killDeadline) await sleep(50)
   rmSync(proc.pidFile, { force: true })
   return 'killed'
+}
+
+/** Sends `signal`; false when the process is already gone (ESRCH), anything else thrown. */
+function signalIfAlive(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal)
+    return true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false
+    throw error
+  }
 }
 
 /** The last lines of a log file, for error messages when a process dies on start. */
