@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { Group } from '@semaphore-protocol/group'
 import { Identity } from '@semaphore-protocol/identity'
 import * as snarkjs from 'snarkjs'
@@ -6,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type CircuitName, circuitSpecs, semaphoreSpec } from '../../circuits/catalog.ts'
 import { sharedCurve, terminateCurves } from '../../circuits/curve.ts'
 import { type CircuitInputs, type Hashers, loadHashers, semaphoreInputs } from '../../circuits/inputs.ts'
-import type { ZkNativeAddon } from '../../circuits/native.ts'
+import { chooseZkBackend, type ZkNativeAddon } from '../../circuits/native.ts'
 import { fromSnarkjsProof, type SnarkjsProof, toSnarkjsProof } from '../../circuits/points.ts'
 import { computeWitness, createProver } from '../../consumers/prover/prover.ts'
 import {
@@ -143,6 +146,24 @@ describe('native Groth16 prover', () => {
     )
     expect(reasons[0]).toMatch(/^inputs do not satisfy the circuit \(failed constraint in /)
     expect(reasons[1]).toBe(reasons[0])
+  })
+
+  test('behavior: auto falls back to snarkjs when the addon is not built, naming why; native refuses to start', () => {
+    expect(chooseZkBackend('auto').kind).toBe('native')
+    expect(chooseZkBackend('snarkjs')).toEqual({ kind: 'snarkjs', detail: 'VERIDIS_ZK_BACKEND=snarkjs' })
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'veridis-no-addon-'))
+    const before = process.env.VERIDIS_CACHE
+    process.env.VERIDIS_CACHE = empty
+    try {
+      const fallback = chooseZkBackend('auto')
+      expect(fallback.kind).toBe('snarkjs')
+      expect(fallback.detail).toMatch(/^native addon not built \(infra\/stack\/native\/zk-native\.sh builds /)
+      expect(() => chooseZkBackend('native')).toThrow(/VERIDIS_ZK_BACKEND=native but the addon not built/)
+    } finally {
+      if (before === undefined) delete process.env.VERIDIS_CACHE
+      else process.env.VERIDIS_CACHE = before
+      rmSync(empty, { recursive: true })
+    }
   })
 
   test(
