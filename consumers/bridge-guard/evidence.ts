@@ -58,6 +58,22 @@ async function askEveryEndpoint(ask: () => Promise<EndpointAnswer[]>): Promise<E
   return answers
 }
 
+/**
+ * A release's own transaction, asked again (the same pauses) while the node says it does not
+ * know it: the event came from a block the listener saw, and a node in the middle of a reorg
+ * forgets the transaction until it is mined again. Only a transaction still unknown after
+ * the pauses makes the release unreadable.
+ */
+async function knownTransaction<T>(ask: () => Promise<T | null>): Promise<T | null> {
+  let transaction = await ask()
+  for (const pause of UNANSWERED_RETRY_MS) {
+    if (transaction !== null) break
+    await sleep(pause)
+    transaction = await ask()
+  }
+  return transaction
+}
+
 async function mustAnswer<T>(chain: string, what: string, ask: () => Promise<T>): Promise<T> {
   try {
     return await ask()
@@ -164,7 +180,7 @@ export async function gatherEvidence(
     if (!transactions.has(`${chain}:${txHash}`)) {
       transactions.set(
         `${chain}:${txHash}`,
-        mustAnswer(chain, `transaction ${txHash}`, () => reader.transaction(txHash)),
+        mustAnswer(chain, `transaction ${txHash}`, () => knownTransaction(() => reader.transaction(txHash))),
       )
     }
     const quorumKey = `${chain}:${fact.gateway}:${blockNumber}`
