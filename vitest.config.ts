@@ -45,7 +45,13 @@ for (const { suite, node } of process.env.VERIDIS_UNBUILT_SAID ? [] : UNBUILT_SU
  * that reason on stderr — never counted as passed. Each is an open item of its issue
  * (issue 15), to be taken out of this list by the change that makes it pass.
  */
-const QUARANTINED: readonly { file: string; reason: string }[] = []
+const QUARANTINED: readonly { file: string; reason: string }[] = [
+  {
+    file: 'test/cluster/broker-loss.test.ts',
+    reason:
+      'issue 17: passed its SIGKILL test and, in another run, its rolling restart (every acknowledged command and chain event once), but not yet both in one run on this loaded machine: a 409 request_in_progress the load did not retry (fixed since, unverified) and a chain transaction not mined within 120 s',
+  },
+]
 for (const { file, reason } of process.env.VERIDIS_QUARANTINE_SAID ? [] : QUARANTINED) {
   process.stderr.write(`vitest: NOT RUN ${file} (quarantined): ${reason}\n`)
 }

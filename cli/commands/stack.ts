@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { stackDown, stackInstall, stackStatus, stackUp } from '../../infra/stack/stack.ts'
-import { localContext, printTable } from '../local-stack.ts'
+import { localContext, parseBrokerCount, printTable, useLocalBrokers } from '../local-stack.ts'
 
 export function registerStackCommand(program: Command) {
   const stack = program
@@ -14,7 +14,13 @@ export function registerStackCommand(program: Command) {
     .command('up')
     .description('start the infrastructure and the local chain nodes, and apply migrations (idempotent)')
     .option('--without <node...>', 'chain nodes to leave stopped and unbuilt (e.g. solana-test-validator)')
-    .action(async (options: { without?: string[] }) => {
+    .option(
+      '--brokers <n>',
+      'run Kafka as a cluster of n KRaft nodes (19092, 19094, …), topics replicated',
+      parseBrokerCount,
+    )
+    .action(async (options: { without?: string[]; brokers?: number }) => {
+      if (options.brokers !== undefined) useLocalBrokers(options.brokers)
       const { context, logger } = localContext()
       await stackUp(context, logger, { leaveStopped: new Set(options.without ?? []) })
       printTable(await stackStatus(context))

@@ -9,10 +9,11 @@ import { LAG_MONITOR_PORT, pipelineStatus, pipelineUp, prometheusUp } from '../.
 import { PROMETHEUS_PORT } from '../../infra/stack/prometheus.ts'
 import { stackStatus, stackUp } from '../../infra/stack/stack.ts'
 import { GATEWAY_OPS_PORT } from '../../producers/gateway/routes/ops.ts'
-import { localContext, printTable } from '../local-stack.ts'
+import { localContext, parseBrokerCount, printTable, useLocalBrokers } from '../local-stack.ts'
 import { progress } from '../progress.ts'
 
-async function bringUp(options: { tracing?: boolean }) {
+async function bringUp(options: { tracing?: boolean; brokers?: number }) {
+  const cluster = options.brokers === undefined ? undefined : useLocalBrokers(options.brokers)
   const { config, context, logger } = localContext()
   await stackUp(context, logger)
   // Opt-in: the collector is no default service, and processes already running keep their setting.
@@ -50,6 +51,13 @@ async function bringUp(options: { tracing?: boolean }) {
           ]
         : []),
       `Logs        ${context.layout.logDir}`,
+      ...(cluster
+        ? [
+            `Cluster     other shells: export ${Object.entries(cluster)
+              .map(([name, value]) => `${name}=${value}`)
+              .join(' ')}`,
+          ]
+        : []),
       'Stop with   bin/veridis down',
       '',
     ].join('\n'),
@@ -63,6 +71,11 @@ export function registerUpCommand(program: Command) {
     .option(
       '--tracing',
       'also start Jaeger on loopback (OTLP 127.0.0.1:4318, query 127.0.0.1:16686) and export every process’s spans to it',
+    )
+    .option(
+      '--brokers <n>',
+      'run Kafka as a cluster of n KRaft nodes (127.0.0.1:19092, :19094, …; topics replicated on min(n, 3), one fewer in sync)',
+      parseBrokerCount,
     )
     .action(bringUp)
 }

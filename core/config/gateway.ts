@@ -25,6 +25,14 @@ export const gatewayVariables = {
   VERIDIS_GATEWAY_MAX_CONNECTIONS: integer(1, 1_000_000).default(2_048),
   VERIDIS_GATEWAY_MAX_CONNECTIONS_PER_SOURCE: integer(1, 1_000_000).default(256),
   VERIDIS_GATEWAY_SOURCE_RATE_LIMIT: integer(1, 100_000_000).default(6_000),
+  // Several instances behind one balancer (issue 17): the limits count in Postgres by default, so
+  // they hold across instances; `memory` counts per process (one instance, or no database).
+  VERIDIS_GATEWAY_RATE_LIMIT_STORE: z.enum(['postgres', 'memory']).default('postgres'),
+  // Names this instance in its metrics (`instance_id`); the pod name, say. Default hostname:pid.
+  VERIDIS_GATEWAY_INSTANCE_ID: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1 to 128 printable ASCII characters without spaces')
+    .optional(),
 }
 
 type GatewayEnvironment = z.infer<z.ZodObject<typeof gatewayVariables>>
@@ -57,6 +65,10 @@ export interface GatewayConfig {
   readonly maxConnectionsPerSource: number
   /** Requests per source address per rate window, counted before authentication. */
   readonly sourceRateLimit: number
+  /** Where the rate-limit windows are counted: shared by every instance, or per process. */
+  readonly rateLimitStore: 'postgres' | 'memory'
+  /** This instance's name in its metrics; undefined: hostname:pid. */
+  readonly instanceId: string | undefined
 }
 
 export function gatewayProblems(raw: RawEnvironment): string[] {
@@ -91,5 +103,7 @@ export function gatewayConfig(env: GatewayEnvironment): GatewayConfig {
     maxConnections: env.VERIDIS_GATEWAY_MAX_CONNECTIONS,
     maxConnectionsPerSource: env.VERIDIS_GATEWAY_MAX_CONNECTIONS_PER_SOURCE,
     sourceRateLimit: env.VERIDIS_GATEWAY_SOURCE_RATE_LIMIT,
+    rateLimitStore: env.VERIDIS_GATEWAY_RATE_LIMIT_STORE,
+    instanceId: env.VERIDIS_GATEWAY_INSTANCE_ID,
   }
 }

@@ -67,7 +67,21 @@ export function createMetrics(service: string) {
       registers: [registry],
     }),
   }
-  return { registry, bus }
+  return { service, registry, bus }
+}
+
+/** The label naming one process among several of a service (labelInstance). */
+const INSTANCE_LABEL = 'instance_id'
+
+/**
+ * Adds `instance_id` to every series of this process, so several instances behind one scrape
+ * target (a balancer, one pod address) stay apart. Not `instance`: Prometheus sets that label
+ * from the scrape target and renames an exposed one to `exported_instance` (or, with
+ * honor_labels, lets it replace the target's, which the alert rules quote). Opt-in per process
+ * (the gateway): every other series keeps exactly the labels it has.
+ */
+export function labelInstance(metrics: Metrics, instanceId: string) {
+  metrics.registry.setDefaultLabels({ service: metrics.service, [INSTANCE_LABEL]: instanceId })
 }
 
 export type Metrics = ReturnType<typeof createMetrics>

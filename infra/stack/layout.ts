@@ -12,6 +12,18 @@ import { PROJECT_ROOT } from '../../core/paths.ts'
  * file that pins its version, so a new clone or a CI run reuses it and a version bump
  * installs afresh.
  */
+/**
+ * One KRaft node of the local Kafka (broker and controller in one JVM). The nodes are the
+ * configured brokers in order: node 1 is the first of VERIDIS_KAFKA_BROKERS, and node i's
+ * controller listens on VERIDIS_KAFKA_CONTROLLER_PORT + 2(i − 1), which with the brokers
+ * `up --brokers N` names (19092, 19094, …) interleaves: 19093, 19095, …
+ */
+export interface KafkaNode {
+  readonly id: number
+  readonly port: number
+  readonly controllerPort: number
+}
+
 export interface StackLayout {
   readonly home: string
   readonly runDir: string
@@ -19,6 +31,8 @@ export interface StackLayout {
   readonly dataDir: string
   readonly secretsDir: string
   readonly cacheDir: string
+  /** One node per configured broker: a single broker by default, a cluster with `--brokers N`. */
+  readonly kafkaNodes: readonly KafkaNode[]
   readonly ports: {
     kafka: number
     controller: number
@@ -39,11 +53,25 @@ function requireLoopback(what: string, host: string) {
   }
 }
 
+function kafkaNodes(config: Config): KafkaNode[] {
+  const nodes = config.kafka.brokers.map((broker, index) => {
+    const [host, port] = broker.split(':') as [string, string]
+    requireLoopback('VERIDIS_KAFKA_BROKERS', host)
+    return { id: index + 1, port: Number(port), controllerPort: config.kafka.controllerPort + 2 * index }
+  })
+  if (nodes.length === 0) throw new Error('VERIDIS_KAFKA_BROKERS is empty')
+  const ports = nodes.flatMap((node) => [node.port, node.controllerPort])
+  const repeated = ports.filter((port, index) => ports.indexOf(port) !== index)
+  if (repeated.length > 0) {
+    throw new Error(
+      `the local Kafka nodes would share port ${repeated.join(', ')}: node i listens on its broker port and on VERIDIS_KAFKA_CONTROLLER_PORT + 2(i - 1); choose brokers apart from those`,
+    )
+  }
+  return nodes
+}
+
 export function stackLayout(config: Config, env: NodeJS.ProcessEnv = process.env): StackLayout {
-  const [broker] = config.kafka.brokers
-  if (!broker) throw new Error('VERIDIS_KAFKA_BROKERS is empty')
-  const [kafkaHost, kafkaPort] = broker.split(':') as [string, string]
-  requireLoopback('VERIDIS_KAFKA_BROKERS', kafkaHost)
+  const nodes = kafkaNodes(config)
   requireLoopback('VERIDIS_SCHEMA_REGISTRY_URL', new URL(config.schemaRegistry.url).hostname)
   requireLoopback('VERIDIS_DATABASE_URL', new URL(config.database.url).hostname)
   const registry = portOf(config.schemaRegistry.url, 80)
@@ -54,8 +82,9 @@ export function stackLayout(config: Config, env: NodeJS.ProcessEnv = process.env
     dataDir: path.join(config.home, 'data'),
     secretsDir: path.join(config.home, 'secrets'),
     cacheDir: path.resolve(env.VERIDIS_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'veridis')),
+    kafkaNodes: nodes,
     ports: {
-      kafka: Number(kafkaPort),
+      kafka: nodes[0]!.port,
       controller: config.kafka.controllerPort,
       registry,
       registryManagement: registry + 1,

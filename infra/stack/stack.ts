@@ -10,7 +10,7 @@ import { createPool } from '../../core/db/pool.ts'
 import type { Logger } from '../../core/logging/logger.ts'
 import { ANVIL_SERVICES, anvilRpcUrl, LOCAL_ANVILS } from './anvil.ts'
 import { chopsticksNode } from './chopsticks.ts'
-import { kafkaService } from './kafka.ts'
+import { kafkaNodeStatus, kafkaService } from './kafka.ts'
 import { stackLayout } from './layout.ts'
 import { writeLocalBridgeConfig } from './local-bridges.ts'
 import { writeLocalChainConfig, writeLocalStarknetConfig } from './local-chains.ts'
@@ -182,7 +182,7 @@ export async function stackDown(context: StackContext, only?: ReadonlySet<string
 }
 
 export async function stackStatus(context: StackContext) {
-  return Promise.all(
+  const rows = await Promise.all(
     STACK_SERVICES.map(async (service) => {
       const pid = service.pid(context)
       const healthy = pid !== undefined && (await service.isHealthy(context))
@@ -195,4 +195,8 @@ export async function stackStatus(context: StackContext) {
       }
     }),
   )
+  // A cluster shows each node, its process and the partition leaders it holds.
+  if (context.layout.kafkaNodes.length === 1) return rows
+  const nodes = await kafkaNodeStatus(context)
+  return rows.flatMap((row) => (row.name === kafkaService.name ? nodes : [row]))
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { hostname } from 'node:os'
 import type { FastifyInstance } from 'fastify'
 import type { Kafka } from 'kafkajs'
 import { type GuardConfig, loadGuardConfig, localBridgeConfigFile } from '../../core/bridge/config.ts'
@@ -9,12 +10,14 @@ import type { Common } from '../../core/context.ts'
 import type { CommandSealer } from '../../core/crypto/command-seal.ts'
 import { createPool, type Pool } from '../../core/db/pool.ts'
 import { describeError } from '../../core/errors.ts'
+import { labelInstance } from '../../core/metrics/registry.ts'
 import { createChainReaders } from '../chains/evm/bridge/chain-reader.ts'
 import { createCommandAcceptor, pruneIdempotency } from './accept.ts'
 import { createAuditWriter } from './audit-facts.ts'
 import { createAuthenticator } from './auth.ts'
 import { createBatchingPublisher, type PublishMany, serialPublishes } from './batching.ts'
 import { createDependencyHealth } from './kafka-health.ts'
+import { createRateLimiters } from './rate-limiters.ts'
 import { createRefusalTally } from './refusal-tally.ts'
 import { GATEWAY_OPS_PORT, startGatewayOps } from './routes/ops.ts'
 import { buildGatewayApp } from './setup.ts'
@@ -67,6 +70,8 @@ export async function createGateway(
     bridges?: GuardConfig
   } = {},
 ): Promise<Gateway> {
+  // Several instances may sit behind one scrape target: each names itself in its metrics.
+  labelInstance(common.metrics, common.config.gateway.instanceId ?? `${hostname()}:${process.pid}`)
   const defaultBus = connectBus(common)
   const bus: Bus = options.kafka ? { ...defaultBus, kafka: options.kafka } : defaultBus
   const ownPool = createPool(common.config.database, common.logger, 'veridis-gateway')
@@ -105,6 +110,8 @@ export async function createGateway(
     ...(options.apiKeyCacheMs === undefined ? {} : { apiKeyCacheMs: options.apiKeyCacheMs }),
   })
   const refusals = createRefusalTally({ audit, windowMs: options.refusalWindowMs ?? REFUSAL_WINDOW_MS })
+  // Instances publishing to one command topic are one deployment: they share their counts.
+  const rateLimits = createRateLimiters(common, { pool, scope: bus.topics.command.name })
   const bridges = options.bridges ?? loadBridges(common)
   const security = {
     bridges,
@@ -122,6 +129,7 @@ export async function createGateway(
     acceptor,
     audit,
     refusals,
+    rateLimits,
     security,
   })
   await app.ready()
@@ -155,6 +163,7 @@ export async function createGateway(
       closed ??= (async () => {
         clearInterval(prune)
         await app.close()
+        rateLimits.close()
         refusals.close()
         await audit.drain(Math.min(5_000, common.config.shutdownGraceMs / 2))
         await health.stop()

@@ -20,7 +20,8 @@ import { createErrorHandler, HttpError, notFoundHandler } from './errors.ts'
 import { AJV_FORMATS } from './fields.ts'
 import { registerJsonBodyParser } from './json-body.ts'
 import type { DependencyHealth } from './kafka-health.ts'
-import { createWindowLimiter, type LimitDecision, rateLimitField } from './rate-limits.ts'
+import type { RateLimiters } from './rate-limiters.ts'
+import { type LimitDecision, rateLimitField } from './rate-limits.ts'
 import type { RefusalTally } from './refusal-tally.ts'
 import { registerBridgeRoutes } from './routes/bridge.ts'
 import { registerCommandRoutes } from './routes/commands.ts'
@@ -50,6 +51,8 @@ export interface GatewayParts {
   readonly acceptor: CommandAcceptor
   readonly audit: AuditWriter
   readonly refusals: RefusalTally
+  /** The per-source and per-caller limits, in Postgres or in memory (rate-limiters.ts). */
+  readonly rateLimits: Pick<RateLimiters, 'source' | 'caller'>
   /** The bridge-security endpoints' configuration and chain readers. */
   readonly security: SecurityParts
 }
@@ -105,16 +108,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
   instrumentHttp(app, common.metrics.registry)
   registerJsonBodyParser(app)
 
-  const sourceLimiter = createWindowLimiter({
-    policy: 'source',
-    limit: config.sourceRateLimit,
-    windowMs: config.rateWindowMs,
-  })
-  const callerLimiter = createWindowLimiter({
-    policy: 'caller',
-    limit: config.rateLimit,
-    windowMs: config.rateWindowMs,
-  })
+  const { source: sourceLimiter, caller: callerLimiter } = parts.rateLimits
 
   // RateLimit-Policy members by policy name.
   const policyFields = new Map([
@@ -131,7 +125,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
     }
     const tooLong = uriTooLong(request.url)
     if (tooLong) throw new HttpError(tooLong.status, tooLong.code, tooLong.message)
-    const decision = sourceLimiter.hit(request.ip)
+    const decision = await sourceLimiter.hit(request.ip)
     request.rateLimits = [decision]
     if (!decision.allowed) {
       throw new HttpError(
@@ -191,7 +185,7 @@ export async function buildGatewayApp(parts: GatewayParts): Promise<FastifyInsta
       if (!result.ok) throw new HttpError(401, 'unauthenticated', result.reason)
       request.caller = result.caller
       // Per caller, after authentication; the source limit above came first.
-      const decision = callerLimiter.hit(result.caller.key)
+      const decision = await callerLimiter.hit(result.caller.key)
       request.rateLimits = [...(request.rateLimits ?? []), decision]
       if (!decision.allowed) {
         throw new HttpError(

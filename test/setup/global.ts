@@ -14,6 +14,15 @@ import { stackContext, stackDown, stackStatus, stackUp } from '../../infra/stack
 const LEFT_STOPPED = new Set([solanaValidatorService.name])
 
 /**
+ * More chain nodes a developer leaves stopped for this run, comma-separated (e.g. while a
+ * first build of one runs in the background): only the suites that need them fail.
+ */
+const developerLeftStopped = (process.env.VERIDIS_TEST_STACK_WITHOUT ?? '')
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name) => name.length > 0)
+
+/**
  * Tests run against the real local stack. Services already running (a developer's `veridis
  * up`, another test run) are used as they are and left running — judged by their process,
  * not their health, since a busy machine can make a running service miss a health check;
@@ -36,10 +45,11 @@ export default async function setup() {
   const running = (await stackStatus(context)).filter((service) => service.pid !== undefined)
   const wasRunning = new Set(running.map((service) => service.name))
   await stackUp(context, createLogger({ service: 'test-setup', level: 'warn' }), {
-    leaveStopped: LEFT_STOPPED,
+    leaveStopped: new Set([...LEFT_STOPPED, ...developerLeftStopped]),
   })
   // Built all the same (the first time on a machine: long), for the stack test's `stack up`.
-  await solanaValidatorService.install(context)
+  if (!developerLeftStopped.includes(solanaValidatorService.name))
+    await solanaValidatorService.install(context)
   return async () => {
     const started = (await stackStatus(context)).filter((service) => !wasRunning.has(service.name))
     if (started.length > 0) await stackDown(context, new Set(started.map((service) => service.name)))

@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto'
+import type { TransactionReceipt, TransactionResponse } from 'ethers'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { groupId } from '../../core/bus/topics.ts'
+import type { Command } from '../../core/bus/types.ts'
+import { kafkaNodeStatus } from '../../infra/stack/kafka.ts'
+import type { KafkaNode } from '../../infra/stack/layout.ts'
+import type { Gateway } from '../../producers/gateway/index.ts'
+import {
+  chainEntry,
+  cleanListenerRows,
+  collectChainEvents,
+  startListener,
+  startTestChain,
+  type TestChain,
+  writeEvmConfig,
+} from '../evm/support.ts'
+import { bearer, cleanReadModels, startTestGateway, VALID_BODIES } from '../gateway/support.ts'
+import { readTopic, recordCount } from '../gateway/topic-reader.ts'
+import type { ListenerProcess } from '../support/chain-listener.ts'
+import { type ConsumerProcess, startConsumerProcess } from '../support/consumer-process.ts'
+import { eventually, openTestBus, type TestBus, untilReady } from '../support/harness.ts'
+import { startKafkaCluster, type TestKafkaCluster } from '../support/kafka-cluster.ts'
+
+/**
+ * The delivery guarantees on a three-broker cluster (replication 3, min.insync.replicas 2,
+ * idempotent acks=all producers) when brokers go away under load: the gateway takes
+ * commands over HTTP and the EVM listener follows a real anvil while a leader is killed
+ * (SIGKILL) and later restarted, and while all three are restarted in turn. Afterwards every
+ * command the gateway acknowledged and every chain event is on its topic exactly once (by
+ * id), and the ledger and command read models — real consumer processes that kept running
+ * through it — applied each exactly once.
+ */
+let cluster: TestKafkaCluster
+let testBus: TestBus
+let chain: TestChain
+let gateway: Gateway
+let listener: ListenerProcess
+let seen: Awaited<ReturnType<typeof collectChainEvents>>
+const consumers: ConsumerProcess[] = []
+
+const COMMAND_URL = '/api/v1/analysis/transaction'
+/** A client gives up after this long of 503s for one command: the cluster never came back for it. */
+const REFUSED_FOR_MS = 120_000
+/** Batches of nullifiers used so far on the chain, across tests: a nullifier is used once. */
+let nullifierBatches = 0
+/** Load still running when a test ends (it failed part-way): stopped before the next one. */
+const loads: { stop(): Promise<unknown> }[] = []
+
+beforeAll(async () => {
+  const step = (what: string) => process.stderr.write(`[cluster test] ${new Date().toISOString()} ${what}\n`)
+  cluster = await startKafkaCluster(3)
+  step('cluster up')
+  testBus = await openTestBus(undefined, cluster.env)
+  seen = await collectChainEvents(testBus)
+  step('topics provisioned, collector running')
+  chain = await startTestChain()
+  listener = await startListener({
+    namespace: testBus.namespace,
+    configFile: writeEvmConfig([chainEntry(chain)]),
+    chains: [chain.chain],
+    env: cluster.env,
+  })
+  step(`anvil ${chain.chain} up, listener started`)
+  for (const name of ['ledger', 'projector'])
+    consumers.push(await startConsumerProcess({ name, namespace: testBus.namespace, env: cluster.env }))
+  step('consumers ready')
+  await untilReady(listener, 'listener')
+  // A publish waits out a leader election (a few seconds) instead of answering 503 at once.
+  gateway = await startTestGateway(testBus, { ...cluster.env, VERIDIS_GATEWAY_PUBLISH_TIMEOUT_MS: '15000' })
+  step('listener and gateway ready')
+}, 600_000)
+
+afterEach(async () => {
+  for (const load of loads.splice(0)) await load.stop().catch(() => undefined)
+})
+
+afterAll(async () => {
+  await gateway?.close().catch(() => undefined)
+  await listener?.kill('SIGKILL')
+  for (const consumer of consumers) await consumer.kill('SIGKILL')
+  await seen?.stop()
+  await chain?.stop()
+  if (testBus) {
+    await cleanListenerRows(testBus, chain ? [chain.chain] : [])
+    await cleanReadModels(testBus, ['USER:alice'])
+    await testBus.pool.query('DELETE FROM gateway_idempotency WHERE caller = $1', ['USER:alice'])
+    await testBus.close()
+  }
+  await cluster?.down()
+}, 180_000)
+
+/**
+ * Load from both producers until stopped: commands through the gateway, as a careful client
+ * sends them (an Idempotency-Key each, the same key again after a 503), and bursts of
+ * NullifierUsed logs on the chain. Resolves with what was acknowledged.
+ */
+function startLoad() {
+  const acknowledged = new Map<string, string>() // idempotency key → command id
+  const receipts: Promise<TransactionReceipt | null>[] = []
+  let refusals = 0
+  let running = true
+  const sendCommand = async (key: string) => {
+    const headers = { ...(await bearer('alice', ['analyst'])), 'idempotency-key': key }
+    const giveUpAt = Date.now() + REFUSED_FOR_MS
+    for (;;) {
+      const response = await gateway.app.inject({
+        method: 'POST',
+        url: COMMAND_URL,
+        payload: VALID_BODIES[COMMAND_URL],
+        headers,
+      })
+      if (response.statusCode === 202) return (response.json() as { commandId: string }).commandId
+      // 503: not accepted, send again; 409 request_in_progress: an earlier try of this key is
+      // still being decided (docs/gateway.md) — both are answered by the same key, later.
+      const retryLater =
+        response.statusCode === 503 ||
+        (response.statusCode === 409 && response.json<{ error: string }>().error === 'request_in_progress')
+      if (!retryLater) throw new Error(`gateway answered ${response.statusCode}: ${response.body}`)
+      if (Date.now() > giveUpAt) {
+        const ready = await gateway.ops.inject({ url: '/ready' })
+        throw new Error(
+          `gateway refused one command for ${REFUSED_FOR_MS / 1000} s: ${response.body}; /ready ${ready.body}`,
+        )
+      }
+      refusals += 1
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+  }
+  const commandWorker = async () => {
+    while (running) {
+      const key = `cluster-${randomUUID()}`
+      acknowledged.set(key, await sendCommand(key))
+    }
+  }
+  const registry = chain.contract('NullifierRegistry')
+  const chainWorker = async () => {
+    while (running) {
+      nullifierBatches += 1
+      const nullifiers = Array.from({ length: 10 }, (_, i) => BigInt(nullifierBatches * 10 + i))
+      const sent: TransactionResponse = await registry.getFunction('recordUses')(42n, nullifiers, 9n)
+      receipts.push(sent.wait(1, 120_000))
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  const workers = [...Array.from({ length: 6 }, commandWorker), chainWorker()]
+  let stopped: Promise<TransactionReceipt[]> | undefined
+  const load = {
+    acknowledged,
+    refusals: () => refusals,
+    stop() {
+      running = false
+      stopped ??= (async () => {
+        await Promise.all(workers)
+        return (await Promise.all(receipts)).filter(
+          (receipt): receipt is TransactionReceipt => receipt !== null,
+        )
+      })()
+      return stopped
+    },
+  }
+  loads.push(load)
+  return load
+}
+
+async function ledgerApplied(): Promise<number> {
+  const { rows } = await testBus.pool.query<{ total: string }>(
+    'SELECT COALESCE(SUM(events_total), 0) AS total FROM chain_event_stats WHERE topic LIKE $1',
+    [`${testBus.namespace}.%`],
+  )
+  return Number(rows[0]!.total)
+}
+
+/** The node that leads most partitions of the topics the load writes to. */
+async function busiestLeader(): Promise<KafkaNode> {
+  const led = new Map<number, number>()
+  for (const topic of [testBus.bus.topics.command.name, testBus.bus.topics.nullifier.name])
+    for (const partition of await cluster.partitions(topic))
+      led.set(partition.leader, (led.get(partition.leader) ?? 0) + 1)
+  const [leader] = [...led.entries()].sort((a, b) => b[1] - a[1])[0]!
+  return cluster.nodes.find((node) => node.id === leader)!
+}
+
+/**
+ * Everything the run produced, read back: each acknowledged command once on the command
+ * topic and once in read_commands; each chain fact of the receipts on the nullifier topic,
+ * every (event id, finality) once; the ledger applied exactly the distinct ones.
+ */
+async function expectEachOnce(acknowledged: Map<string, string>, receipts: readonly TransactionReceipt[]) {
+  const { command, nullifier } = testBus.bus.topics
+  const wanted = new Set(acknowledged.values())
+  // Offsets count records (the command topic has no transaction markers): exactly one each.
+  const onTopic = await recordCount(testBus, command.name)
+  const records = await readTopic(testBus, command.name, onTopic, 120_000)
+  const missing = [...wanted].filter(
+    (id) => !records.some((record) => (record.decoded as Command).commandId === id),
+  )
+  expect({ onTopic, missing }).toEqual({ onTopic: wanted.size, missing: [] })
+  const perId = new Map<string, number>()
+  for (const record of records) {
+    const id = (record.decoded as Command).commandId
+    perId.set(id, (perId.get(id) ?? 0) + 1)
+  }
+  expect([...perId.keys()].sort()).toEqual([...wanted].sort())
+  expect([...perId.values()].filter((count) => count !== 1)).toEqual([])
+
+  const facts = new Set(
+    receipts.flatMap((receipt) => receipt.logs.map((log) => `${receipt.hash.toLowerCase()}:${log.index}`)),
+  )
+  const ofChain = () => seen.of(chain.chain).filter((event) => event.topic === 'nullifier')
+  await eventually(
+    async () => {
+      const got = new Set(
+        ofChain().map((event) => `${event.value.envelope.txHash}:${event.value.envelope.logIndex}`),
+      )
+      return [...facts].every((fact) => got.has(fact)) ? true : undefined
+    },
+    120_000,
+    'every chain fact on the nullifier topic',
+  )
+  const perEvent = new Map<string, number>()
+  for (const event of ofChain()) {
+    const id = `${event.value.envelope.eventId}:${event.value.envelope.finality}`
+    perEvent.set(id, (perEvent.get(id) ?? 0) + 1)
+  }
+  expect([...perEvent.entries()].filter(([, count]) => count !== 1)).toEqual([])
+
+  // The read models, fed by consumers that stayed up through the broker loss.
+  const distinctChainRecords = new Set(
+    seen.events.map((event) => `${event.value.envelope.eventId}:${event.value.envelope.finality}`),
+  ).size
+  await eventually(
+    async () => ((await ledgerApplied()) >= distinctChainRecords ? true : undefined),
+    120_000,
+    'the ledger to apply every chain event',
+  )
+  expect(await ledgerApplied()).toBe(distinctChainRecords)
+  const ledgerRows = await testBus.pool.query<{ count: string }>(
+    'SELECT count(*) FROM bus_processed_messages WHERE consumer_group = $1',
+    [groupId(testBus.namespace, 'ledger')],
+  )
+  expect(Number(ledgerRows.rows[0]!.count)).toBe(distinctChainRecords)
+  await eventually(
+    async () => {
+      const { rows } = await testBus.pool.query<{ count: string }>(
+        'SELECT count(*) FROM read_commands WHERE source_topic = $1 AND command_id = ANY($2)',
+        [command.name, [...wanted]],
+      )
+      return Number(rows[0]!.count) === wanted.size ? true : undefined
+    },
+    120_000,
+    'every acknowledged command in read_commands',
+  )
+  expect(nullifier.name).toContain(testBus.namespace)
+}
+
+describe('Kafka cluster: brokers lost under load', () => {
+  test('behavior: SIGKILL of the busiest leader mid-run, restarted later: every acknowledged command and chain event once, consumers carry on', async () => {
+    const load = startLoad()
+    await eventually(
+      async () => (load.acknowledged.size >= 50 && (await ledgerApplied()) >= 20 ? true : undefined),
+      120_000,
+      'load flowing through the cluster',
+    )
+    const victim = await busiestLeader()
+    // `status` rows of the cluster: every node a broker, the victim leading partitions.
+    const before = await kafkaNodeStatus(cluster.context)
+    expect(before.map((row) => [row.name, row.healthy])).toEqual(
+      cluster.nodes.map((n) => [`kafka-${n.id}`, true]),
+    )
+    expect(before.find((row) => row.name === `kafka-${victim.id}`)!.detail).toMatch(
+      /leads [1-9]\d* partitions/,
+    )
+    await cluster.kill(victim)
+    const after = await kafkaNodeStatus(cluster.context)
+    expect(after.map((row) => [row.name, row.healthy])).toEqual(
+      cluster.nodes.map((n) => [`kafka-${n.id}`, n.id !== victim.id]),
+    )
+    const atKill = { commands: load.acknowledged.size, applied: await ledgerApplied() }
+    // The leaders move; producers and consumers follow them without a restart.
+    await eventually(
+      async () => {
+        const leaders = await cluster.partitions(testBus.bus.topics.command.name)
+        return leaders.every((partition) => partition.leader !== victim.id && partition.leader >= 0)
+          ? true
+          : undefined
+      },
+      60_000,
+      'every command partition led by a surviving broker',
+    )
+    await eventually(
+      async () =>
+        load.acknowledged.size >= atKill.commands + 100 && (await ledgerApplied()) >= atKill.applied + 50
+          ? true
+          : undefined,
+      120_000,
+      'commands acknowledged and chain events applied with a broker down',
+    )
+    await cluster.startMissing()
+    await cluster.untilFullyReplicated([testBus.bus.topics.command.name, testBus.bus.topics.nullifier.name])
+    const receipts = await load.stop()
+    console.log(
+      `broker ${victim.id} killed: ${load.acknowledged.size} commands acknowledged (${load.refusals()} 503s retried), ${receipts.length} chain transactions`,
+    )
+    await expectEachOnce(load.acknowledged, receipts)
+  }, 900_000)
+
+  test('behavior: a rolling restart of all three brokers under load loses and doubles nothing', async () => {
+    const load = startLoad()
+    await eventually(
+      async () => (load.acknowledged.size >= 30 ? true : undefined),
+      120_000,
+      'load flowing through the cluster',
+    )
+    const topics = [testBus.bus.topics.command.name, testBus.bus.topics.nullifier.name]
+    for (const node of cluster.nodes) {
+      const before = load.acknowledged.size
+      await cluster.stop(node)
+      await cluster.startMissing()
+      await cluster.untilFullyReplicated(topics)
+      // Traffic kept going through each restart.
+      await eventually(
+        async () => (load.acknowledged.size > before + 20 ? true : undefined),
+        60_000,
+        `commands acknowledged across the restart of broker ${node.id}`,
+      )
+    }
+    const receipts = await load.stop()
+    console.log(
+      `rolling restart: ${load.acknowledged.size} commands acknowledged (${load.refusals()} 503s retried), ${receipts.length} chain transactions`,
+    )
+    await expectEachOnce(load.acknowledged, receipts)
+  }, 900_000)
+})
