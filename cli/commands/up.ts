@@ -1,18 +1,24 @@
-import type { Command } from 'commander'
+import { type Command, InvalidArgumentError } from 'commander'
 import { buildZkNative } from '../../circuits/native.ts'
 import { connectBus } from '../../core/bus/connect.ts'
 import { prepareBus } from '../../core/bus/setup.ts'
 import { redactUrl } from '../../core/config/env.ts'
 import { createCommon } from '../../core/context.ts'
 import { JAEGER_PORTS, tracingUp } from '../../infra/stack/jaeger.ts'
-import { LAG_MONITOR_PORT, pipelineStatus, pipelineUp, prometheusUp } from '../../infra/stack/pipeline.ts'
+import {
+  LAG_MONITOR_PORT,
+  MAX_INSTANCES,
+  pipelineStatus,
+  pipelineUp,
+  prometheusUp,
+} from '../../infra/stack/pipeline.ts'
 import { PROMETHEUS_PORT } from '../../infra/stack/prometheus.ts'
 import { stackStatus, stackUp } from '../../infra/stack/stack.ts'
 import { GATEWAY_OPS_PORT } from '../../producers/gateway/routes/ops.ts'
 import { localContext, parseBrokerCount, printTable, useLocalBrokers } from '../local-stack.ts'
 import { progress } from '../progress.ts'
 
-async function bringUp(options: { tracing?: boolean; brokers?: number }) {
+async function bringUp(options: { tracing?: boolean; brokers?: number; instances?: number }) {
   const cluster = options.brokers === undefined ? undefined : useLocalBrokers(options.brokers)
   const { config, context, logger } = localContext()
   await stackUp(context, logger)
@@ -32,8 +38,8 @@ async function bringUp(options: { tracing?: boolean; brokers?: number }) {
   } catch (error) {
     progress(`zk: native Groth16 addon not built, the prover uses snarkjs (${(error as Error).message})`)
   }
-  await pipelineUp(context)
-  await prometheusUp(context)
+  const processes = await pipelineUp(context, options.instances)
+  await prometheusUp(context, processes)
   printTable([...(await stackStatus(context)), ...(await pipelineStatus(context))])
   process.stdout.write(
     [
@@ -64,6 +70,13 @@ async function bringUp(options: { tracing?: boolean; brokers?: number }) {
   )
 }
 
+function parseInstanceCount(value: string): number {
+  const count = Number(value)
+  if (!Number.isInteger(count) || count < 1 || count > MAX_INSTANCES)
+    throw new InvalidArgumentError(`a whole number from 1 to ${MAX_INSTANCES}`)
+  return count
+}
+
 export function registerUpCommand(program: Command) {
   program
     .command('up')
@@ -76,6 +89,11 @@ export function registerUpCommand(program: Command) {
       '--brokers <n>',
       'run Kafka as a cluster of n KRaft nodes (127.0.0.1:19092, :19094, …; topics replicated on min(n, 3), one fewer in sync)',
       parseBrokerCount,
+    )
+    .option(
+      '--instances <n>',
+      `run n (1–${MAX_INSTANCES}) of each scalable process: every consumer but audit in its group, and the gateway on VERIDIS_GATEWAY_PORT and +100, +200, … sharing idempotency and rate limits in Postgres (default: as many as run now, else 1)`,
+      parseInstanceCount,
     )
     .action(bringUp)
 }

@@ -12,6 +12,7 @@ import {
 } from '../tracing/tracing.ts'
 import type { AvroCodec } from './codec.ts'
 import { partitionForKey } from './partitioner.ts'
+import { sleep } from './retry.ts'
 import { nextTraceparent } from './trace.ts'
 
 export interface OutgoingRecord<T = unknown> {
@@ -116,6 +117,13 @@ function perPartition(request: readonly TopicMessages[]): TopicMessages[][] {
     return [...byPartition.values()].map((slice) => [{ topic, messages: slice }])
   })
 }
+
+/**
+ * Waits before sending a multi-broker request's failed partitions again, after kafkajs's own
+ * retries (core/bus/kafka.ts) gave up on them. Without this, one partition failing failed the
+ * whole publish, and the caller's resend wrote the partitions that had succeeded a second time.
+ */
+const PARTITION_RESEND_DELAYS_MS = [1_000, 2_000, 4_000] as const
 
 export const HEADER = { eventId: 'eventId', traceparent: 'traceparent', producer: 'producer' } as const
 
@@ -276,13 +284,24 @@ export function createBusProducer(
           throw await failed(request, cause)
         }
       }
-      const outcomes = await Promise.allSettled(
-        sends.map(async (topicMessages) =>
-          answeredForAll(topicMessages, await producer.sendBatch({ topicMessages, acks: -1 })),
-        ),
-      )
-      const rejected = outcomes.find((outcome) => outcome.status === 'rejected')
-      if (rejected) throw await failed(request, rejected.reason)
+      let pending = sends
+      for (let attempt = 1; pending.length > 0; attempt += 1) {
+        const outcomes = await Promise.allSettled(
+          pending.map(async (topicMessages) =>
+            answeredForAll(topicMessages, await producer.sendBatch({ topicMessages, acks: -1 })),
+          ),
+        )
+        const rejected = outcomes.find((outcome) => outcome.status === 'rejected')
+        if (!rejected) break
+        if (attempt > PARTITION_RESEND_DELAYS_MS.length || !isTransient(rejected.reason))
+          throw await failed(request, rejected.reason)
+        // Only the partitions that failed, by the same producer: each is the same batch at
+        // the same sequence numbers (kafkajs rolled them back), so a batch the broker did
+        // write is recognised as a duplicate. A resend of the whole request by the caller,
+        // after `failed` replaced the producer, would write the others twice.
+        pending = pending.filter((_, index) => outcomes[index]!.status === 'rejected')
+        await sleep(PARTITION_RESEND_DELAYS_MS[attempt - 1]!)
+      }
       for (const slice of request) messagesProduced.inc({ topic: slice.topic }, slice.messages.length)
     }
   }

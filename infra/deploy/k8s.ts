@@ -3,7 +3,7 @@ import path from 'node:path'
 import { stringify } from 'yaml'
 import { groupId, TOPICS } from '../../core/bus/topics.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
-import { PIPELINE_PROCESSES, type PipelineProcess } from '../stack/pipeline.ts'
+import { isSingleton, PIPELINE_PROCESSES, type PipelineProcess } from '../stack/pipeline.ts'
 
 /**
  * The Kubernetes resources that follow from the code (infra/k8s/README.md): one Deployment per
@@ -20,19 +20,6 @@ export const GENERATED_FILES = {
 
 const PART_OF = 'veridis'
 const IMAGE = 'veridis/pipeline'
-
-/**
- * Processes that must run as one instance: the audit consumer is the audit chain's single
- * writer, a listener owns its families' durable cursors, the lag monitor is one observer.
- * They are replaced (Recreate), never scaled. The others scale by consumer group.
- */
-export function isSingleton(process: PipelineProcess): boolean {
-  return (
-    process.name === 'consumer-audit' ||
-    process.name === 'lag-monitor' ||
-    process.name.startsWith('listener-')
-  )
-}
 
 /** Kafka consumer group of a scalable consumer (the lag monitor's `group` label), for its HPA. */
 const consumerGroup = (process: PipelineProcess) => groupId(undefined, process.name.replace(/^consumer-/, ''))

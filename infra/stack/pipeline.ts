@@ -16,6 +16,8 @@ export interface PipelineProcess {
   readonly name: string
   readonly args: readonly string[]
   readonly opsPort: number
+  /** Set for the second and later instance of a scalable process (`up --instances N`). */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export const LAG_MONITOR_PORT = 9480
@@ -37,6 +39,70 @@ export const PIPELINE_PROCESSES: readonly PipelineProcess[] = [
     opsPort: family.listenerOpsPort,
   })),
 ]
+
+/**
+ * Processes that must run as one instance: the audit consumer is the audit chain's single
+ * writer, a listener owns its families' durable cursors, the lag monitor is one observer.
+ * They are replaced (Recreate), never scaled. The others scale by consumer group (the
+ * consumers) or share their state in Postgres (the gateway: idempotency and rate limits).
+ */
+export function isSingleton(process: PipelineProcess): boolean {
+  return (
+    process.name === 'consumer-audit' ||
+    process.name === 'lag-monitor' ||
+    process.name.startsWith('listener-')
+  )
+}
+
+/** `up --instances N` runs up to this many of each scalable process (ports below stay apart). */
+export const MAX_INSTANCES = 4
+
+/**
+ * Instance n (2…MAX_INSTANCES) of a scalable process: named `<name>-<n>`, its ops port and,
+ * for the gateway, its API port shifted by 100 per instance (9571, 9671, …; 18188, 18288, …):
+ * free ranges beside the single-instance ports. A gateway instance names itself in its
+ * metrics' `instance_id`; a consumer instance joins the same group as the first.
+ */
+function instanceOf(entry: PipelineProcess, n: number, gatewayPort: number): PipelineProcess {
+  const shift = 100 * (n - 1)
+  const opsPort = entry.opsPort + shift
+  const name = `${entry.name}-${n}`
+  if (entry.name !== 'gateway') return { name, args: [...entry.args, '--ops-port', String(opsPort)], opsPort }
+  return {
+    name,
+    args: [...entry.args, '--ops-port', String(opsPort), '--port', String(gatewayPort + shift)],
+    opsPort,
+    env: { VERIDIS_GATEWAY_INSTANCE_ID: name },
+  }
+}
+
+/** The processes `up --instances N` runs: N of each scalable one, one of each singleton. */
+export function pipelineProcesses(context: StackContext, instances: number): PipelineProcess[] {
+  if (!Number.isInteger(instances) || instances < 1 || instances > MAX_INSTANCES)
+    throw new Error(`--instances takes a whole number from 1 to ${MAX_INSTANCES}, not ${instances}`)
+  return PIPELINE_PROCESSES.flatMap((entry) =>
+    isSingleton(entry)
+      ? [entry]
+      : [
+          entry,
+          ...Array.from({ length: instances - 1 }, (_, i) =>
+            instanceOf(entry, i + 2, context.config.gateway.port),
+          ),
+        ],
+  )
+}
+
+/** How many instances run now: the highest instance number with a live process, else 1. */
+function runningInstances(context: StackContext): number {
+  for (let n = MAX_INSTANCES; n > 1; n -= 1)
+    if (
+      pipelineProcesses(context, n).some(
+        (entry) => entry.name.endsWith(`-${n}`) && runningPid(proc(context, entry)),
+      )
+    )
+      return n
+  return 1
+}
 
 const proc = (context: StackContext, process: PipelineProcess) =>
   managedProcess(context.layout.runDir, context.layout.logDir, process.name)
@@ -65,19 +131,33 @@ const PIPELINE_READY_MS = 240_000
 
 const isReady = (port: number) => httpOk(`http://127.0.0.1:${port}/ready`)
 
-export async function pipelineUp(context: StackContext): Promise<void> {
-  for (const entry of PIPELINE_PROCESSES) {
+/**
+ * Starts what is not running of `instances` of each scalable process (default: as many as run
+ * now) and waits until each answers /ready; instances beyond that number are stopped.
+ */
+export async function pipelineUp(context: StackContext, instances?: number): Promise<PipelineProcess[]> {
+  const wanted = pipelineProcesses(context, instances ?? runningInstances(context))
+  const names = new Set(wanted.map((entry) => entry.name))
+  for (const extra of pipelineProcesses(context, MAX_INSTANCES).filter((entry) => !names.has(entry.name))) {
+    if (runningPid(proc(context, extra)))
+      context.progress(`${extra.name}: ${await stopProcess(proc(context, extra))} (scaled down)`)
+  }
+  for (const entry of wanted) {
     const managed = proc(context, entry)
     if (runningPid(managed)) {
       context.progress(`${entry.name}: already running`)
       continue
     }
-    startDetached(managed, { ...cliCommand(entry.args), cwd: PROJECT_ROOT })
+    startDetached(managed, {
+      ...cliCommand(entry.args),
+      cwd: PROJECT_ROOT,
+      ...(entry.env ? { env: { ...process.env, ...entry.env } } : {}),
+    })
   }
   // One cap for them all, from when they were started together: on two cores a dozen Node
   // processes starting at once (load ~38) took 84 s before the first was ready.
   const deadline = Date.now() + PIPELINE_READY_MS
-  for (const entry of PIPELINE_PROCESSES) {
+  for (const entry of wanted) {
     const managed = proc(context, entry)
     while (!(await isReady(entry.opsPort))) {
       if (!runningPid(managed))
@@ -90,6 +170,7 @@ export async function pipelineUp(context: StackContext): Promise<void> {
     }
     context.progress(`${entry.name}: ready (ops http://127.0.0.1:${entry.opsPort}/metrics)`)
   }
+  return wanted
 }
 
 /** What the local Prometheus scrapes: every pipeline process, and the registry's own metrics. */
@@ -106,8 +187,14 @@ export function scrapeTargets(
 const prometheusProcess = (context: StackContext) =>
   managedProcess(context.layout.runDir, context.layout.logDir, 'prometheus')
 
-/** Prometheus with the project's rules, scraping the pipeline (http://127.0.0.1:19090). */
-export async function prometheusUp(context: StackContext): Promise<void> {
+/**
+ * Prometheus with the project's rules, scraping the pipeline (http://127.0.0.1:19090). One
+ * already running keeps its targets: `down` first to scrape a different number of instances.
+ */
+export async function prometheusUp(
+  context: StackContext,
+  processes: readonly PipelineProcess[] = PIPELINE_PROCESSES,
+): Promise<void> {
   await ensurePrometheus(context.progress)
   if (runningPid(prometheusProcess(context))) {
     context.progress('prometheus: already running')
@@ -118,7 +205,7 @@ export async function prometheusUp(context: StackContext): Promise<void> {
     dataDir: path.join(context.layout.dataDir, 'prometheus'),
     runDir: context.layout.runDir,
     logDir: context.layout.logDir,
-    targets: scrapeTargets(context),
+    targets: scrapeTargets(context, processes),
     scrapeIntervalSeconds: 5,
   })
   context.progress(
@@ -128,7 +215,7 @@ export async function prometheusUp(context: StackContext): Promise<void> {
 
 export async function pipelineDown(context: StackContext): Promise<void> {
   context.progress(`prometheus: ${await stopProcess(prometheusProcess(context))}`)
-  for (const entry of [...PIPELINE_PROCESSES].reverse()) {
+  for (const entry of [...pipelineProcesses(context, runningInstances(context))].reverse()) {
     context.progress(`${entry.name}: ${await stopProcess(proc(context, entry))}`)
   }
 }
@@ -143,7 +230,7 @@ export async function pipelineStatus(context: StackContext) {
     log: prometheusProcess(context).logFile,
   }
   const processes = await Promise.all(
-    PIPELINE_PROCESSES.map(async (entry) => {
+    pipelineProcesses(context, runningInstances(context)).map(async (entry) => {
       const pid = runningPid(proc(context, entry))
       return {
         name: entry.name,

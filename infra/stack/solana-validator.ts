@@ -50,6 +50,21 @@ export const validatorWsUrl = (port: number) => `ws://127.0.0.1:${port + 1}`
 
 const BUILD_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'stack', 'native', 'build.sh')
 
+/** The agave release infra/stack/native/build.sh builds (its `version` for this node). */
+export const VALIDATOR_VERSION = '3.1.12'
+
+/** Whether this machine has finished building the validator (a cache lookup, no build). */
+export const validatorBinaryBuilt = (cacheDir: string) =>
+  existsSync(
+    path.join(
+      cacheDir,
+      'native',
+      `solana-test-validator-${VALIDATOR_VERSION}`,
+      'bin',
+      'solana-test-validator',
+    ),
+  )
+
 /**
  * The validator binary: from the machine's cache, or built now (the script prints progress
  * and the time it took, and holds a lock, so concurrent callers wait for one build).

@@ -52,28 +52,34 @@ export function createCommandAcceptor(options: {
 }) {
   const { pool, publisher, health } = options
 
-  const publish = async (command: Command, traceparent: string | undefined) => {
+  /**
+   * Publishes, or throws 503 after the publish timeout. `onLateAcknowledgement` runs if the
+   * producer still gets the record acknowledged after that 503 (it was already in flight).
+   */
+  const publish = async (
+    command: Command,
+    traceparent: string | undefined,
+    onLateAcknowledgement?: (sending: Promise<unknown>) => void,
+  ) => {
     const withdraw = new AbortController()
+    const sending = publisher.publish(
+      options.topic,
+      {
+        key: command.idempotencyKey,
+        value: command,
+        eventId: command.commandId,
+        ...(traceparent ? { traceparent } : {}),
+      },
+      withdraw.signal,
+    )
     try {
-      await withTimeout(
-        publisher.publish(
-          options.topic,
-          {
-            key: command.idempotencyKey,
-            value: command,
-            eventId: command.commandId,
-            ...(traceparent ? { traceparent } : {}),
-          },
-          withdraw.signal,
-        ),
-        options.publishTimeoutMs,
-        'Kafka acknowledgement',
-      )
+      await withTimeout(sending, options.publishTimeoutMs, 'Kafka acknowledgement')
     } catch (error) {
       // Not yet handed to the producer: it never will be, so the 503 below is exact. One
       // already in flight cannot be withdrawn and may still be written.
       withdraw.abort(error)
       health.markKafkaDown()
+      onLateAcknowledgement?.(sending)
       throw kafkaUnavailable('the command was not acknowledged', error)
     }
   }
@@ -84,6 +90,27 @@ export function createCommandAcceptor(options: {
   // Keys whose command Kafka acknowledged while the row's published_at is being written: a
   // retry meanwhile (on this instance) is a replay, not "in progress".
   const recording = new Set<string>()
+  // Keys answered 503 whose record is still in the producer (a leader election outlasting the
+  // publish timeout): a retry now would write the command a second time if that one lands, so
+  // it is "in progress" until the producer settles; a late acknowledgement is recorded, and
+  // retries after it are replays. Measured without it: 3 commands twice on the topic of 718
+  // in a broker-kill run (test/cluster/broker-loss.test.ts). Another instance cannot see this
+  // set: a retry sent there after the in-progress window may still publish a second copy
+  // (same command id, so consumers apply it once).
+  const unsettled = new Set<string>()
+  const recordPublished = (caller: string, clientKey: string, commandId: string) => {
+    const pair = `${caller}\u0000${clientKey}`
+    recording.add(pair)
+    claims
+      .markPublished({ caller, clientKey })
+      .catch((error: unknown) => {
+        options.logger.warn(
+          { err: describeError(error), commandId },
+          'recording the publication of a keyed command failed; a retry of its key republishes it',
+        )
+      })
+      .finally(() => recording.delete(pair))
+  }
 
   return {
     async accept(request: {
@@ -126,8 +153,9 @@ export function createCommandAcceptor(options: {
           }
           if (row.published_at || wasRecording || recording.has(`${caller.key}\u0000${clientKey}`))
             return { commandId: row.command_id, idempotencyKey: topicKey, replayed: true }
-          // Decided by Postgres alone: the gateway's clock may differ from the database's.
-          if (row.in_progress) {
+          // Decided by Postgres alone (the gateway's clock may differ from the database's), or
+          // by a send of this instance not settled yet.
+          if (row.in_progress || unsettled.has(`${caller.key}\u0000${clientKey}`)) {
             throw new HttpError(
               409,
               'request_in_progress',
@@ -150,24 +178,27 @@ export function createCommandAcceptor(options: {
         payload: payloadFor(route, body) as unknown as Command['payload'],
       }
       // Sealed on every attempt: a republished command is sealed afresh under the same id.
-      await publish(await options.seal(command), request.traceparent)
+      await publish(
+        await options.seal(command),
+        request.traceparent,
+        clientKey
+          ? (sending) => {
+              const pair = `${caller.key}\u0000${clientKey}`
+              unsettled.add(pair)
+              sending
+                .then(
+                  () => recordPublished(caller.key, clientKey, commandId),
+                  () => undefined,
+                )
+                .finally(() => unsettled.delete(pair))
+            }
+          : undefined,
+      )
       // Recorded after answering, batched: awaiting it would add a second database round trip
       // to every keyed request. Until it lands (or if the process dies first) the key reads as
       // unpublished: a retry inside the in-progress window gets 409, one after it publishes the
-      // same command id again — what a publish timeout leaves as well, and recognisable.
-      if (clientKey) {
-        const pair = `${caller.key}\u0000${clientKey}`
-        recording.add(pair)
-        claims
-          .markPublished({ caller: caller.key, clientKey })
-          .catch((error: unknown) => {
-            options.logger.warn(
-              { err: describeError(error), commandId },
-              'recording the publication of a keyed command failed; a retry of its key republishes it',
-            )
-          })
-          .finally(() => recording.delete(pair))
-      }
+      // same command id again, recognisable.
+      if (clientKey) recordPublished(caller.key, clientKey, commandId)
       return { commandId, idempotencyKey: topicKey, replayed }
     },
   }

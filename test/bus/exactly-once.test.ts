@@ -32,10 +32,10 @@ afterEach(async () => {
 })
 
 /** The real consumer process, as `veridis up` starts it, in this test's namespace. */
-function startLedger(): ChildProcess {
+function startLedger(opsPort = OPS_PORT): ChildProcess {
   const child = spawn(
     path.join(PROJECT_ROOT, 'bin', 'veridis'),
-    ['consume', 'ledger', '--ops-port', String(OPS_PORT)],
+    ['consume', 'ledger', '--ops-port', String(opsPort)],
     {
       env: {
         ...testEnv(testBus.namespace),
@@ -55,6 +55,40 @@ function startLedger(): ChildProcess {
   return child
 }
 
+/** EVENTS chain events, a third on each chain topic, published in this test's namespace. */
+async function publishMixed(chunk = 5_000) {
+  const publisher = createChainEventPublisher({ bus: testBus.bus, producer })
+  const run = testBus.namespace
+  const events = Array.from({ length: EVENTS }, (_, n) =>
+    n % 3 === 0
+      ? ({ topic: 'attestation', value: sampleAttestation(n, run) } as const)
+      : n % 3 === 1
+        ? ({ topic: 'nullifier', value: sampleNullifier(n, run) } as const)
+        : ({ topic: 'bridge', value: sampleBridge(n, run) } as const),
+  )
+  const started = Date.now()
+  for (let start = 0; start < events.length; start += chunk)
+    await publisher.publish(events.slice(start, start + chunk))
+  console.log(`published ${EVENTS} in ${Date.now() - started} ms`)
+  return events
+}
+
+/** Every event applied once: one ledger row per id, one exactly-once row per message. */
+async function expectAppliedOnce(events: readonly { value: { envelope: { eventId: string } } }[]) {
+  expect(await appliedCount()).toBe(EVENTS)
+  const ids = events.map((event) => event.value.envelope.eventId)
+  const { rows } = await testBus.pool.query<{ rows: number; distinct_ids: number }>(
+    'SELECT COUNT(*)::int AS rows, COUNT(DISTINCT event_id)::int AS distinct_ids FROM chain_events WHERE event_id = ANY($1)',
+    [ids],
+  )
+  expect(rows[0]).toEqual({ rows: EVENTS, distinct_ids: EVENTS })
+  const processed = await testBus.pool.query<{ count: number }>(
+    'SELECT COUNT(*)::int AS count FROM bus_processed_messages WHERE consumer_group = $1',
+    [`${testBus.namespace}.veridis.ledger`],
+  )
+  expect(processed.rows[0]!.count).toBe(EVENTS)
+}
+
 async function appliedCount(): Promise<number> {
   const { rows } = await testBus.pool.query<{ total: number }>(
     'SELECT COALESCE(SUM(events_total), 0)::bigint AS total FROM chain_event_stats WHERE topic LIKE $1',
@@ -63,8 +97,8 @@ async function appliedCount(): Promise<number> {
   return Number(rows[0]!.total)
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${OPS_PORT}/metrics`)).text()
+async function metric(name: string, opsPort = OPS_PORT): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text()
   return text
     .split('\n')
     .filter((line) => line.startsWith(name))
@@ -105,19 +139,7 @@ describe('exactly-once effects', () => {
   }, 180_000)
 
   test('behavior: a consumer SIGKILLed mid-batch and restarted applies every message exactly once', async () => {
-    const publisher = createChainEventPublisher({ bus: testBus.bus, producer })
-    const run = testBus.namespace
-    const events = Array.from({ length: EVENTS }, (_, n) =>
-      n % 3 === 0
-        ? ({ topic: 'attestation', value: sampleAttestation(n, run) } as const)
-        : n % 3 === 1
-          ? ({ topic: 'nullifier', value: sampleNullifier(n, run) } as const)
-          : ({ topic: 'bridge', value: sampleBridge(n, run) } as const),
-    )
-    const started = Date.now()
-    for (let start = 0; start < events.length; start += 5_000)
-      await publisher.publish(events.slice(start, start + 5_000))
-    console.log(`published ${EVENTS} in ${Date.now() - started} ms`)
+    const events = await publishMixed()
 
     const first = startLedger()
     const applied = await eventually(
@@ -162,17 +184,61 @@ describe('exactly-once effects', () => {
     const duplicates = await metric('veridis_bus_duplicates_skipped_total')
     console.log(`applied at kill: ${atKill}, redelivered and skipped after restart: ${duplicates}`)
     expect(duplicates).toBe(atKill)
-    expect(await appliedCount()).toBe(EVENTS)
-    const ids = events.map((event) => event.value.envelope.eventId)
-    const { rows } = await testBus.pool.query<{ rows: number; distinct_ids: number }>(
-      'SELECT COUNT(*)::int AS rows, COUNT(DISTINCT event_id)::int AS distinct_ids FROM chain_events WHERE event_id = ANY($1)',
-      [ids],
-    )
-    expect(rows[0]).toEqual({ rows: EVENTS, distinct_ids: EVENTS })
-    const processed = await testBus.pool.query<{ count: number }>(
-      'SELECT COUNT(*)::int AS count FROM bus_processed_messages WHERE consumer_group = $1',
-      [`${testBus.namespace}.veridis.ledger`],
-    )
-    expect(processed.rows[0]!.count).toBe(EVENTS)
+    await expectAppliedOnce(events)
   }, 240_000)
+
+  test('behavior: three members of one group, one SIGKILLed mid-batch: the others take over its partitions and every message is applied exactly once', async () => {
+    const ports = [OPS_PORT, OPS_PORT + 1, OPS_PORT + 2]
+    const members = ports.map((port) => startLedger(port))
+    // The group settled with every member holding partitions (3 topics × 3 partitions),
+    // before the load: all three are mid-batch when one is killed.
+    const admin = testBus.bus.kafka.admin()
+    await admin.connect()
+    const group = `${testBus.namespace}.veridis.ledger`
+    await eventually(
+      async () => {
+        const [described] = (await admin.describeGroups([group])).groups
+        return described?.state === 'Stable' &&
+          described.members.length === 3 &&
+          described.members.every((member) => member.memberAssignment.length > 0)
+          ? true
+          : undefined
+      },
+      90_000,
+      'three members sharing the partitions',
+    )
+    await admin.disconnect()
+    // Killed while the load is still being published, in small chunks so that records keep
+    // arriving: every member is busy with a batch, not waiting for the next one.
+    const publishing = publishMixed(1_000)
+    const [, victim] = members
+    await eventually(
+      async () =>
+        (await appliedCount()) > EVENTS * 0.2 &&
+        (await metric('veridis_bus_messages_consumed_total', ports[1])) > 0
+          ? true
+          : undefined,
+      90_000,
+      'every member part-way through, the victim among them',
+    )
+    victim!.kill('SIGKILL')
+    await new Promise((resolve) => victim!.once('exit', resolve))
+    const atKill = await appliedCount()
+    expect(atKill).toBeLessThan(EVENTS)
+    const events = await publishing
+    await eventually(
+      async () => ((await appliedCount()) >= EVENTS ? true : undefined),
+      120_000,
+      'the surviving members to apply the rest',
+    )
+    // What the victim applied but had not committed to Kafka is redelivered to a survivor
+    // and recognised there, never applied twice.
+    const skipped =
+      (await metric('veridis_bus_duplicates_skipped_total', ports[0])) +
+      (await metric('veridis_bus_duplicates_skipped_total', ports[2]))
+    console.log(
+      `three members, one killed at ${atKill} applied; redelivered and skipped by the survivors: ${skipped}`,
+    )
+    await expectAppliedOnce(events)
+  }, 300_000)
 })

@@ -122,6 +122,8 @@ export const startListener = (options: ChainListenerOptions) => startChainListen
 
 export interface SeenEvent {
   readonly topic: 'attestation' | 'nullifier' | 'bridge'
+  /** Where the record is: a collector redelivered after a rebalance sees one record twice. */
+  readonly position: string
   readonly key: string
   readonly headerEventId: string
   readonly value: {
@@ -153,9 +155,10 @@ export async function collectChainEvents(testBus: TestBus) {
   await consumer.subscribe({ topics: Object.keys(topicKeys), fromBeginning: true })
   const events: SeenEvent[] = []
   await consumer.run({
-    eachMessage: async ({ topic, message }) => {
+    eachMessage: async ({ topic, partition, message }) => {
       events.push({
         topic: topicKeys[topic]!,
+        position: `${topic}:${partition}:${message.offset}`,
         key: (await bus.codec.decodeKey(message.key)) ?? '',
         headerEventId: message.headers?.[HEADER.eventId]?.toString() ?? '',
         value: (await bus.codec.decodeValue(topic, message.value)) as SeenEvent['value'],

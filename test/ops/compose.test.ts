@@ -6,6 +6,7 @@ import { databaseLocalDefaults } from '../../core/config/database.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { loadComposeProject } from '../../infra/deploy/tools.ts'
 import { composeExpectations, HOST_ONLY_SERVICES } from '../../infra/stack/compose-mirror.ts'
+import { clusterReplication } from '../../infra/stack/kafka.ts'
 import { STACK_SERVICES } from '../../infra/stack/stack.ts'
 
 /**
@@ -81,7 +82,16 @@ describe('docker-compose.yml', () => {
   })
 
   test('behavior: Kafka has every setting of the stack’s server.properties, with its value', () => {
-    const props = properties('infra/kafka/server.properties.template')
+    // Compose runs one broker: the template's replication placeholders as a single node fills them.
+    const { replication, minInsyncReplicas } = clusterReplication(1)
+    const props = new Map(
+      [...properties('infra/kafka/server.properties.template')].map(([key, value]) => [
+        key,
+        value
+          .replace(/\$\{REPLICATION\}/, String(replication))
+          .replace(/\$\{MIN_INSYNC_REPLICAS\}/, String(minInsyncReplicas)),
+      ]),
+    )
     // Addresses and the data directory differ by nature between a container and the host.
     const networking = new Set([
       'node.id',

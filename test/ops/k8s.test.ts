@@ -5,9 +5,9 @@ import { afterAll, describe, expect, test } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import { TOPICS } from '../../core/bus/topics.ts'
 import { SECRET_VARIABLE_NAMES } from '../../core/config/index.ts'
-import { GENERATED_FILES, generatedManifests, isSingleton, K8S_DIR } from '../../infra/deploy/k8s.ts'
+import { GENERATED_FILES, generatedManifests, K8S_DIR } from '../../infra/deploy/k8s.ts'
 import { kubeconform, kustomizeBuild } from '../../infra/deploy/tools.ts'
-import { PIPELINE_PROCESSES } from '../../infra/stack/pipeline.ts'
+import { isSingleton, PIPELINE_PROCESSES } from '../../infra/stack/pipeline.ts'
 
 /**
  * infra/k8s: both overlays rendered by kustomize (kubectl's) and checked by kubeconform in
