@@ -39,26 +39,35 @@ export function createAuditWriter(
     flushing = true
     const batch = queue
     queue = []
-    let failed = false
-    try {
-      await Promise.all(
-        batch.map((fact) =>
-          options.publisher.publish(options.topic, { key: fact.actor.id, value: fact, eventId: fact.factId }),
-        ),
-      )
-      for (const fact of batch) written.inc({ action: fact.action, outcome: 'published' })
-    } catch (error) {
-      // A partial failure may have written some: they carry factIds, so a second copy of
-      // one is recognisable downstream.
-      queue = [...batch, ...queue]
+    // Every record's outcome is awaited before the next attempt: re-sending while a part
+    // is still in flight would duplicate it. Only the facts whose publish failed go back.
+    const outcomes = await Promise.allSettled(
+      batch.map((fact) =>
+        options.publisher.publish(options.topic, { key: fact.actor.id, value: fact, eventId: fact.factId }),
+      ),
+    )
+    const unpublished: AuditFact[] = []
+    let firstError: unknown
+    for (const [index, fact] of batch.entries()) {
+      const outcome = outcomes[index]
+      if (outcome?.status === 'fulfilled') {
+        written.inc({ action: fact.action, outcome: 'published' })
+      } else {
+        unpublished.push(fact)
+        firstError ??= outcome?.reason
+      }
+    }
+    const failed = unpublished.length > 0
+    if (failed) {
+      // A partial failure may have written some of a batch: they carry factIds, so a second
+      // copy of one is recognisable downstream.
+      queue = [...unpublished, ...queue]
       logger.warn(
-        { err: describeError(error), queued: queue.length },
+        { err: describeError(firstError), unpublished: unpublished.length, queued: queue.length },
         'audit facts not published; will retry',
       )
-      failed = true
-    } finally {
-      flushing = false
     }
+    flushing = false
     if (failed) scheduleRetry()
     else if (queue.length > 0) void flush()
   }

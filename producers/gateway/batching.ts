@@ -41,7 +41,6 @@ export function createBatchingPublisher(publishMany: PublishMany) {
   let draining = false
 
   const drain = async () => {
-    draining = true
     while (queue.length > 0) {
       const batch = queue.filter((item) => !item.withdrawn)
       queue = []
@@ -97,7 +96,12 @@ export function createBatchingPublisher(publishMany: PublishMany) {
         }
         signal?.addEventListener('abort', onAbort, { once: true })
         queue.push(item)
-        if (!draining) void drain()
+        // Started on the next microtask, so records published in the same tick (a caller
+        // publishing many at once) go to Kafka as one batch rather than one and the rest.
+        if (!draining) {
+          draining = true
+          queueMicrotask(() => void drain())
+        }
       })
     },
     /** Records waiting for a batch (not counting withdrawn ones). */

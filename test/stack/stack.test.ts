@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { loadConfig } from '../../core/config/env.ts'
@@ -7,27 +7,38 @@ import { renderTemplate } from '../../infra/stack/kafka.ts'
 import { stackLayout } from '../../infra/stack/layout.ts'
 import { STACK_SERVICES } from '../../infra/stack/stack.ts'
 
+/**
+ * Runs the CLI without blocking the test worker: a synchronous spawn of a minute or more
+ * starves Vitest's worker RPC, which then fails the run with 'Timeout calling "onTaskUpdate"'
+ * (CI, stop 25) although every test passed.
+ */
 const veridis = (...args: string[]) =>
-  spawnSync(path.join(PROJECT_ROOT, 'bin', 'veridis'), args, {
-    encoding: 'utf8',
-    // A cap: a node started here (the Solana validator, a new ledger) takes a minute or two.
-    timeout: 300_000,
-    env: process.env,
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      path.join(PROJECT_ROOT, 'bin', 'veridis'),
+      args,
+      // A cap: a node started here (the Solana validator, a new ledger) takes a minute or two.
+      { encoding: 'utf8', timeout: 300_000, env: process.env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code
+        resolve({ status: error ? (typeof code === 'number' ? code : null) : 0, stdout, stderr })
+      },
+    )
   })
 
 describe('local stack', () => {
-  test('behavior: stack up is idempotent and status reports every service healthy', () => {
+  test('behavior: stack up is idempotent and status reports every service healthy', async () => {
     // The first starts what the test run left stopped (test/setup/global.ts); the second must
     // find everything running and change nothing.
-    expect(veridis('stack', 'up').status).toBe(0)
-    const up = veridis('stack', 'up')
+    expect((await veridis('stack', 'up')).status).toBe(0)
+    const up = await veridis('stack', 'up')
     expect(up.status).toBe(0)
     // Every service the stack declares, so a node added to it is checked here too.
     const services = STACK_SERVICES.map((service) => service.name)
     expect(services).toEqual(expect.arrayContaining(['postgres', 'kafka', 'registry', 'anvil-a', 'wasmd']))
     for (const service of services) expect(up.stderr).toContain(`${service}: already running`)
     expect(up.stderr).toContain('anvil-a: contracts already deployed')
-    const status = veridis('stack', 'status')
+    const status = await veridis('stack', 'status')
     expect(status.status).toBe(0)
     const lines = status.stdout.trim().split('\n')
     expect(lines.map((line) => line.split(/\s+/).slice(0, 2))).toEqual(
