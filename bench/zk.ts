@@ -7,7 +7,7 @@ import { circuitSpecs, semaphoreSpec } from '../circuits/catalog.ts'
 import { sharedCurve, terminateCurves } from '../circuits/curve.ts'
 import { loadZkNative } from '../circuits/native.ts'
 import { toSnarkjsProof } from '../circuits/points.ts'
-import { computeWitness } from '../consumers/prover/prover.ts'
+import { computeWitness, createWitnessCalculators } from '../consumers/prover/witness.ts'
 import {
   type BatchItem,
   nativeBatchVerifier,
@@ -26,6 +26,8 @@ import { CIRCUIT, DEPTH, inputsFor, type ProverPath } from './zk-prove.ts'
  *    witness and the native addon's proof; the prover consumer on the native backend over the
  *    real bus (prove commands in, results out; target ≥ 5× snarkjs's proofs/s). Every prove
  *    request has its own message, so the consumer's cache never answers one;
+ *  - the witness alone, both ways, alternated in this process: snarkjs's wtns.calculate (wasm
+ *    read, compiled and instantiated per witness) against the prover's pooled calculators;
  *  - verification of the same `batch` proofs: snarkjs.groth16.verify one by one, the
  *    ffjavascript random-linear-combination batch, and the native batch (target ≥ 15× faster
  *    per proof than groth16.verify).
@@ -56,6 +58,25 @@ function proverPath(path_: ProverPath, proofs: number, run: string): Promise<Pat
       resolve(JSON.parse(output.trim().split('\n').pop()!) as PathResult)
     })
   })
+}
+
+/** Per-witness ms, snarkjs's one-shot calculation against a reused calculator, alternated per round. */
+async function witnessing(count: number, rounds: number, run: string) {
+  const spec = semaphoreSpec(DEPTH)
+  const inputs = inputsFor(count, `${run}/witness`) as Record<string, string[]>[]
+  const witnesses = createWitnessCalculators()
+  await witnesses.compute(spec, inputs[0]!)
+  const oneShotMs: number[] = []
+  const pooledMs: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    let started = performance.now()
+    for (const input of inputs) await computeWitness(spec, input)
+    oneShotMs.push((performance.now() - started) / inputs.length)
+    started = performance.now()
+    for (const input of inputs) await witnesses.compute(spec, input)
+    pooledMs.push((performance.now() - started) / inputs.length)
+  }
+  return { witnessOneShotMs: median(oneShotMs), witnessPooledMs: median(pooledMs) }
 }
 
 async function verification(batch: number, rounds: number, run: string) {
@@ -115,8 +136,9 @@ export async function benchZk(options: { proofs: number; batch: number; rounds: 
     const snarkjsPath = await proverPath('snarkjs', options.proofs, run)
     const nativePath = await proverPath('native', options.proofs, run)
     const consumerPath = await proverPath('consumer', options.proofs, run)
+    const witness = await witnessing(16, options.rounds, run)
     const verify = await verification(options.batch, options.rounds, run)
-    return { ...options, snarkjsPath, nativePath, consumerPath, ...verify }
+    return { ...options, snarkjsPath, nativePath, consumerPath, ...witness, ...verify }
   } finally {
     await terminateCurves()
   }
@@ -132,8 +154,13 @@ export function printZkBench(result: Awaited<ReturnType<typeof benchZk>>) {
   out(`\nzk bench: Semaphore v4 depth ${DEPTH}, ${result.proofs} proofs per prover path`)
   out('proving (each path in its own process; × is against bare snarkjs; target ≥ 5×):')
   line('bare snarkjs fullProve loop', result.snarkjsPath)
-  line(`bare native loop (wasm witness, ${result.threads} threads)`, result.nativePath)
+  line(`bare native loop (pooled wasm witness, ${result.threads} threads)`, result.nativePath)
   line('prover consumer over Kafka, native', result.consumerPath)
+  out(`witness alone, median of ${result.rounds} rounds of 16:`)
+  out(`  snarkjs wtns.calculate      ${result.witnessOneShotMs.toFixed(2).padStart(8)} ms per witness`)
+  out(
+    `  pooled calculator           ${result.witnessPooledMs.toFixed(2).padStart(8)} ms per witness  ${(result.witnessOneShotMs / result.witnessPooledMs).toFixed(1)}×`,
+  )
   out(`verification, batch of ${result.batch}, median of ${result.rounds} rounds:`)
   out(`  snarkjs.groth16.verify      ${result.snarkjsMs.toFixed(2).padStart(8)} ms per proof`)
   out(

@@ -91,3 +91,13 @@ declare module 'circomlibjs' {
   export function buildPoseidon(): Promise<Poseidon>
   export function buildEddsa(): Promise<EdDSA>
 }
+
+// The slice of circom_runtime 0.1 (snarkjs's witness runtime) the prover uses.
+declare module 'circom_runtime' {
+  export interface WitnessCalculator {
+    circom_version(): number
+    /** The witness in snarkjs's .wtns layout (circom 2 circuits). */
+    calculateWTNSBin(input: object, sanityCheck?: boolean): Promise<Uint8Array>
+  }
+  export function WitnessCalculatorBuilder(code: Uint8Array, options?: object): Promise<WitnessCalculator>
+}

@@ -6,6 +6,7 @@ import { fromSnarkjsProof, type Groth16Proof, type SnarkjsProof } from '../../ci
 import { ProofCache } from './cache.ts'
 import { checkInputs, InvalidInputsError, witnessFailureReason } from './inputs.ts'
 import { createLimiter } from './limit.ts'
+import { createWitnessCalculators } from './witness.ts'
 
 export type ProveOutcome =
   | {
@@ -37,28 +38,6 @@ export type ProverBackend =
 /** What the native prover says of a witness that does not satisfy the circuit. */
 const UNSATISFIED = 'witness does not satisfy the circuit'
 
-interface MemoryWitness {
-  type: 'mem'
-  data?: Uint8Array
-}
-// @types/snarkjs leaves out the wtns namespace that snarkjs exports.
-const wtns = (
-  snarkjs as unknown as {
-    wtns: { calculate(inputs: object, wasm: string, out: MemoryWitness): Promise<void> }
-  }
-).wtns
-
-/** The witness of the inputs in snarkjs's .wtns layout, from the circuit's wasm. */
-export async function computeWitness(
-  spec: CircuitSpec,
-  inputs: Record<string, string[]>,
-): Promise<Uint8Array> {
-  const out: MemoryWitness = { type: 'mem' }
-  await wtns.calculate(inputs, spec.artifacts.wasm, out)
-  if (!out.data) throw new Error('snarkjs wrote no witness')
-  return out.data
-}
-
 /**
  * Witness and Groth16 proof for prove commands: inputs checked first, at most
  * `concurrency` proofs at once (witness computation is single-threaded wasm while the
@@ -86,6 +65,7 @@ export function createProver(options: {
     }
     return prover
   }
+  const witnesses = createWitnessCalculators()
   const limit = createLimiter(options.concurrency)
   const cache = new ProofCache<{ proof: Groth16Proof; publicSignals: string[] }>(options.cacheSize)
   const inFlight = new Map<string, Promise<ProveOutcome>>()
@@ -101,7 +81,7 @@ export function createProver(options: {
   ): Promise<Computed> => {
     let witness: Uint8Array
     try {
-      witness = await computeWitness(spec, inputs)
+      witness = await witnesses.compute(spec, inputs)
     } catch (error) {
       const reason = witnessFailureReason(error)
       if (reason === 'witness computation failed') throw error

@@ -11,7 +11,8 @@ import { sharedCurve, terminateCurves } from '../../circuits/curve.ts'
 import { type CircuitInputs, type Hashers, loadHashers, semaphoreInputs } from '../../circuits/inputs.ts'
 import { chooseZkBackend, type ZkNativeAddon } from '../../circuits/native.ts'
 import { fromSnarkjsProof, type SnarkjsProof, toSnarkjsProof } from '../../circuits/points.ts'
-import { computeWitness, createProver } from '../../consumers/prover/prover.ts'
+import { createProver } from '../../consumers/prover/prover.ts'
+import { computeWitness, createWitnessCalculators } from '../../consumers/prover/witness.ts'
 import {
   type BatchItem,
   nativeBatchVerifier,
@@ -148,6 +149,55 @@ describe('native Groth16 prover', () => {
     expect(reasons[1]).toBe(reasons[0])
   })
 
+  test("behavior: reused witness calculators give snarkjs's bytes for every circuit, also after refusing inputs and when run at once", async () => {
+    const witnesses = createWitnessCalculators()
+    const bytes = async (witness: Promise<Uint8Array>) => Buffer.from(await witness).toString('hex')
+    const cases = [
+      {
+        spec: specs.IDENTITY_MEMBERSHIP,
+        inputs: [semaphoreCase(1, 5n, 6n).inputs, semaphoreCase(2, 7n, 8n).inputs],
+      },
+      {
+        spec: specs.ATTESTATION_DISCLOSURE,
+        inputs: [disclosureCase(hashers, 'pool-1').inputs, disclosureCase(hashers, 'pool-2').inputs],
+      },
+      {
+        spec: specs.ERASURE,
+        inputs: [erasureCase(hashers, 'pool-1').inputs, erasureCase(hashers, 'pool-2').inputs],
+      },
+    ]
+    for (const { spec, inputs } of cases) {
+      const [first, second] = inputs as [Record<string, string[]>, Record<string, string[]>]
+      const expected = [await bytes(computeWitness(spec, first)), await bytes(computeWitness(spec, second))]
+      expect(expected[0], `${spec.id}: two inputs, two witnesses`).not.toBe(expected[1])
+      // Twice at once (two instances), then in turn on the pooled ones.
+      expect(
+        await Promise.all([bytes(witnesses.compute(spec, first)), bytes(witnesses.compute(spec, second))]),
+      ).toEqual(expected)
+      expect(await bytes(witnesses.compute(spec, second))).toBe(expected[1])
+      expect(await bytes(witnesses.compute(spec, first))).toBe(expected[0])
+    }
+    // Inputs the circuit refuses fail as with snarkjs; the calculators after them still agree.
+    const { inputs } = semaphoreCase(1, 1n, 2n)
+    const refused = { ...inputs, secret: [hashers.eddsa.babyJub.subOrder.toString()] } as Record<
+      string,
+      string[]
+    >
+    const spec = specs.IDENTITY_MEMBERSHIP
+    const theirs = await computeWitness(spec, refused).then(
+      () => 'proved',
+      (error: Error) => error.message,
+    )
+    const ours = await witnesses.compute(spec, refused).then(
+      () => 'proved',
+      (error: Error) => error.message,
+    )
+    expect(theirs).toMatch(/Assert Failed/)
+    expect(ours).toBe(theirs)
+    const valid = inputs as Record<string, string[]>
+    expect(await bytes(witnesses.compute(spec, valid))).toBe(await bytes(computeWitness(spec, valid)))
+  })
+
   test('behavior: auto falls back to snarkjs when the addon is not built, naming why; native refuses to start', () => {
     expect(chooseZkBackend('auto').kind).toBe('native')
     expect(chooseZkBackend('snarkjs')).toEqual({ kind: 'snarkjs', detail: 'VERIDIS_ZK_BACKEND=snarkjs' })
@@ -171,6 +221,7 @@ describe('native Groth16 prover', () => {
     async () => {
       const spec = semaphoreSpec(20)
       const native = new addon.Groth16Prover(spec.artifacts.zkey)
+      const witnesses = createWitnessCalculators()
       const curve = await sharedCurve()
       const key = readKey(spec)
       const items: BatchItem[] = []
@@ -190,7 +241,15 @@ describe('native Groth16 prover', () => {
           depth: 20,
         })
         const reference = await snarkjs.groth16.fullProve(inputs, spec.artifacts.wasm, spec.artifacts.zkey)
-        const proved = await native.prove(await computeWitness(spec, inputs as Record<string, string[]>))
+        // The prover's pooled calculator, one instance reused across every witness here.
+        const witness = await witnesses.compute(spec, inputs as Record<string, string[]>)
+        expect(
+          Buffer.from(witness).equals(
+            Buffer.from(await computeWitness(spec, inputs as Record<string, string[]>)),
+          ),
+          `witness ${n}: pooled calculator, same bytes as snarkjs`,
+        ).toBe(true)
+        const proved = await native.prove(witness)
         expect(proved.publicSignals, `witness ${n}: public signals`).toEqual(reference.publicSignals)
         const ours: BatchItem = {
           proof: { piA: proved.piA, piB: proved.piB, piC: proved.piC, protocol: 'groth16', curve: 'bn128' },
