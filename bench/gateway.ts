@@ -10,18 +10,26 @@
  *
  * The load generator (autocannon) runs in its own process. After each run the command
  * topic is counted, so "accepted" means acknowledged by Kafka, not only answered.
+ *
+ * Scale-out (issue 17), with `--instances N` (default 2; 1 leaves it out): real
+ * `veridis gateway` processes, 1 and then N of them (alternating which goes first per round),
+ * in the same namespace and database (shared idempotency and rate limits), the load split
+ * evenly across their ports as a balancer would; the scaling factor is the median of the
+ * rounds' N-to-1 ratios.
  */
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import Fastify from 'fastify'
 import { createCommandSealerFor } from '../consumers/audit/vault.ts'
 import { loadConfig } from '../core/config/env.ts'
 import { createCommon } from '../core/context.ts'
 import { PROJECT_ROOT } from '../core/paths.ts'
+import { cliCommand } from '../infra/stack/pipeline.ts'
 import { createGateway } from '../producers/gateway/index.ts'
 import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, token, VALID_BODIES } from '../test/gateway/support.ts'
-import { openTestBus, randomNamespace, testEnv } from '../test/support/harness.ts'
+import { collectOutput, freePort, openTestBus, randomNamespace, testEnv } from '../test/support/harness.ts'
 
 const ROUTE = '/api/v1/proofs/identity'
 
@@ -40,7 +48,7 @@ interface LoadResult {
 }
 
 function load(options: {
-  url: string
+  url: string | string[]
   body: string
   headers: Record<string, string>
   connections: number
@@ -77,10 +85,57 @@ async function topicRecords(
   return offsets.reduce((sum, partition) => sum + Number(partition.high), 0)
 }
 
+interface GatewayProcess {
+  readonly child: ChildProcess
+  readonly url: string
+  output(): string
+}
+
+/** `count` real gateway processes in the namespace, each on ports of its own, once all are ready. */
+async function startGatewayProcesses(env: NodeJS.ProcessEnv, count: number): Promise<GatewayProcess[]> {
+  const started: GatewayProcess[] = []
+  try {
+    for (let n = 1; n <= count; n++) {
+      const port = await freePort()
+      const opsPort = await freePort()
+      const command = cliCommand(['gateway', '--port', String(port), '--ops-port', String(opsPort)])
+      const child = spawn(command.command, command.args, {
+        cwd: PROJECT_ROOT,
+        env: { ...env, VERIDIS_GATEWAY_INSTANCE_ID: `bench-gateway-${n}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      const output = collectOutput(child)
+      started.push({ child, url: `http://127.0.0.1:${port}${ROUTE}`, output })
+      const deadline = Date.now() + 120_000
+      while (!(await fetch(`http://127.0.0.1:${opsPort}/ready`).catch(() => undefined))?.ok) {
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`gateway process ${n} not ready:\n${output()}`)
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    }
+    return started
+  } catch (error) {
+    await stopGatewayProcesses(started)
+    throw error
+  }
+}
+
+async function stopGatewayProcesses(processes: readonly GatewayProcess[]) {
+  await Promise.all(
+    processes.map(async ({ child }) => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    }),
+  )
+}
+
 export async function benchGateway(options: {
   durationSeconds: number
   connections: number
   rounds: number
+  instances: number
 }) {
   const namespace = randomNamespace('bench')
   const overrides = {
@@ -113,7 +168,7 @@ export async function benchGateway(options: {
     await admin.connect()
     const body = JSON.stringify(VALID_BODIES[ROUTE])
     const headers = { authorization: `Bearer ${await token('bench', ['prover'], { expiresIn: '1h' })}` }
-    const run = (url: string, durationSeconds: number, uniqueIdempotencyKeys = false) =>
+    const run = (url: string | string[], durationSeconds: number, uniqueIdempotencyKeys = false) =>
       load({ url, body, headers, connections: options.connections, durationSeconds, uniqueIdempotencyKeys })
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}${ROUTE}`
     const counted = async (uniqueIdempotencyKeys: boolean): Promise<CountedResult> => {
@@ -139,7 +194,30 @@ export async function benchGateway(options: {
       withoutKeys.push(await counted(false))
       withKeys.push(await counted(true))
     }
-    return { options, bare: bareResult, withoutKeys, withKeys }
+    // Scale-out: 1 and N gateway processes, the same load split across them.
+    const processEnv = { ...testEnv(namespace), ...overrides }
+    const scaleOut = { one: [] as CountedResult[], many: [] as CountedResult[] }
+    for (let round = 0; options.instances > 1 && round < options.rounds; round++) {
+      const order = round % 2 === 0 ? [1, options.instances] : [options.instances, 1]
+      for (const count of order) {
+        const processes = await startGatewayProcesses(processEnv, count)
+        try {
+          const urls = processes.map((process_) => process_.url)
+          await run(urls, 2)
+          const before = await topicRecords(admin, testBus.bus.topics.command.name)
+          const result = await run(urls, options.durationSeconds)
+          const onTopic = (await topicRecords(admin, testBus.bus.topics.command.name)) - before
+          ;(count === 1 ? scaleOut.one : scaleOut.many).push({
+            ...result,
+            onTopic,
+            cpuMsPerCommand: Number.NaN,
+          })
+        } finally {
+          await stopGatewayProcesses(processes)
+        }
+      }
+    }
+    return { options, bare: bareResult, withoutKeys, withKeys, scaleOut }
   } finally {
     await admin.disconnect().catch(() => undefined)
     await bare.close()
@@ -197,5 +275,24 @@ export function printGatewayBench(result: Awaited<ReturnType<typeof benchGateway
   )
   process.stdout.write(
     `gateway CPU per accepted command: ${medianCpu(result.withoutKeys).toFixed(2)} ms without keys, ${medianCpu(result.withKeys).toFixed(2)} ms with keys\n`,
+  )
+  const { one, many } = result.scaleOut
+  if (one.length === 0 || many.length === 0) return
+  process.stdout.write(
+    `scale-out: veridis gateway processes, no Idempotency-Key, the ${options.connections} connections split evenly across them; ${availableParallelism()} CPU cores shared with Kafka, Postgres and the load generator\n`,
+  )
+  process.stdout.write(
+    `${line('1 gateway process', medianRound(one))}\n${line(`${options.instances} gateway processes`, medianRound(many))}\n`,
+  )
+  // Each N-process run is paired with the 1-process run of its round (same load on the host).
+  const factors = many.map(
+    (manyRound, round) => commandsPerSecond(manyRound) / Math.max(1, commandsPerSecond(one[round]!)),
+  )
+  const sortedFactors = [...factors].sort((a, b) => a - b)
+  process.stdout.write(
+    `  rounds: ${one.map((r, round) => `${commandsPerSecond(r).toFixed(0)} → ${commandsPerSecond(many[round]!).toFixed(0)}/s (${r.onTopic} and ${many[round]!.onTopic} on the topic)`).join(', ')}\n`,
+  )
+  process.stdout.write(
+    `scaling factor 1 → ${options.instances} processes: ${sortedFactors[Math.floor((sortedFactors.length - 1) / 2)]!.toFixed(2)}× (median of the rounds' ratios: ${factors.map((f) => `${f.toFixed(2)}×`).join(', ')})\n`,
   )
 }

@@ -3,7 +3,7 @@
  * headers, idempotent acks=all → Kafka → consumer runner → exactly-once Postgres ledger)
  * next to bare kafkajs producing and consuming the same Avro payloads, in one run.
  *
- *   bin/veridis bench pipeline [--events 100000] [--rounds 3] [--tracing off|on|both]
+ *   bin/veridis bench pipeline [--events 100000] [--rounds 3] [--tracing off|on|both] [--instances 2]
  *
  * `--tracing on` exports every span (producer, consumer, handler, transaction) to a Jaeger
  * started on free loopback ports; `both` runs each round with tracing off and on, in
@@ -14,9 +14,15 @@
  * events / (last effect − first send); latency is effect time − the record's Kafka
  * timestamp (set when the producer sent it). For the raw path the "effect" is the
  * consumer seeing the message; for the pipeline it is the Postgres commit.
+ *
+ * Scale-out (issue 17; tracing off, `--instances N`, default 2, 1 leaves it out): the
+ * pipeline path again, each time in a fresh namespace, with its consumers in worker threads
+ * of their own (bench/pipeline-consumer.ts: an event loop and heap each, as separate
+ * processes), first 1 then N of them in one group; the scaling factor is N's throughput over
+ * 1's, round by round. The broker count is the running stack's (`stack up --brokers 3`).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
+import os, { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { type ChainEventValue, ledgerMessageId, projectChainEvents } from '../consumers/ledger/project.ts'
@@ -27,6 +33,7 @@ import { startTracing } from '../core/tracing/tracing.ts'
 import { jaegerBinaryPath, startJaeger } from '../infra/stack/jaeger.ts'
 import { stackLayout } from '../infra/stack/layout.ts'
 import { freePort, openTestBus, testProducer } from '../test/support/harness.ts'
+import type { ConsumerJob, ConsumerReport } from './pipeline-consumer.ts'
 import type { ProducerJob } from './pipeline-producer.ts'
 import { median, percentile } from './stats.ts'
 
@@ -71,19 +78,19 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
   }
 }
 
+/** A bench worker thread on a .ts module (workers do not inherit the TypeScript loader). */
+function benchWorker(module: string, workerData: unknown): Worker {
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL(module, import.meta.url).href)}) })`
+  // The same young-generation size bin/veridis gives every pipeline process.
+  return new Worker(bootstrap, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: 96 } })
+}
+
 /** Runs the producing side in a worker; resolves once it is connected and about to send. */
 function startProducer(job: ProducerJob): {
   ready: Promise<void>
   done: Promise<{ produceMs: number; droppedSpans: number }>
 } {
-  // Worker threads do not inherit the TypeScript loader: register it before importing.
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./pipeline-producer.ts', import.meta.url).href)}) })`
-  // The same young-generation size bin/veridis gives every pipeline process.
-  const worker = new Worker(bootstrap, {
-    eval: true,
-    workerData: job,
-    resourceLimits: { maxYoungGenerationSizeMb: 96 },
-  })
+  const worker = benchWorker('./pipeline-producer.ts', job)
   let markReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => {
     markReady = resolve
@@ -101,6 +108,83 @@ function startProducer(job: ProducerJob): {
     worker.on('error', reject)
   })
   return { ready, done }
+}
+
+/**
+ * The pipeline path with `instances` consumers in one group, each in a worker thread, in a
+ * namespace of its own: events / (last effect − first send), as for the other paths.
+ */
+async function scaledPipeline(count: number, instances: number): Promise<Result> {
+  const testBus = await openTestBus(undefined, { VERIDIS_LOG_LEVEL: 'error' })
+  const run = testBus.namespace
+  const group = `${run}.veridis.ledger-bench`
+  const workers: Worker[] = []
+  const latencies: number[] = []
+  let applied = 0
+  let lastEffect = 0
+  try {
+    const ready = Array.from({ length: instances }, (_, index) => {
+      const job: ConsumerJob = { namespace: run, group, instance: index + 1 }
+      const worker = benchWorker('./pipeline-consumer.ts', job)
+      workers.push(worker)
+      return new Promise<void>((resolve, reject) => {
+        worker.on('message', (report: ConsumerReport) => {
+          if ('ready' in report) resolve()
+          else if ('applied' in report) {
+            applied += report.applied
+            lastEffect = Math.max(lastEffect, report.at)
+            latencies.push(...report.latencies)
+          } else if ('error' in report) reject(new Error(`bench consumer ${index + 1}: ${report.error}`))
+        })
+        worker.on('error', reject)
+      })
+    })
+    await Promise.all(ready)
+    // Let the group settle: every member joined and was assigned before the clock starts.
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    const producer = startProducer({
+      namespace: run,
+      count,
+      sendBatch: SEND_BATCH,
+      rawTopic: testBus.bus.topics.proof.name,
+      path: 'pipeline',
+    })
+    await producer.ready
+    const first = Date.now()
+    const { produceMs } = await producer.done
+    await waitFor(() => applied >= count, 300_000, `${instances} pipeline consumers`)
+    const { rows } = await testBus.pool.query<{ total: number }>(
+      'SELECT COALESCE(SUM(events_total), 0)::int AS total FROM chain_event_stats WHERE topic LIKE $1',
+      [`${run}.%`],
+    )
+    if (rows[0]!.total !== count)
+      throw new Error(
+        `bench: ledger holds ${rows[0]!.total} events, expected ${count} (${instances} consumers)`,
+      )
+    const name = `pipeline, ${instances} consumer${instances === 1 ? '' : 's'} (worker threads)`
+    return { ...summarize(name, count, first, lastEffect, latencies), produceMs }
+  } finally {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 30_000)
+            worker.on('message', (report: ConsumerReport) => {
+              if ('stopped' in report) {
+                clearTimeout(timer)
+                void worker.terminate().then(() => resolve())
+              }
+            })
+            worker.on('exit', () => {
+              clearTimeout(timer)
+              resolve()
+            })
+            worker.postMessage('stop')
+          }),
+      ),
+    )
+    await testBus.close()
+  }
 }
 
 /**
@@ -211,6 +295,9 @@ interface ModeResult {
   rounds: Result[][]
   raw: Result
   pipeline: Result
+  /** Scale-out rows: the pipeline with 1 and with N consumers in worker threads. */
+  oneConsumer?: Result
+  consumers?: Result
 }
 
 function medians(all: Result[][]): ModeResult {
@@ -228,7 +315,12 @@ function medians(all: Result[][]): ModeResult {
         : {}),
     }
   }
-  return { rounds: all, raw: pick(0), pipeline: pick(1) }
+  return {
+    rounds: all,
+    raw: pick(0),
+    pipeline: pick(1),
+    ...(all[0]!.length > 2 ? { oneConsumer: pick(2), consumers: pick(3) } : {}),
+  }
 }
 
 /**
@@ -240,6 +332,7 @@ export async function benchPipeline(
   count: number,
   rounds: number,
   tracing: TracingMode = 'off',
+  instances = 2,
 ): Promise<{ off?: ModeResult; on?: ModeResult }> {
   const modes: ('off' | 'on')[] = tracing === 'both' ? ['off', 'on'] : [tracing]
   const jaeger = tracing === 'off' ? undefined : await startBenchJaeger()
@@ -249,6 +342,14 @@ export async function benchPipeline(
       const order = round % 2 === 0 ? modes : [...modes].reverse()
       for (const mode of order) {
         const results = await benchRound(count, mode === 'on' ? jaeger!.otlpUrl : undefined)
+        if (mode === 'off' && instances > 1) {
+          // [2] one consumer, [3] N consumers; which goes first alternates by round.
+          const scaled = new Map<number, Result>()
+          for (const n of round % 2 === 0 ? [1, instances] : [instances, 1]) {
+            scaled.set(n, await scaledPipeline(count, n))
+          }
+          results.push(scaled.get(1)!, scaled.get(instances)!)
+        }
         all[mode].push(results)
         process.stderr.write(
           `round ${round + 1}/${rounds}, tracing ${mode}: raw ${results[0]!.eventsPerSecond.toFixed(0)} ev/s, pipeline ${results[1]!.eventsPerSecond.toFixed(0)} ev/s\n`,
@@ -303,6 +404,16 @@ export function printPipelineBench(count: number, result: Awaited<ReturnType<typ
     )
   }
   process.stdout.write('targets: pipeline ≥ 20000 ev/s, ≥ 50 % of raw kafkajs\n')
+  const off = result.off
+  if (off?.oneConsumer && off.consumers) {
+    const factors = off.rounds.map((round) => round[3]!.eventsPerSecond / round[2]!.eventsPerSecond)
+    process.stdout.write(
+      `\nscale-out, tracing off: consumers in one group, each in a worker thread; ${availableParallelism()} CPU cores shared with Kafka, Postgres and the producer\n${line(off.oneConsumer)}\n${line(off.consumers)}\n`,
+    )
+    process.stdout.write(
+      `scaling factor: median ${median(factors).toFixed(2)}× (rounds: ${factors.map((f) => `${f.toFixed(2)}×`).join(', ')})\n`,
+    )
+  }
   if (result.off && result.on) {
     // Round by round (off and on ran back to back), then the median.
     const throughput = result.on.rounds.map(

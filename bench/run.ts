@@ -11,6 +11,7 @@ export async function runBench(
     partitions?: number
     duration?: number
     connections?: number
+    instances?: number
     batch?: number
     seed?: number
     family?: string
@@ -24,7 +25,10 @@ export async function runBench(
       const tracing = options.tracing ?? 'off'
       if (!['off', 'on', 'both'].includes(tracing))
         throw new Error(`--tracing must be off, on or both (got '${tracing}')`)
-      printPipelineBench(count, await benchPipeline(count, options.rounds ?? 3, tracing as TracingMode))
+      printPipelineBench(
+        count,
+        await benchPipeline(count, options.rounds ?? 3, tracing as TracingMode, options.instances ?? 2),
+      )
       return
     }
     case 'lag': {
@@ -44,6 +48,7 @@ export async function runBench(
           durationSeconds: options.duration ?? 10,
           connections: options.connections ?? 64,
           rounds: options.rounds ?? 3,
+          instances: options.instances ?? 2,
         }),
       )
       return

@@ -22,6 +22,12 @@ export function registerBenchCommand(program: Command) {
     .addOption(new Option('--rounds <n>', 'rounds to take the median of').argParser(Number))
     .addOption(new Option('--duration <s>', 'gateway: seconds per load run').argParser(Number))
     .addOption(new Option('--connections <n>', 'gateway: concurrent connections').argParser(Number))
+    .addOption(
+      new Option(
+        '--instances <n>',
+        'gateway, pipeline: processes to scale out to (1 leaves it out)',
+      ).argParser(Number),
+    )
     .addOption(new Option('--batch <n>', 'zk: proofs per verification batch').argParser(Number))
     .addOption(new Option('--family <name>', 'chains: one family only (cosmos, solana, polkadot, starknet)'))
     .addOption(new Option('--uses <n>', 'chains: nullifier uses per propagation direction').argParser(Number))

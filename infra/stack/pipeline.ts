@@ -18,6 +18,12 @@ export interface PipelineProcess {
   readonly opsPort: number
   /** Set for the second and later instance of a scalable process (`up --instances N`). */
   readonly env?: Readonly<Record<string, string>>
+  /**
+   * For the second and later instance: the process it is an instance of, its Prometheus job,
+   * so that rules and dashboards selecting `job="consumer-ledger"` see every instance, each
+   * told apart by its `instance` label (host:port).
+   */
+  readonly instanceOf?: string
 }
 
 export const LAG_MONITOR_PORT = 9480
@@ -67,12 +73,14 @@ function instanceOf(entry: PipelineProcess, n: number, gatewayPort: number): Pip
   const shift = 100 * (n - 1)
   const opsPort = entry.opsPort + shift
   const name = `${entry.name}-${n}`
-  if (entry.name !== 'gateway') return { name, args: [...entry.args, '--ops-port', String(opsPort)], opsPort }
+  if (entry.name !== 'gateway')
+    return { name, args: [...entry.args, '--ops-port', String(opsPort)], opsPort, instanceOf: entry.name }
   return {
     name,
     args: [...entry.args, '--ops-port', String(opsPort), '--port', String(gatewayPort + shift)],
     opsPort,
     env: { VERIDIS_GATEWAY_INSTANCE_ID: name },
+    instanceOf: entry.name,
   }
 }
 
@@ -173,13 +181,19 @@ export async function pipelineUp(context: StackContext, instances?: number): Pro
   return wanted
 }
 
-/** What the local Prometheus scrapes: every pipeline process, and the registry's own metrics. */
+/**
+ * What the local Prometheus scrapes: every pipeline process — the instances of one in one job
+ * — and the registry's own metrics.
+ */
 export function scrapeTargets(
   context: StackContext,
   processes: readonly PipelineProcess[] = PIPELINE_PROCESSES,
 ): ScrapeTarget[] {
   return [
-    ...processes.map((entry) => ({ job: entry.name, url: `http://127.0.0.1:${entry.opsPort}/metrics` })),
+    ...processes.map((entry) => ({
+      job: entry.instanceOf ?? entry.name,
+      url: `http://127.0.0.1:${entry.opsPort}/metrics`,
+    })),
     { job: 'schema-registry', url: `http://127.0.0.1:${context.layout.ports.registryManagement}/metrics` },
   ]
 }

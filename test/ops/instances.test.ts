@@ -5,7 +5,9 @@ import {
   MAX_INSTANCES,
   PIPELINE_PROCESSES,
   pipelineProcesses,
+  scrapeTargets,
 } from '../../infra/stack/pipeline.ts'
+import { renderScrapeConfigs } from '../../infra/stack/prometheus.ts'
 import { stackContext } from '../../infra/stack/stack.ts'
 
 /** `up --instances N` (issue 17 item 2): which processes run how often, on which ports. */
@@ -49,12 +51,30 @@ describe('up --instances', () => {
       name: 'consumer-ledger-2',
       args: [...first.args, '--ops-port', String(first.opsPort + 100)],
       opsPort: first.opsPort + 100,
+      instanceOf: 'consumer-ledger',
     })
     const gateway3 = pipelineProcesses(context, 3).find((entry) => entry.name === 'gateway-3')!
     expect(gateway3.args).toEqual(
       expect.arrayContaining(['--port', String(context.config.gateway.port + 200)]),
     )
     expect(gateway3.env).toEqual({ VERIDIS_GATEWAY_INSTANCE_ID: 'gateway-3' })
+  })
+
+  test('behavior: Prometheus scrapes every instance in the job of the process it is an instance of', () => {
+    const targets = scrapeTargets(context, pipelineProcesses(context, 3))
+    const ledger = PIPELINE_PROCESSES.find((entry) => entry.name === 'consumer-ledger')!
+    expect(targets.filter((target) => target.job === 'consumer-ledger').map((target) => target.url)).toEqual(
+      [0, 100, 200].map((shift) => `http://127.0.0.1:${ledger.opsPort + shift}/metrics`),
+    )
+    expect(targets.filter((target) => target.job === 'gateway')).toHaveLength(3)
+    expect(targets.filter((target) => target.job === 'consumer-audit')).toHaveLength(1)
+    expect(targets.some((target) => /-\d$/.test(target.job))).toBe(false)
+    // One scrape config per job, its instances its targets (rules select by job).
+    const rendered = renderScrapeConfigs(targets)
+    expect(rendered.match(/job_name: "consumer-ledger"/g)).toHaveLength(1)
+    expect(rendered).toContain(
+      `targets: ["127.0.0.1:${ledger.opsPort}", "127.0.0.1:${ledger.opsPort + 100}", "127.0.0.1:${ledger.opsPort + 200}"]`,
+    )
   })
 
   test('error: a count outside 1…MAX_INSTANCES is refused with the range', () => {
