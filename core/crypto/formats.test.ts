@@ -9,7 +9,13 @@ import {
 } from 'node:crypto'
 import { describe, expect, test } from 'vitest'
 import { UndecryptableError } from './aead.ts'
-import { openForProver, rawPublicKey, sealForProver } from './prover-seal.ts'
+import {
+  openForProver,
+  openProveInputs,
+  rawPublicKey,
+  sealForProver,
+  sealProveInputs,
+} from './prover-seal.ts'
 import { openSubjectValue, parseSubjectSeal, sealSubjectValue } from './subject-seal.ts'
 
 /**
@@ -92,5 +98,24 @@ describe('sealed prove inputs (vprv1)', () => {
     )
     // Each value has its own ephemeral key: equal inputs never look equal on the topic.
     expect(sealForProver(prover.publicKey, values, { commandId, signal: 'secret' })).not.toBe(sealed)
+  })
+
+  test("behavior: a command's signals share one ephemeral key, each with its own IV, and open only in their own place", () => {
+    const inputs = { secret: values, scope: values, message: ['7'] }
+    const sealed = sealProveInputs(prover.publicKey, commandId, inputs)
+    const parts = Object.values(sealed).map((value) => value[0]!.split('.'))
+    expect(new Set(parts.map((part) => part[1])).size).toBe(1)
+    expect(new Set(parts.map((part) => part[2])).size).toBe(3)
+    // Equal values of two signals do not look equal.
+    expect(sealed.secret![0]).not.toBe(sealed.scope![0])
+    expect(openProveInputs(prover, commandId, sealed)).toEqual(inputs)
+    // Swapped between signals, or moved to another command, a value does not open.
+    expect(() => openProveInputs(prover, commandId, { ...sealed, secret: sealed.scope! })).toThrow(
+      UndecryptableError,
+    )
+    expect(() => openProveInputs(prover, randomUUID(), sealed)).toThrow(UndecryptableError)
+    // Another command — even of the same inputs — has a key pair of its own.
+    const again = sealProveInputs(prover.publicKey, commandId, inputs)
+    expect(again.secret![0]!.split('.')[1]).not.toBe(parts[0]![1])
   })
 })

@@ -9,7 +9,11 @@ import { fromBase64Url, IV_BYTES, open, seal, toBase64Url, UndecryptableError } 
  *
  *     vprv1.<ephemeralPublicKey>.<iv>.<ciphertext>
  *
- * - `ephemeralPublicKey`: a fresh X25519 public key per value, 32 raw bytes, base64url.
+ * - `ephemeralPublicKey`: an X25519 public key, 32 raw bytes, base64url. The writer makes a
+ *   fresh pair per command, shared by its signals (as HPKE seals several messages in one
+ *   context): one key agreement per command instead of one per signal; each value still has
+ *   its own random IV and associated data naming its signal. A reader treats every string
+ *   alone, so a value with an ephemeral key of its own opens the same way.
  * - key: HKDF-SHA256(ikm = X25519(ephemeral private, prover public),
  *   salt = ephemeral public ‖ prover public (raw, 32 + 32 bytes), info = "veridis.prover.v1"),
  *   32 bytes.
@@ -25,6 +29,17 @@ const HKDF_INFO = Buffer.from('veridis.prover.v1', 'utf8')
 
 /** The 32 raw bytes of an X25519 public key. */
 export function rawPublicKey(publicKey: KeyObject): Buffer {
+  const known = rawOfKnownKey.get(publicKey)
+  if (known) return known
+  const raw = exportRawPublicKey(publicKey)
+  rawOfKnownKey.set(publicKey, raw)
+  return raw
+}
+
+// The prover's key is one object for the life of a writer: exported once, not per value.
+const rawOfKnownKey = new WeakMap<KeyObject, Buffer>()
+
+function exportRawPublicKey(publicKey: KeyObject): Buffer {
   const jwk = publicKey.export({ format: 'jwk' })
   if (jwk.crv !== 'X25519' || typeof jwk.x !== 'string') throw new Error('not an X25519 public key')
   return Buffer.from(jwk.x, 'base64url')
@@ -41,21 +56,29 @@ function derivedKey(shared: Buffer, ephemeral: Buffer, recipient: Buffer): Buffe
 
 const associatedData = (commandId: string, signal: string) => `${PROVER_SEAL_VERSION}.${commandId}.${signal}`
 
+/** A fresh ephemeral key pair agreed with the prover's key: what values sealed together share. */
+function sealingContext(proverPublicKey: KeyObject) {
+  const ephemeral = generateKeyPairSync('x25519')
+  const ephemeralRaw = exportRawPublicKey(ephemeral.publicKey)
+  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: proverPublicKey })
+  const key = derivedKey(shared, ephemeralRaw, rawPublicKey(proverPublicKey))
+  return (values: readonly string[], place: { commandId: string; signal: string }) => {
+    const { iv, ciphertext } = seal(
+      key,
+      Buffer.from(JSON.stringify(values), 'utf8'),
+      associatedData(place.commandId, place.signal),
+    )
+    return `${PROVER_SEAL_VERSION}.${toBase64Url(ephemeralRaw)}.${toBase64Url(iv)}.${toBase64Url(ciphertext)}`
+  }
+}
+
+/** One value sealed under an ephemeral key pair of its own. */
 export function sealForProver(
   proverPublicKey: KeyObject,
   values: readonly string[],
   place: { commandId: string; signal: string },
 ): string {
-  const ephemeral = generateKeyPairSync('x25519')
-  const ephemeralRaw = rawPublicKey(ephemeral.publicKey)
-  const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: proverPublicKey })
-  const key = derivedKey(shared, ephemeralRaw, rawPublicKey(proverPublicKey))
-  const { iv, ciphertext } = seal(
-    key,
-    Buffer.from(JSON.stringify(values), 'utf8'),
-    associatedData(place.commandId, place.signal),
-  )
-  return `${PROVER_SEAL_VERSION}.${toBase64Url(ephemeralRaw)}.${toBase64Url(iv)}.${toBase64Url(ciphertext)}`
+  return sealingContext(proverPublicKey)(values, place)
 }
 
 export function openForProver(
@@ -88,17 +111,15 @@ export function openForProver(
   return values
 }
 
-/** Every signal sealed on its own: one `vprv1` string per signal. */
+/** Every signal sealed on its own — one `vprv1` string per signal — under one ephemeral key pair per command. */
 export function sealProveInputs(
   proverPublicKey: KeyObject,
   commandId: string,
   inputs: Readonly<Record<string, readonly string[]>>,
 ): Record<string, string[]> {
+  const sealValues = sealingContext(proverPublicKey)
   return Object.fromEntries(
-    Object.entries(inputs).map(([signal, values]) => [
-      signal,
-      [sealForProver(proverPublicKey, values, { commandId, signal })],
-    ]),
+    Object.entries(inputs).map(([signal, values]) => [signal, [sealValues(values, { commandId, signal })]]),
   )
 }
 
