@@ -104,9 +104,16 @@ export async function runBench(
       )
       return
     }
+    case 'transport': {
+      const { benchTransport, printTransportBench } = await import('./transport.ts')
+      printTransportBench(
+        await benchTransport({ events: options.events ?? 100_000, rounds: options.rounds ?? 3 }),
+      )
+      return
+    }
     default:
       throw new Error(
-        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly, guard, chains, starknet`,
+        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly, guard, chains, starknet, transport`,
       )
   }
 }

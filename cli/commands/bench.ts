@@ -12,7 +12,7 @@ export function registerBenchCommand(program: Command) {
     .description('run a benchmark against the local stack (see bench/)')
     .argument(
       '<name>',
-      'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly | guard | chains | starknet',
+      'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly | guard | chains | starknet | transport',
     )
     .addOption(
       new Option('--events <n>', 'pipeline: how many events; guard: bridge events').argParser(Number),

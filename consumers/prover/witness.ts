@@ -69,5 +69,3 @@ export function createWitnessCalculators() {
     },
   }
 }
-
-export type WitnessCalculators = ReturnType<typeof createWitnessCalculators>
