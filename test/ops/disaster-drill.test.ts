@@ -143,9 +143,19 @@ async function settled(what: string) {
       const outbox = await pool.query('SELECT count(*)::int AS n FROM audit_outbox WHERE scope = $1', [
         testBus.bus.topics.audit.name,
       ])
+      // The projector reads the audit topic too: every record referenced (CI, 2026-12-03, took
+      // the snapshot with 42 of 82 references projected).
+      const referenced = await pool.query(
+        'SELECT count(*)::int AS n FROM read_audit_references WHERE source_topic = $1',
+        [testBus.bus.topics.audit.name],
+      )
+      const records = await pool.query('SELECT count(*)::int AS n FROM audit_records WHERE scope = $1', [
+        testBus.bus.topics.audit.name,
+      ])
       return projected.rows[0].n === ids.length &&
         audited.rows[0].n === auditIds.length &&
-        outbox.rows[0].n === 0
+        outbox.rows[0].n === 0 &&
+        referenced.rows[0].n === records.rows[0].n
         ? true
         : undefined
     },
