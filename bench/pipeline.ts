@@ -85,6 +85,20 @@ function benchWorker(module: string, workerData: unknown): Worker {
   return new Worker(bootstrap, { eval: true, workerData, resourceLimits: { maxYoungGenerationSizeMb: 96 } })
 }
 
+/** Fails the bench unless the namespace's ledger applied exactly `count` events (each once). */
+async function expectLedgerHolds(
+  testBus: Awaited<ReturnType<typeof openTestBus>>,
+  count: number,
+  path: string,
+) {
+  const { rows } = await testBus.pool.query<{ total: number }>(
+    'SELECT COALESCE(SUM(events_total), 0)::int AS total FROM chain_event_stats WHERE topic LIKE $1',
+    [`${testBus.namespace}.%`],
+  )
+  if (rows[0]!.total !== count)
+    throw new Error(`bench: ledger holds ${rows[0]!.total} events, expected ${count} (${path})`)
+}
+
 /** Runs the producing side in a worker; resolves once it is connected and about to send. */
 function startProducer(job: ProducerJob): {
   ready: Promise<void>
@@ -153,14 +167,7 @@ async function scaledPipeline(count: number, instances: number): Promise<Result>
     const first = Date.now()
     const { produceMs } = await producer.done
     await waitFor(() => applied >= count, 300_000, `${instances} pipeline consumers`)
-    const { rows } = await testBus.pool.query<{ total: number }>(
-      'SELECT COALESCE(SUM(events_total), 0)::int AS total FROM chain_event_stats WHERE topic LIKE $1',
-      [`${run}.%`],
-    )
-    if (rows[0]!.total !== count)
-      throw new Error(
-        `bench: ledger holds ${rows[0]!.total} events, expected ${count} (${instances} consumers)`,
-      )
+    await expectLedgerHolds(testBus, count, `${instances} consumers`)
     const name = `pipeline, ${instances} consumer${instances === 1 ? '' : 's'} (worker threads)`
     return { ...summarize(name, count, first, lastEffect, latencies), produceMs }
   } finally {
@@ -277,12 +284,7 @@ async function benchRound(count: number, otlpEndpoint?: string): Promise<Result[
       ...(tracing ? { droppedSpans: produced.droppedSpans + tracing.droppedSpans() } : {}),
     }
 
-    const { rows } = await testBus.pool.query<{ total: number }>(
-      'SELECT COALESCE(SUM(events_total), 0)::int AS total FROM chain_event_stats WHERE topic LIKE $1',
-      [`${run}.%`],
-    )
-    if (rows[0]!.total !== count)
-      throw new Error(`bench: ledger holds ${rows[0]!.total} events, expected ${count}`)
+    await expectLedgerHolds(testBus, count, 'one consumer')
     return [raw, pipeline]
   } finally {
     await tracing?.stop()
