@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto'
 import { Contract, type InterfaceAbi } from 'ethers'
+import type { PoolClient } from 'pg'
 import { loadArtifact } from '../../contracts/evm/build.ts'
 import { HEADER } from '../../core/bus/producer.ts'
 import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
@@ -129,42 +130,60 @@ export async function startNullifierWorld(options: { blockTime?: number } = {}):
   }
 }
 
-/** Rows of the projection tables for one nullifier of the world's scope. */
+/**
+ * Rows of the projection tables for one nullifier of the world's scope, read in one snapshot:
+ * the consumer changes several tables in one transaction, and reads on separate connections
+ * could see one table before that commit and another after it.
+ */
 export async function projection(world: NullifierWorld, nullifier: bigint) {
+  const client = await world.testBus.pool.connect()
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    const rows = await projectionIn(client, world, nullifier)
+    await client.query('COMMIT')
+    return rows
+  } finally {
+    client.release()
+  }
+}
+
+async function projectionIn(client: PoolClient, world: NullifierWorld, nullifier: bigint) {
   const params = [world.scope.toString(), nullifier.toString()]
-  const { pool } = world.testBus
-  const [uses, status, propagations, alerts] = await Promise.all([
-    pool.query<{ event_id: string; chain: string; source: string; finality: string }>(
-      'SELECT event_id, chain, source, finality FROM nullifier_uses WHERE scope = $1 AND nullifier = $2 ORDER BY arrival',
-      params,
-    ),
-    pool.query<{ status: string; first_event_id: string | null; first_chain: string | null }>(
-      'SELECT status, first_event_id, first_chain FROM nullifier_status WHERE scope = $1 AND nullifier = $2',
-      params,
-    ),
-    pool.query<{
-      source_event_id: string
-      source_chain: string
-      target_chain: string
-      state: string
-      outcome: string | null
-      tx_hash: string | null
-      nonce: string | null
-      reason: string | null
-      source_retracted: boolean
-      dropped_tx_hashes: string[]
-      published: boolean
-    }>(
-      `SELECT source_event_id, source_chain, target_chain, state, outcome, tx_hash, nonce::text AS nonce, reason,
-         source_retracted, dropped_tx_hashes, published_at IS NOT NULL AS published
-       FROM nullifier_propagations WHERE scope = $1 AND nullifier = $2 ORDER BY created_at`,
-      params,
-    ),
-    pool.query<{ alert_id: string }>(
-      'SELECT alert_id FROM nullifier_alerts WHERE scope = $1 AND nullifier = $2',
-      params,
-    ),
-  ])
+  // In REPEATABLE READ the snapshot is taken by the first query and holds for the rest.
+  const uses = await client.query<{ event_id: string; chain: string; source: string; finality: string }>(
+    'SELECT event_id, chain, source, finality FROM nullifier_uses WHERE scope = $1 AND nullifier = $2 ORDER BY arrival',
+    params,
+  )
+  const status = await client.query<{
+    status: string
+    first_event_id: string | null
+    first_chain: string | null
+  }>(
+    'SELECT status, first_event_id, first_chain FROM nullifier_status WHERE scope = $1 AND nullifier = $2',
+    params,
+  )
+  const propagations = await client.query<{
+    source_event_id: string
+    source_chain: string
+    target_chain: string
+    state: string
+    outcome: string | null
+    tx_hash: string | null
+    nonce: string | null
+    reason: string | null
+    source_retracted: boolean
+    dropped_tx_hashes: string[]
+    published: boolean
+  }>(
+    `SELECT source_event_id, source_chain, target_chain, state, outcome, tx_hash, nonce::text AS nonce, reason,
+       source_retracted, dropped_tx_hashes, published_at IS NOT NULL AS published
+     FROM nullifier_propagations WHERE scope = $1 AND nullifier = $2 ORDER BY created_at`,
+    params,
+  )
+  const alerts = await client.query<{ alert_id: string }>(
+    'SELECT alert_id FROM nullifier_alerts WHERE scope = $1 AND nullifier = $2',
+    params,
+  )
   return { uses: uses.rows, status: status.rows[0], propagations: propagations.rows, alerts: alerts.rows }
 }
 
