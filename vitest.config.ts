@@ -70,6 +70,7 @@ process.env.VERIDIS_QUARANTINE_SAID = '1'
  * no service either, but take minutes of CPU, so they run with the integration suite.
  */
 const UNIT_TEST_FILES = [
+  'circuits/native.test.ts',
   'consumers/audit/verify.test.ts',
   'consumers/bridge-guard/detections/anomaly.test.ts',
   'consumers/bridge-guard/detections/detections.test.ts',

@@ -9,12 +9,13 @@ import { CIRCUITS_DIR } from './catalog.ts'
 
 /**
  * The native Groth16 addon (circuits/native: arkworks through napi), built from crates.io by
- * infra/stack/native/zk-native.sh into ~/.cache/veridis/native/zk-native-<hash>/, where
+ * infra/stack/native/zk-native.sh into ~/.cache/veridis/native/zk-native-<hash>-<cpu>/, where
  * <hash> covers the crate's sources: a checkout finds the build of its own sources, never a
  * stale one.
  */
 export const ZK_NATIVE_SOURCE = path.join(CIRCUITS_DIR, 'native')
-const BUILD_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'stack', 'native', 'zk-native.sh')
+/** Builds the addon; with `test`, runs the crate's Rust tests. */
+export const ZK_NATIVE_BUILD_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'stack', 'native', 'zk-native.sh')
 
 /** A proof as the addon returns it: snarkjs's layout. */
 export interface NativeProof {
@@ -70,8 +71,29 @@ export function zkNativeVersion(): string {
   return hash.digest('hex').slice(0, 12)
 }
 
+/**
+ * The build variant for this machine's CPU, as zk-native.sh names it: `adx` when the CPU has
+ * bmi2 and adx (ark-ff's assembly multiplication is compiled in), `portable` otherwise.
+ */
+export function zkNativeCpuVariant(cpuinfo = readCpuinfo()): 'adx' | 'portable' {
+  const flags = new Set(cpuinfo.split(/\s+/))
+  return flags.has('bmi2') && flags.has('adx') ? 'adx' : 'portable'
+}
+
+function readCpuinfo(): string {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8')
+  } catch {
+    return ''
+  }
+}
+
 export function zkNativeAddonPath(): string {
-  return path.join(cacheDir(), `zk-native-${zkNativeVersion()}`, 'veridis_zk_native.node')
+  return path.join(
+    cacheDir(),
+    `zk-native-${zkNativeVersion()}-${zkNativeCpuVariant()}`,
+    'veridis_zk_native.node',
+  )
 }
 
 /**
@@ -79,7 +101,7 @@ export function zkNativeAddonPath(): string {
  * two cores, then a lookup); returns its path. Progress goes to stderr.
  */
 export function buildZkNative(): string {
-  const out = execFileSync('bash', [BUILD_SCRIPT], {
+  const out = execFileSync('bash', [ZK_NATIVE_BUILD_SCRIPT], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 16 * 1024 * 1024,

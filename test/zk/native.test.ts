@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { Group } from '@semaphore-protocol/group'
 import { Identity } from '@semaphore-protocol/identity'
 import * as snarkjs from 'snarkjs'
@@ -9,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type CircuitName, circuitSpecs, semaphoreSpec } from '../../circuits/catalog.ts'
 import { sharedCurve, terminateCurves } from '../../circuits/curve.ts'
 import { type CircuitInputs, type Hashers, loadHashers, semaphoreInputs } from '../../circuits/inputs.ts'
-import { chooseZkBackend, type ZkNativeAddon } from '../../circuits/native.ts'
+import { chooseZkBackend, ZK_NATIVE_BUILD_SCRIPT, type ZkNativeAddon } from '../../circuits/native.ts'
 import { fromSnarkjsProof, type SnarkjsProof, toSnarkjsProof } from '../../circuits/points.ts'
 import { createProver } from '../../consumers/prover/prover.ts'
 import { computeWitness, createWitnessCalculators } from '../../consumers/prover/witness.ts'
@@ -196,6 +198,17 @@ describe('native Groth16 prover', () => {
     expect(ours).toBe(theirs)
     const valid = inputs as Record<string, string[]>
     expect(await bytes(witnesses.compute(spec, valid))).toBe(await bytes(computeWitness(spec, valid)))
+  })
+
+  test("the crate's Rust tests pass: the batch-affine multi-exponentiation equals arkworks', doublings and cancellations included", async () => {
+    // Asynchronous: compiling the test binary takes a minute when the crate changed, and a
+    // blocked worker trips Vitest's RPC timeout.
+    const { stdout } = await promisify(execFile)('bash', [ZK_NATIVE_BUILD_SCRIPT, 'test'], {
+      maxBuffer: 16 * 1024 * 1024,
+    })
+    expect(stdout).toMatch(/test msm::tests::equals_arkworks_on_random_and_repeated_points \.\.\. ok/)
+    expect(stdout).toMatch(/test msm::tests::one_point_many_times_in_one_bucket \.\.\. ok/)
+    expect(stdout).toMatch(/test result: ok\. \d+ passed; 0 failed/)
   })
 
   test('behavior: auto falls back to snarkjs when the addon is not built, naming why; native refuses to start', () => {

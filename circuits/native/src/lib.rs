@@ -9,9 +9,10 @@
 //! hand back an invalid proof for a witness that does not satisfy the circuit, this refuses.
 
 mod batch;
+mod msm;
 mod zkey;
 
-use ark_bn254::{Bn254, Fq, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_bn254::{Bn254, Fq, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::pairing::Pairing;
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{BigInteger256, One, PrimeField, UniformRand, Zero};
@@ -141,21 +142,11 @@ fn prove(key: &ProvingKey, witness: &[BigInteger256]) -> napi::Result<NativeProo
 
     let private = &witness[key.n_public + 1..];
     let ((pi_a, pi_b1), (pi_b, (pi_c, pi_h))) = rayon::join(
+        || rayon::join(|| msm::msm(&key.a_points, witness), || msm::msm(&key.b1_points, witness)),
         || {
             rayon::join(
-                || G1Projective::msm_bigint(&key.a_points, witness),
-                || G1Projective::msm_bigint(&key.b1_points, witness),
-            )
-        },
-        || {
-            rayon::join(
-                || G2Projective::msm_bigint(&key.b2_points, witness),
-                || {
-                    rayon::join(
-                        || G1Projective::msm_bigint(&key.c_points, private),
-                        || G1Projective::msm_bigint(&key.h_points, &h),
-                    )
-                },
+                || msm::msm(&key.b2_points, witness),
+                || rayon::join(|| msm::msm(&key.c_points, private), || msm::msm(&key.h_points, &h)),
             )
         },
     );
