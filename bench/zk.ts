@@ -149,7 +149,7 @@ export function printZkBench(result: Awaited<ReturnType<typeof benchZk>>) {
   const rate = (path_: PathResult) => result.proofs / path_.seconds
   const line = (name: string, path_: PathResult) =>
     out(
-      `  ${name.padEnd(44)} ${rate(path_).toFixed(2).padStart(8)} proofs/s  ${(rate(path_) / rate(result.snarkjsPath)).toFixed(1).padStart(5)}×  peak RSS ${path_.maxRssMb.toFixed(0).padStart(5)} MB`,
+      `  ${name.padEnd(52)} ${rate(path_).toFixed(2).padStart(8)} proofs/s  ${(rate(path_) / rate(result.snarkjsPath)).toFixed(1).padStart(5)}×  peak RSS ${path_.maxRssMb.toFixed(0).padStart(5)} MB`,
     )
   out(`\nzk bench: Semaphore v4 depth ${DEPTH}, ${result.proofs} proofs per prover path`)
   out('proving (each path in its own process; × is against bare snarkjs; target ≥ 5×):')

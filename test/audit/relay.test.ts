@@ -6,6 +6,7 @@ import { createAuditRelay } from '../../consumers/audit/relay.ts'
 import { replayAudit } from '../../consumers/audit/replay.ts'
 import type { AuditEvent } from '../../core/bus/types.ts'
 import { createCommon } from '../../core/context.ts'
+import { inTransaction } from '../../core/db/pool.ts'
 import { eventually, openTestBus, type TestBus } from '../support/harness.ts'
 import { cleanAuditTables, projectedCount, rawRecords } from './support.ts'
 
@@ -37,16 +38,8 @@ const draft = (n: number): AuditFactDraft => ({
   occurredAt: 1_700_000_000_000 + n,
 })
 
-async function chain(drafts: AuditFactDraft[]) {
-  const client = await testBus.pool.connect()
-  try {
-    await client.query('BEGIN')
-    const placed = await appendToChains(client, placement, drafts)
-    await client.query('COMMIT')
-    return placed
-  } finally {
-    client.release()
-  }
+function chain(drafts: AuditFactDraft[]) {
+  return inTransaction(testBus.pool, (client) => appendToChains(client, placement, drafts))
 }
 
 /** What a relay that died after its Kafka commit, before its Postgres commit, leaves behind. */

@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto'
 import { Contract, type InterfaceAbi } from 'ethers'
-import type { PoolClient } from 'pg'
 import { loadArtifact } from '../../contracts/evm/build.ts'
 import { HEADER } from '../../core/bus/producer.ts'
+import { inTransaction, type PoolClient } from '../../core/db/pool.ts'
 import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
 import type { NullifierPropagation } from '../../schemas/generated/veridis.nullifier.propagation.v1.ts'
 import {
@@ -135,16 +135,11 @@ export async function startNullifierWorld(options: { blockTime?: number } = {}):
  * the consumer changes several tables in one transaction, and reads on separate connections
  * could see one table before that commit and another after it.
  */
-export async function projection(world: NullifierWorld, nullifier: bigint) {
-  const client = await world.testBus.pool.connect()
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-    const rows = await projectionIn(client, world, nullifier)
-    await client.query('COMMIT')
-    return rows
-  } finally {
-    client.release()
-  }
+export function projection(world: NullifierWorld, nullifier: bigint) {
+  return inTransaction(world.testBus.pool, async (client) => {
+    await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    return projectionIn(client, world, nullifier)
+  })
 }
 
 async function projectionIn(client: PoolClient, world: NullifierWorld, nullifier: bigint) {
