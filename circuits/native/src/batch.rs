@@ -108,7 +108,10 @@ impl Key {
                         -item.a.mul_bigint([*weight as u64, (*weight >> 64) as u64])
                     })
                     .collect();
-                let b: Vec<G2Prepared> = items.par_iter().map(|item| G2Prepared::from(item.b)).collect();
+                let b: Vec<G2Prepared> = items
+                    .par_iter()
+                    .map(|item| G2Prepared::from(item.b))
+                    .collect();
                 (G1Projective::normalize_batch(&neg_a), b)
             },
         );
@@ -162,7 +165,10 @@ impl Task for VerifyTask {
     fn compute(&mut self) -> napi::Result<Vec<u32>> {
         let width = 8 + self.key.ic.len() - 1;
         if self.flat.len() % width != 0 {
-            return Err(Error::new(Status::InvalidArg, "proof list has the wrong length".to_string()));
+            return Err(Error::new(
+                Status::InvalidArg,
+                "proof list has the wrong length".to_string(),
+            ));
         }
         let count = self.flat.len() / width;
         let parsed: Vec<Result<Item, u32>> = self
@@ -186,7 +192,10 @@ impl Task for VerifyTask {
         // pass that should not, so the EVM precompile refuses such points and so do we.
         let subgroup: Vec<bool> = parsed
             .par_iter()
-            .map(|item| item.as_ref().is_ok_and(|item| item.b.is_in_correct_subgroup_assuming_on_curve()))
+            .map(|item| {
+                item.as_ref()
+                    .is_ok_and(|item| item.b.is_in_correct_subgroup_assuming_on_curve())
+            })
             .collect();
         let mut items = Vec::with_capacity(count);
         let mut candidates = Vec::with_capacity(count);
@@ -195,7 +204,12 @@ impl Task for VerifyTask {
                 Ok(item) => item,
                 Err(code) => {
                     verdicts[index] = code;
-                    items.push(Item { a: G1Affine::zero(), b: G2Affine::zero(), c: G1Affine::zero(), signals: vec![] });
+                    items.push(Item {
+                        a: G1Affine::zero(),
+                        b: G2Affine::zero(),
+                        c: G1Affine::zero(),
+                        signals: vec![],
+                    });
                     continue;
                 }
             };
@@ -226,7 +240,8 @@ impl Groth16BatchVerifier {
     /// `key`: α (x, y), β, γ, δ (x₀, x₁, y₀, y₁ each), then IC₀..ICₙ (x, y each), decimal.
     #[napi(constructor)]
     pub fn new(key: Vec<String>) -> napi::Result<Self> {
-        let malformed = |what: &str| Error::new(Status::InvalidArg, format!("verification key: {what}"));
+        let malformed =
+            |what: &str| Error::new(Status::InvalidArg, format!("verification key: {what}"));
         if key.len() < 16 || (key.len() - 14) % 2 != 0 {
             return Err(malformed("wrong number of coordinates"));
         }
@@ -257,6 +272,9 @@ impl Groth16BatchVerifier {
     /// 3/4/5 piA/piB/piC not on the curve, 6 a public signal malformed) for proofs laid end to end: A (x, y), B (x₀, x₁, y₀, y₁), C (x, y), signals.
     #[napi(ts_return_type = "Promise<number[]>")]
     pub fn verify(&self, proofs: Vec<String>) -> AsyncTask<VerifyTask> {
-        AsyncTask::new(VerifyTask { key: self.key.clone(), flat: proofs })
+        AsyncTask::new(VerifyTask {
+            key: self.key.clone(),
+            flat: proofs,
+        })
     }
 }

@@ -73,7 +73,9 @@ fn g2_json(point: &G2Affine) -> Vec<Vec<String>> {
 /// The witness of a `.wtns` file (snarkjs's binary layout, version 2): canonical scalars.
 fn read_witness(bytes: &[u8], key: &ProvingKey) -> napi::Result<Vec<BigInteger256>> {
     let sections = zkey::sections(bytes, b"wtns").map_err(invalid)?;
-    let header = sections.get(&1).ok_or_else(|| invalid("witness has no header section"))?;
+    let header = sections
+        .get(&1)
+        .ok_or_else(|| invalid("witness has no header section"))?;
     let mut cursor = zkey::Cursor::new(&bytes[header.0..header.0 + header.1]);
     let n8 = cursor.u32().map_err(invalid)? as usize;
     if n8 != 32 {
@@ -90,7 +92,9 @@ fn read_witness(bytes: &[u8], key: &ProvingKey) -> napi::Result<Vec<BigInteger25
             key.n_vars
         )));
     }
-    let values = sections.get(&2).ok_or_else(|| invalid("witness has no values section"))?;
+    let values = sections
+        .get(&2)
+        .ok_or_else(|| invalid("witness has no values section"))?;
     if values.1 != count * 32 {
         return Err(invalid("witness values section has the wrong size"));
     }
@@ -108,7 +112,10 @@ fn read_witness(bytes: &[u8], key: &ProvingKey) -> napi::Result<Vec<BigInteger25
 /// The proof for a witness, following snarkjs's groth16_prove.js.
 fn prove(key: &ProvingKey, witness: &[BigInteger256]) -> napi::Result<NativeProof> {
     let n = key.domain_size;
-    let scalars: Vec<Fr> = witness.par_iter().map(|value| Fr::from_bigint(*value).unwrap()).collect();
+    let scalars: Vec<Fr> = witness
+        .par_iter()
+        .map(|value| Fr::from_bigint(*value).unwrap())
+        .collect();
 
     // A·w and B·w at every constraint (the zkey's A carries the public-input constraints),
     // then C·w = A·w ∘ B·w as snarkjs takes it.
@@ -120,7 +127,11 @@ fn prove(key: &ProvingKey, witness: &[BigInteger256]) -> napi::Result<NativeProo
         out
     };
     let (mut a, mut b) = rayon::join(|| evaluate(&key.a_coeffs), || evaluate(&key.b_coeffs));
-    let mut c: Vec<Fr> = a.par_iter().zip(b.par_iter()).map(|(x, y)| *x * y).collect();
+    let mut c: Vec<Fr> = a
+        .par_iter()
+        .zip(b.par_iter())
+        .map(|(x, y)| *x * y)
+        .collect();
 
     let domain = Radix2EvaluationDomain::<Fr>::new(n).ok_or_else(|| invalid("domain too large"))?;
     let shift = Radix2EvaluationDomain::<Fr>::new(2 * n)
@@ -131,7 +142,10 @@ fn prove(key: &ProvingKey, witness: &[BigInteger256]) -> napi::Result<NativeProo
         domain.ifft_in_place(values);
         coset.fft_in_place(values);
     };
-    rayon::join(|| to_coset(&mut a), || rayon::join(|| to_coset(&mut b), || to_coset(&mut c)));
+    rayon::join(
+        || to_coset(&mut a),
+        || rayon::join(|| to_coset(&mut b), || to_coset(&mut c)),
+    );
     let h: Vec<BigInteger256> = a
         .par_iter()
         .zip(b.par_iter())
@@ -142,11 +156,21 @@ fn prove(key: &ProvingKey, witness: &[BigInteger256]) -> napi::Result<NativeProo
 
     let private = &witness[key.n_public + 1..];
     let ((pi_a, pi_b1), (pi_b, (pi_c, pi_h))) = rayon::join(
-        || rayon::join(|| msm::msm(&key.a_points, witness), || msm::msm(&key.b1_points, witness)),
+        || {
+            rayon::join(
+                || msm::msm(&key.a_points, witness),
+                || msm::msm(&key.b1_points, witness),
+            )
+        },
         || {
             rayon::join(
                 || msm::msm(&key.b2_points, witness),
-                || rayon::join(|| msm::msm(&key.c_points, private), || msm::msm(&key.h_points, &h)),
+                || {
+                    rayon::join(
+                        || msm::msm(&key.c_points, private),
+                        || msm::msm(&key.h_points, &h),
+                    )
+                },
             )
         },
     );
@@ -162,7 +186,9 @@ fn prove(key: &ProvingKey, witness: &[BigInteger256]) -> napi::Result<NativeProo
 
     let public: Vec<Fr> = scalars[1..=key.n_public].to_vec();
     if !key.verifies(&pi_a, &pi_b, &pi_c, &public) {
-        return Err(invalid("witness does not satisfy the circuit: the proof does not verify"));
+        return Err(invalid(
+            "witness does not satisfy the circuit: the proof does not verify",
+        ));
     }
     Ok(NativeProof {
         pi_a: g1_json(&pi_a),
@@ -213,8 +239,9 @@ pub struct Groth16Prover {
 impl Groth16Prover {
     #[napi(constructor)]
     pub fn new(zkey_path: String) -> napi::Result<Self> {
-        let bytes = std::fs::read(&zkey_path)
-            .map_err(|error| Error::new(Status::GenericFailure, format!("cannot read zkey: {error}")))?;
+        let bytes = std::fs::read(&zkey_path).map_err(|error| {
+            Error::new(Status::GenericFailure, format!("cannot read zkey: {error}"))
+        })?;
         let key = ProvingKey::parse(&bytes).map_err(invalid)?;
         Ok(Self { key: Arc::new(key) })
     }
@@ -232,7 +259,10 @@ impl Groth16Prover {
     /// The proof for a witness in `.wtns` layout; rejects a witness that does not satisfy the circuit.
     #[napi(ts_return_type = "Promise<NativeProof>")]
     pub fn prove(&self, witness: Buffer) -> AsyncTask<ProveTask> {
-        AsyncTask::new(ProveTask { key: self.key.clone(), witness: witness.to_vec() })
+        AsyncTask::new(ProveTask {
+            key: self.key.clone(),
+            witness: witness.to_vec(),
+        })
     }
 }
 

@@ -3,12 +3,13 @@
 //! of bucket additions sharing one field inversion (Montgomery's batch inversion), the
 //! "batch-affine" method of gnark-crypto and other fast provers.
 //!
-//! Why: almost all of a proof's time is spent adding a base point into a bucket. arkworks
-//! does that in extended Jacobian coordinates (8M + 2S). In affine, an addition is a slope, a
-//! square and a product (2M + 1S) plus its share of a batch inversion (3M), about 40 % less
-//! work; the price is that two additions into the same bucket cannot share a batch, so such
-//! an addition waits for the next round. The bucket sums at the end of each window run in
-//! projective coordinates as before.
+//! Why: most of a proof's time is spent adding a base point into a bucket. arkworks does
+//! that in extended Jacobian coordinates (8M + 2S). In affine, an addition is a slope, a
+//! square and a product (2M + 1S) plus its share of a batch inversion (3M): ~40 % less work
+//! on paper, 10-12 % less time per proof as measured (docs/benchmarks.md), the bucket sums,
+//! the digits and the waiting additions taking the rest. Two additions into the same bucket
+//! cannot share a batch, so the second waits for the next one. The bucket sums at the end
+//! of each window run in projective coordinates as before.
 //!
 //! Exceptional additions (a bucket meeting its own point: a doubling, or its negation: zero)
 //! are done at once in projective coordinates; they are rare for random scalars, but a key
@@ -49,8 +50,9 @@ pub fn msm<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[BigInteger256]) -> 
     total
 }
 
-/// Window width: arkworks' rule (about ln n + 2), which also suits the cheaper additions
-/// here (measured: 9–11 bits within a few per cent of each other for the Semaphore keys).
+/// Window width: arkworks' rule (0.69 · log2 n + 2: 10 bits for the Semaphore keys).
+/// Measured with these buckets, one bit less was no faster and one bit more much slower
+/// (twice the bucket sums per window for a tenth fewer windows).
 fn window_bits(size: usize) -> usize {
     if size < 32 {
         3
@@ -65,26 +67,31 @@ fn window_bits(size: usize) -> usize {
 fn signed_digits(scalars: &[BigInteger256], c: usize, windows: usize) -> Vec<i32> {
     let half = 1u64 << (c - 1);
     let mut digits = vec![0i32; scalars.len() * windows];
-    digits.par_chunks_mut(windows).zip(scalars.par_iter()).for_each(|(row, scalar)| {
-        let mut carry = 0u64;
-        for (window, digit) in row.iter_mut().enumerate() {
-            let value = bits(scalar.as_ref(), window * c, c) + carry;
-            if value >= half && window + 1 < windows {
-                *digit = value as i32 - (1i32 << c);
-                carry = 1;
-            } else {
-                *digit = value as i32;
-                carry = 0;
+    digits
+        .par_chunks_mut(windows)
+        .zip(scalars.par_iter())
+        .for_each(|(row, scalar)| {
+            let mut carry = 0u64;
+            for (window, digit) in row.iter_mut().enumerate() {
+                let value = bits(scalar.as_ref(), window * c, c) + carry;
+                if value >= half && window + 1 < windows {
+                    *digit = value as i32 - (1i32 << c);
+                    carry = 1;
+                } else {
+                    *digit = value as i32;
+                    carry = 0;
+                }
             }
-        }
-    });
+        });
     digits
 }
 
 /// `count` (< 64) bits of a little-endian limb array from `offset`; zeros past its end.
 fn bits(limbs: &[u64], offset: usize, count: usize) -> u64 {
     let (index, shift) = (offset / 64, offset % 64);
-    let Some(low) = limbs.get(index) else { return 0 };
+    let Some(low) = limbs.get(index) else {
+        return 0;
+    };
     let mut value = low >> shift;
     if shift + count > 64 {
         if let Some(high) = limbs.get(index + 1) {
@@ -224,7 +231,9 @@ fn invert_all<F: Field>(values: &mut [F], products: &mut Vec<F>) {
         products.push(product);
         product *= value;
     }
-    let mut inverse = product.inverse().expect("batch inversion of a zero denominator");
+    let mut inverse = product
+        .inverse()
+        .expect("batch inversion of a zero denominator");
     for (value, before) in values.iter_mut().zip(products.iter()).rev() {
         let next = inverse * *value;
         *value = inverse * before;
@@ -258,15 +267,22 @@ mod tests {
         Projective<P>: VariableBaseMSM<MulBase = Affine<P>>,
         <Projective<P> as ark_ec::PrimeGroup>::ScalarField: PrimeField<BigInt = BigInteger256>,
     {
-        assert_eq!(msm(bases, scalars), Projective::<P>::msm_bigint(bases, scalars));
+        assert_eq!(
+            msm(bases, scalars),
+            Projective::<P>::msm_bigint(bases, scalars)
+        );
     }
 
     #[test]
     fn equals_arkworks_on_random_and_repeated_points() {
         let mut rng = StdRng::seed_from_u64(20261203);
         for size in [1, 2, 31, 32, 100, 1000, 5000] {
-            let mut g1: Vec<G1Affine> = (0..size).map(|_| G1Projective::rand(&mut rng).into_affine()).collect();
-            let mut g2: Vec<G2Affine> = (0..size).map(|_| G2Projective::rand(&mut rng).into_affine()).collect();
+            let mut g1: Vec<G1Affine> = (0..size)
+                .map(|_| G1Projective::rand(&mut rng).into_affine())
+                .collect();
+            let mut g2: Vec<G2Affine> = (0..size)
+                .map(|_| G2Projective::rand(&mut rng).into_affine())
+                .collect();
             // Repeated points, negations and zeros, so doublings and cancellations happen.
             for index in (0..size).step_by(5) {
                 g1[index] = g1[0];

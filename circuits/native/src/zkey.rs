@@ -26,7 +26,10 @@ impl<'a> Cursor<'a> {
     }
 
     pub fn bytes(&mut self, count: usize) -> Result<&'a [u8], String> {
-        let end = self.at.checked_add(count).filter(|end| *end <= self.bytes.len());
+        let end = self
+            .at
+            .checked_add(count)
+            .filter(|end| *end <= self.bytes.len());
         let end = end.ok_or_else(|| "file is truncated".to_string())?;
         let out = &self.bytes[self.at..end];
         self.at = end;
@@ -122,11 +125,22 @@ pub struct ProvingKey {
     pub h_points: Vec<G1Affine>,
 }
 
-fn g1_section(bytes: &[u8], section: (usize, usize), count: usize) -> Result<Vec<G1Affine>, String> {
+fn g1_section(
+    bytes: &[u8],
+    section: (usize, usize),
+    count: usize,
+) -> Result<Vec<G1Affine>, String> {
     if section.1 != count * 64 {
-        return Err(format!("a G1 section holds {} bytes, expected {}", section.1, count * 64));
+        return Err(format!(
+            "a G1 section holds {} bytes, expected {}",
+            section.1,
+            count * 64
+        ));
     }
-    let points: Result<Vec<_>, _> = bytes[section.0..section.0 + section.1].par_chunks_exact(64).map(g1).collect();
+    let points: Result<Vec<_>, _> = bytes[section.0..section.0 + section.1]
+        .par_chunks_exact(64)
+        .map(g1)
+        .collect();
     let points = points?;
     if !points.par_iter().all(|point| point.is_on_curve()) {
         return Err("a G1 point of the key is not on the curve".into());
@@ -134,11 +148,22 @@ fn g1_section(bytes: &[u8], section: (usize, usize), count: usize) -> Result<Vec
     Ok(points)
 }
 
-fn g2_section(bytes: &[u8], section: (usize, usize), count: usize) -> Result<Vec<G2Affine>, String> {
+fn g2_section(
+    bytes: &[u8],
+    section: (usize, usize),
+    count: usize,
+) -> Result<Vec<G2Affine>, String> {
     if section.1 != count * 128 {
-        return Err(format!("a G2 section holds {} bytes, expected {}", section.1, count * 128));
+        return Err(format!(
+            "a G2 section holds {} bytes, expected {}",
+            section.1,
+            count * 128
+        ));
     }
-    let points: Result<Vec<_>, _> = bytes[section.0..section.0 + section.1].par_chunks_exact(128).map(g2).collect();
+    let points: Result<Vec<_>, _> = bytes[section.0..section.0 + section.1]
+        .par_chunks_exact(128)
+        .map(g2)
+        .collect();
     let points = points?;
     if !points.par_iter().all(|point| point.is_on_curve()) {
         return Err("a G2 point of the key is not on the curve".into());
@@ -149,7 +174,12 @@ fn g2_section(bytes: &[u8], section: (usize, usize), count: usize) -> Result<Vec
 impl ProvingKey {
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
         let sections = sections(bytes, b"zkey")?;
-        let get = |kind: u32| sections.get(&kind).copied().ok_or_else(|| format!("zkey has no section {kind}"));
+        let get = |kind: u32| {
+            sections
+                .get(&kind)
+                .copied()
+                .ok_or_else(|| format!("zkey has no section {kind}"))
+        };
 
         let header = get(1)?;
         if Cursor::new(&bytes[header.0..header.0 + header.1]).u32()? != 1 {
@@ -191,7 +221,11 @@ impl ProvingKey {
             }
             // Stored as value·R² in Montgomery form: two Montgomery reductions give the value.
             let value = Fr::new_unchecked(Fr::new_unchecked(raw).into_bigint());
-            let coeff = Coeff { constraint, signal, value };
+            let coeff = Coeff {
+                constraint,
+                signal,
+                value,
+            };
             match matrix {
                 0 => a_coeffs.push(coeff),
                 1 => b_coeffs.push(coeff),
