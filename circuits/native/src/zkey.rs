@@ -10,6 +10,7 @@
 //! Base-field coordinates are little-endian Montgomery form; (0, 0) is the point at infinity.
 
 use ark_bn254::{Fq, Fq2, Fr, G1Affine, G2Affine};
+use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
 use ark_ec::AffineRepr;
 use ark_ff::{BigInteger256, PrimeField};
 use rayon::prelude::*;
@@ -125,51 +126,32 @@ pub struct ProvingKey {
     pub h_points: Vec<G1Affine>,
 }
 
-fn g1_section(
+/// A section of `count` points, `width` bytes each, every one checked to be on the curve.
+fn point_section<P: SWCurveConfig>(
     bytes: &[u8],
     section: (usize, usize),
     count: usize,
-) -> Result<Vec<G1Affine>, String> {
-    if section.1 != count * 64 {
+    (group, width, parse): (&str, usize, fn(&[u8]) -> Result<Affine<P>, String>),
+) -> Result<Vec<Affine<P>>, String> {
+    if section.1 != count * width {
         return Err(format!(
-            "a G1 section holds {} bytes, expected {}",
+            "a {group} section holds {} bytes, expected {}",
             section.1,
-            count * 64
+            count * width
         ));
     }
-    let points: Result<Vec<_>, _> = bytes[section.0..section.0 + section.1]
-        .par_chunks_exact(64)
-        .map(g1)
-        .collect();
-    let points = points?;
+    let points: Vec<Affine<P>> = bytes[section.0..section.0 + section.1]
+        .par_chunks_exact(width)
+        .map(parse)
+        .collect::<Result<_, _>>()?;
     if !points.par_iter().all(|point| point.is_on_curve()) {
-        return Err("a G1 point of the key is not on the curve".into());
+        return Err(format!("a {group} point of the key is not on the curve"));
     }
     Ok(points)
 }
 
-fn g2_section(
-    bytes: &[u8],
-    section: (usize, usize),
-    count: usize,
-) -> Result<Vec<G2Affine>, String> {
-    if section.1 != count * 128 {
-        return Err(format!(
-            "a G2 section holds {} bytes, expected {}",
-            section.1,
-            count * 128
-        ));
-    }
-    let points: Result<Vec<_>, _> = bytes[section.0..section.0 + section.1]
-        .par_chunks_exact(128)
-        .map(g2)
-        .collect();
-    let points = points?;
-    if !points.par_iter().all(|point| point.is_on_curve()) {
-        return Err("a G2 point of the key is not on the curve".into());
-    }
-    Ok(points)
-}
+const G1: (&str, usize, fn(&[u8]) -> Result<G1Affine, String>) = ("G1", 64, g1);
+const G2: (&str, usize, fn(&[u8]) -> Result<G2Affine, String>) = ("G2", 128, g2);
 
 impl ProvingKey {
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
@@ -243,14 +225,14 @@ impl ProvingKey {
             gamma2,
             delta1,
             delta2,
-            ic: g1_section(bytes, get(3)?, n_public + 1)?,
+            ic: point_section(bytes, get(3)?, n_public + 1, G1)?,
             a_coeffs,
             b_coeffs,
-            a_points: g1_section(bytes, get(5)?, n_vars)?,
-            b1_points: g1_section(bytes, get(6)?, n_vars)?,
-            b2_points: g2_section(bytes, get(7)?, n_vars)?,
-            c_points: g1_section(bytes, get(8)?, n_vars - n_public - 1)?,
-            h_points: g1_section(bytes, get(9)?, domain_size)?,
+            a_points: point_section(bytes, get(5)?, n_vars, G1)?,
+            b1_points: point_section(bytes, get(6)?, n_vars, G1)?,
+            b2_points: point_section(bytes, get(7)?, n_vars, G2)?,
+            c_points: point_section(bytes, get(8)?, n_vars - n_public - 1, G1)?,
+            h_points: point_section(bytes, get(9)?, domain_size, G1)?,
         })
     }
 }
