@@ -21,6 +21,14 @@ export interface SpawnSpec {
   readonly env?: NodeJS.ProcessEnv
   readonly uid?: number
   readonly gid?: number
+  /**
+   * Nice value of the process's scheduling group, 0–19. A detached process leads a session of
+   * its own, and under the kernel's autogroup scheduling (on by default) every session is
+   * weighed as one group, whatever `nice` its threads have: a `nice -n 10` validator in its own
+   * session still took a full share of the CPU from the test run's session. The group's own
+   * nice (`/proc/<pid>/autogroup`) is what makes it yield.
+   */
+  readonly sessionNice?: number
 }
 
 export function managedProcess(runDir: string, logDir: string, name: string): ManagedProcess {
@@ -93,8 +101,22 @@ export function startDetached(proc: ManagedProcess, spec: SpawnSpec): number {
   child.on('error', () => undefined)
   if (child.pid === undefined) throw new Error(`could not start ${proc.name} (${spec.command})`)
   child.unref()
+  if (spec.sessionNice !== undefined) setSessionNice(child.pid, spec.sessionNice)
   writeFileSync(proc.pidFile, `${child.pid} ${startTimeOf(child.pid) ?? ''}\n`)
   return child.pid
+}
+
+/**
+ * Sets the autogroup nice of the session `pid` leads. spawn() returns after the child's exec,
+ * so its setsid() has happened. A kernel without autogroup scheduling has no such file, and
+ * there `nice` alone already applies: nothing to do.
+ */
+function setSessionNice(pid: number, nice: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
 }
 
 /** `signal` (SIGTERM by default), then SIGKILL after `graceMs`. Resolves once the process is gone. */

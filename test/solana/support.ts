@@ -144,11 +144,18 @@ export async function startTestValidator(
   }
 
   async function sent(signature: string): Promise<Sent> {
-    const tx = await connection.getTransaction(signature, {
-      commitment: 'confirmed',
-      maxSupportedTransactionVersion: 0,
-    })
-    if (!tx) throw new Error(`transaction ${signature} not found at confirmed`)
+    // confirmTransaction answers from the signature-status cache; the transaction itself can
+    // reach the node's blockstore later under load (CI saw `null` right after confirmation),
+    // so it is asked again for a while, like the block below.
+    const tx = await eventually(
+      async () =>
+        (await connection.getTransaction(signature, {
+          commitment: 'confirmed',
+          maxSupportedTransactionVersion: 0,
+        })) ?? undefined,
+      30_000,
+      `transaction ${signature} at confirmed`,
+    )
     // Raw JSON-RPC: web3.js 1.98's getBlock validates a `signatures` block against the full
     // block's schema and refuses it. A block just confirmed can lag in the node's blockstore
     // under load ("block not available"), so it is asked again for a while.

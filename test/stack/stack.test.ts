@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { loadConfig } from '../../core/config/env.ts'
@@ -44,6 +45,11 @@ describe('local stack', () => {
     expect(lines.map((line) => line.split(/\s+/).slice(0, 2))).toEqual(
       services.map((service) => [service, 'healthy']),
     )
+    // The validator's busy scheduler yields to the test run only through its session's nice
+    // (SpawnSpec.sessionNice); on a kernel without autogroup scheduling there is nothing to see.
+    const validatorPid = lines.find((line) => line.startsWith('solana-test-validator '))?.split(/\s+/)[2]
+    const autogroup = `/proc/${validatorPid}/autogroup`
+    if (existsSync('/proc/self/autogroup')) expect(readFileSync(autogroup, 'utf8')).toMatch(/ nice 19\n$/)
   }, 660_000)
 
   test('behavior: ports come from the client configuration', () => {
