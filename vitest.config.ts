@@ -51,8 +51,12 @@ for (const { suite, node } of process.env.VERIDIS_UNBUILT_SAID ? [] : UNBUILT_SU
  * left out for CI's time limit. VERIDIS_TEST_QUARANTINED=1 runs them all.
  */
 const QUARANTINE: readonly { file: string; reason: string }[] = [
-  // None at present. test/cluster/broker-loss.test.ts was here for CI's time limit only; the
-  // whole run took 52 minutes without it (CI, 2026-12-03), and it adds about six.
+  {
+    file: 'test/cluster/broker-loss.test.ts',
+    // Passes (222–331 s in the rehearsals of 2026-12-03); run it with VERIDIS_TEST_QUARANTINED=1.
+    reason:
+      "CI's time limit only: the last CI took 85 of its 90 minutes with it, on a host losing 20–33 % of its CPU to steal; it passes",
+  },
 ]
 const QUARANTINED = process.env.VERIDIS_TEST_QUARANTINED ? [] : QUARANTINE
 for (const { file, reason } of process.env.VERIDIS_QUARANTINE_SAID ? [] : QUARANTINED) {

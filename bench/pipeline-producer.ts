@@ -2,7 +2,9 @@
  * The producing side of the backbone bench, in a worker thread of its own: listeners and
  * consumers are separate processes in production, so they must not share one event loop
  * here either. Produces the same events for both paths: bare kafkajs with pre-encoded
- * bytes, or the bus producer (Avro, headers, idempotent, acks=all).
+ * bytes, or the bus producer (Avro, headers, idempotent, acks=all). With the librdkafka
+ * transport it runs as a child process instead (the job as its argument, reports over IPC):
+ * that addon is not context-aware, so a second worker of the same process could not load it.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import kafkajs from 'kafkajs'
@@ -25,7 +27,20 @@ export interface ProducerJob {
   readonly rawTopic: string
   /** With tracing on: where this thread's spans go (VERIDIS_OTLP_ENDPOINT). */
   readonly otlpEndpoint?: string
+  /** The bus producer's client for the pipeline path (VERIDIS_KAFKA_TRANSPORT). */
+  readonly transport: 'kafkajs' | 'librdkafka'
 }
+
+export type ProducerReport = { ready: true } | { produceMs: number; droppedSpans: number } | { error: string }
+
+/** To the bench: through the worker's port, or the child process's IPC channel. */
+const report = (message: ProducerReport): Promise<void> =>
+  new Promise((resolve) => {
+    if (parentPort) {
+      parentPort.postMessage(message)
+      resolve()
+    } else process.send!(message, undefined, undefined, () => resolve())
+  })
 
 export function benchEvents(count: number, run: string): ChainEvent[] {
   return Array.from({ length: count }, (_, n) =>
@@ -43,6 +58,7 @@ async function produce(job: ProducerJob): Promise<{ produceMs: number; droppedSp
       ...testEnv(job.namespace),
       VERIDIS_LOG_LEVEL: 'error',
       VERIDIS_OTLP_ENDPOINT: job.otlpEndpoint ?? '',
+      VERIDIS_KAFKA_TRANSPORT: job.transport,
     }),
     exit: () => undefined,
   })
@@ -62,7 +78,7 @@ async function produce(job: ProducerJob): Promise<{ produceMs: number; droppedSp
     })
     const producer = bus.kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner })
     await producer.connect()
-    parentPort!.postMessage({ ready: true })
+    await report({ ready: true })
     const started = Date.now()
     for (let start = 0; start < payloads.length; start += job.sendBatch) {
       await producer.send({
@@ -82,7 +98,7 @@ async function produce(job: ProducerJob): Promise<{ produceMs: number; droppedSp
   })
   await producer.connect()
   const publisher = createChainEventPublisher({ bus, producer })
-  parentPort!.postMessage({ ready: true })
+  await report({ ready: true })
   const started = Date.now()
   for (let start = 0; start < events.length; start += job.sendBatch)
     await publisher.publish(events.slice(start, start + job.sendBatch))
@@ -93,9 +109,10 @@ async function produce(job: ProducerJob): Promise<{ produceMs: number; droppedSp
   return { produceMs, droppedSpans: tracing?.droppedSpans() ?? 0 }
 }
 
-if (parentPort && workerData) {
-  produce(workerData as ProducerJob).then(
-    (result) => parentPort!.postMessage(result),
-    (error: unknown) => parentPort!.postMessage({ error: String(error) }),
-  )
+const job = parentPort ? (workerData as ProducerJob | undefined) : process.send && process.argv[2]
+if (job) {
+  produce(typeof job === 'string' ? (JSON.parse(job) as ProducerJob) : job)
+    .then(report, (error: unknown) => report({ error: String(error) }))
+    // A child process ends once its report is out (librdkafka's threads would keep it alive).
+    .then(() => parentPort || process.exit(0))
 }

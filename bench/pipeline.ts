@@ -4,6 +4,7 @@
  * next to bare kafkajs producing and consuming the same Avro payloads, in one run.
  *
  *   bin/veridis bench pipeline [--events 100000] [--rounds 3] [--tracing off|on|both] [--instances 2]
+ *                              [--transport kafkajs|librdkafka]
  *
  * `--tracing on` exports every span (producer, consumer, handler, transaction) to a Jaeger
  * started on free loopback ports; `both` runs each round with tracing off and on, in
@@ -20,7 +21,13 @@
  * of their own (bench/pipeline-consumer.ts: an event loop and heap each, as separate
  * processes), first 1 then N of them in one group; the scaling factor is N's throughput over
  * 1's, round by round. The broker count is the running stack's (`stack up --brokers 3`).
+ *
+ * `--transport librdkafka` (issue 17 item 3): the pipeline paths' bus producer writes through
+ * librdkafka (VERIDIS_KAFKA_TRANSPORT, built by infra/stack/native/kafka-javascript.sh), in a
+ * child process instead of a worker thread (bench/pipeline-producer.ts says why); the raw
+ * baseline stays bare kafkajs, the consumers kafkajs.
  */
+import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os, { availableParallelism } from 'node:os'
 import path from 'node:path'
@@ -28,13 +35,15 @@ import { Worker } from 'node:worker_threads'
 import { type ChainEventValue, ledgerMessageId, projectChainEvents } from '../consumers/ledger/project.ts'
 import { type ConsumedMessage, createConsumerRunner } from '../core/bus/consumer.ts'
 import { loadConfig } from '../core/config/env.ts'
+import type { KafkaConfig } from '../core/config/kafka.ts'
 import { exactlyOnce } from '../core/db/exactly-once.ts'
+import { PROJECT_ROOT } from '../core/paths.ts'
 import { startTracing } from '../core/tracing/tracing.ts'
 import { jaegerBinaryPath, startJaeger } from '../infra/stack/jaeger.ts'
 import { stackLayout } from '../infra/stack/layout.ts'
 import { freePort, openTestBus, testProducer } from '../test/support/harness.ts'
 import type { ConsumerJob, ConsumerReport } from './pipeline-consumer.ts'
-import type { ProducerJob } from './pipeline-producer.ts'
+import type { ProducerJob, ProducerReport } from './pipeline-producer.ts'
 import { median, percentile } from './stats.ts'
 
 const SEND_BATCH = 2_000
@@ -99,27 +108,40 @@ async function expectLedgerHolds(
     throw new Error(`bench: ledger holds ${rows[0]!.total} events, expected ${count} (${path})`)
 }
 
-/** Runs the producing side in a worker; resolves once it is connected and about to send. */
+type Transport = KafkaConfig['transport']
+
+/**
+ * Runs the producing side in a worker, or with librdkafka in a child process (run as every
+ * pipeline process is: infra/stack/pipeline.ts's tsCommand); resolves once it is connected and
+ * about to send.
+ */
 function startProducer(job: ProducerJob): {
   ready: Promise<void>
   done: Promise<{ produceMs: number; droppedSpans: number }>
 } {
-  const worker = benchWorker('./pipeline-producer.ts', job)
+  const producer =
+    job.transport === 'librdkafka'
+      ? fork(path.join(PROJECT_ROOT, 'bench/pipeline-producer.ts'), [JSON.stringify(job)], {
+          execArgv: [
+            '--max-semi-space-size=32',
+            '--import',
+            path.join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs'),
+          ],
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        })
+      : benchWorker('./pipeline-producer.ts', job)
   let markReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => {
     markReady = resolve
   })
   const done = new Promise<{ produceMs: number; droppedSpans: number }>((resolve, reject) => {
-    worker.on(
-      'message',
-      (message: { ready?: boolean; produceMs?: number; droppedSpans?: number; error?: string }) => {
-        if (message.ready) markReady()
-        if (message.error) reject(new Error(`bench producer: ${message.error}`))
-        if (message.produceMs !== undefined)
-          resolve({ produceMs: message.produceMs, droppedSpans: message.droppedSpans ?? 0 })
-      },
-    )
-    worker.on('error', reject)
+    producer.on('message', (message: ProducerReport) => {
+      if ('ready' in message) markReady()
+      else if ('error' in message) reject(new Error(`bench producer: ${message.error}`))
+      else resolve(message)
+    })
+    producer.on('error', reject)
+    producer.on('exit', (code: number | null) => reject(new Error(`bench producer exited (${code})`)))
   })
   return { ready, done }
 }
@@ -128,7 +150,7 @@ function startProducer(job: ProducerJob): {
  * The pipeline path with `instances` consumers in one group, each in a worker thread, in a
  * namespace of its own: events / (last effect − first send), as for the other paths.
  */
-async function scaledPipeline(count: number, instances: number): Promise<Result> {
+async function scaledPipeline(count: number, instances: number, transport: Transport): Promise<Result> {
   const testBus = await openTestBus(undefined, { VERIDIS_LOG_LEVEL: 'error' })
   const run = testBus.namespace
   const group = `${run}.veridis.ledger-bench`
@@ -162,6 +184,7 @@ async function scaledPipeline(count: number, instances: number): Promise<Result>
       sendBatch: SEND_BATCH,
       rawTopic: testBus.bus.topics.proof.name,
       path: 'pipeline',
+      transport,
     })
     await producer.ready
     const first = Date.now()
@@ -198,7 +221,7 @@ async function scaledPipeline(count: number, instances: number): Promise<Result>
  * One round of both paths, each in a fresh namespace (topics, groups, ledger rows); with an OTLP
  * endpoint, traced in both threads (the consumer here, the producer in its worker).
  */
-async function benchRound(count: number, otlpEndpoint?: string): Promise<Result[]> {
+async function benchRound(count: number, transport: Transport, otlpEndpoint?: string): Promise<Result[]> {
   const testBus = await openTestBus(undefined, {
     VERIDIS_LOG_LEVEL: 'error',
     VERIDIS_OTLP_ENDPOINT: otlpEndpoint ?? '',
@@ -231,7 +254,7 @@ async function benchRound(count: number, otlpEndpoint?: string): Promise<Result[
       },
     })
     await new Promise((resolve) => setTimeout(resolve, 1_000)) // group joined
-    const rawProducer = startProducer({ ...job, path: 'raw' })
+    const rawProducer = startProducer({ ...job, path: 'raw', transport: 'kafkajs' })
     await rawProducer.ready
     const rawFirst = Date.now()
     const { produceMs: rawProduceMs } = await rawProducer.done
@@ -271,7 +294,7 @@ async function benchRound(count: number, otlpEndpoint?: string): Promise<Result[
     })
     await runner.start()
     await new Promise((resolve) => setTimeout(resolve, 1_000))
-    const pipelineProducer = startProducer({ ...job, path: 'pipeline' })
+    const pipelineProducer = startProducer({ ...job, path: 'pipeline', transport })
     await pipelineProducer.ready
     const first = Date.now()
     const produced = await pipelineProducer.done
@@ -335,6 +358,7 @@ export async function benchPipeline(
   rounds: number,
   tracing: TracingMode = 'off',
   instances = 2,
+  transport: Transport = 'kafkajs',
 ): Promise<{ off?: ModeResult; on?: ModeResult }> {
   const modes: ('off' | 'on')[] = tracing === 'both' ? ['off', 'on'] : [tracing]
   const jaeger = tracing === 'off' ? undefined : await startBenchJaeger()
@@ -343,12 +367,12 @@ export async function benchPipeline(
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? modes : [...modes].reverse()
       for (const mode of order) {
-        const results = await benchRound(count, mode === 'on' ? jaeger!.otlpUrl : undefined)
+        const results = await benchRound(count, transport, mode === 'on' ? jaeger!.otlpUrl : undefined)
         if (mode === 'off' && instances > 1) {
           // [2] one consumer, [3] N consumers; which goes first alternates by round.
           const scaled = new Map<number, Result>()
           for (const n of round % 2 === 0 ? [1, instances] : [instances, 1]) {
-            scaled.set(n, await scaledPipeline(count, n))
+            scaled.set(n, await scaledPipeline(count, n, transport))
           }
           results.push(scaled.get(1)!, scaled.get(instances)!)
         }
@@ -392,13 +416,17 @@ async function startBenchJaeger() {
   }
 }
 
-export function printPipelineBench(count: number, result: Awaited<ReturnType<typeof benchPipeline>>) {
+export function printPipelineBench(
+  count: number,
+  result: Awaited<ReturnType<typeof benchPipeline>>,
+  transport: Transport = 'kafkajs',
+) {
   const line = (r: Result) =>
     `${r.name.padEnd(40)} ${r.eventsPerSecond.toFixed(0).padStart(8)} ev/s  p50 ${r.p50.toFixed(0).padStart(5)} ms  p99 ${r.p99.toFixed(0).padStart(5)} ms  (producing took ${((r.produceMs ?? 0) / 1000).toFixed(2)} s)${r.droppedSpans === undefined ? '' : `  dropped spans ${r.droppedSpans}`}`
   for (const [mode, modeResult] of Object.entries(result)) {
     const ratios = modeResult.rounds.map((round) => round[1]!.eventsPerSecond / round[0]!.eventsPerSecond)
     process.stdout.write(
-      `\nbackbone bench, tracing ${mode}: ${count} chain events per path, ${SEND_BATCH} per send, median of ${modeResult.rounds.length} rounds\n`,
+      `\nbackbone bench, tracing ${mode}, bus producer on ${transport}: ${count} chain events per path, ${SEND_BATCH} per send, median of ${modeResult.rounds.length} rounds\n`,
     )
     process.stdout.write(`${line(modeResult.raw)}\n${line(modeResult.pipeline)}\n`)
     process.stdout.write(

@@ -17,6 +17,7 @@ export async function runBench(
     family?: string
     uses?: number
     tracing?: string
+    transport?: 'kafkajs' | 'librdkafka'
   },
 ) {
   switch (name) {
@@ -27,7 +28,14 @@ export async function runBench(
         throw new Error(`--tracing must be off, on or both (got '${tracing}')`)
       printPipelineBench(
         count,
-        await benchPipeline(count, options.rounds ?? 3, tracing as TracingMode, options.instances ?? 2),
+        await benchPipeline(
+          count,
+          options.rounds ?? 3,
+          tracing as TracingMode,
+          options.instances ?? 2,
+          options.transport,
+        ),
+        options.transport,
       )
       return
     }

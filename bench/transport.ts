@@ -8,7 +8,7 @@
  *   bin/veridis bench transport [--events 100000] [--rounds 3]
  *
  * librdkafka comes from the native cache: infra/stack/native/kafka-javascript.sh builds it once
- * (about 5 minutes); without it the bench fails, naming the script (bench/rdkafka.ts).
+ * (about 5 minutes); without it the bench fails, naming the script (core/bus/rdkafka.ts).
  *
  * Per round and transport (which goes first alternates by round), in a fresh namespace:
  *   - produce → consume: a producer in a child process of its own (producers and consumers are
@@ -30,6 +30,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import kafkajs from 'kafkajs'
 import { type Bus, connectBus } from '../core/bus/connect.ts'
+import { createRdKafkaClient, requireRdKafka } from '../core/bus/rdkafka.ts'
 import { TOPICS } from '../core/bus/topics.ts'
 import { loadConfig } from '../core/config/env.ts'
 import { type Common, createCommon } from '../core/context.ts'
@@ -37,7 +38,6 @@ import { PROJECT_ROOT } from '../core/paths.ts'
 import type { ChainEvent } from '../producers/chains/common/publisher.ts'
 import { openTestBus, testEnv } from '../test/support/harness.ts'
 import { benchEvents } from './pipeline-producer.ts'
-import { loadRdKafka, type RdKafka } from './rdkafka.ts'
 import { median, percentile } from './stats.ts'
 
 const SEND_BATCH = 2_000
@@ -86,25 +86,13 @@ interface Receiver {
 
 type OnBatch = (messages: readonly { timestamp: string }[]) => void
 
-function requireRdKafka(): RdKafka {
-  const loaded = loadRdKafka()
-  if ('reason' in loaded) throw new Error(`bench transport: ${loaded.reason}`)
-  return loaded
-}
-
 /** The KafkaJS-compatible client on the brokers (and TLS, SASL) kafkajs gets from the same config. */
-function rdkafkaClient(rdkafka: RdKafka, common: Common) {
-  const { kafka } = common.config
-  return new rdkafka.KafkaJS.Kafka({
-    kafkaJS: {
-      brokers: [...kafka.brokers],
-      clientId: kafka.clientId ?? `veridis-${common.service}`,
-      logLevel: rdkafka.KafkaJS.logLevel.ERROR,
-      ...(kafka.ssl ? { ssl: true } : {}),
-      ...(kafka.sasl ? { sasl: { ...kafka.sasl } } : {}),
-    },
+const rdkafkaClient = (common: Common) =>
+  createRdKafkaClient(requireRdKafka(), {
+    config: common.config.kafka,
+    clientId: `veridis-${common.service}`,
+    logger: common.logger,
   })
-}
 
 function createSender(transport: Transport, bus: Bus, common: Common): Sender {
   if (transport === 'kafkajs') {
@@ -119,7 +107,7 @@ function createSender(transport: Transport, bus: Bus, common: Common): Sender {
   }
   // acks are per producer here, not per send; its default partitioner (murmur2_random) puts
   // keyed records where kafkajs's DefaultPartitioner (murmur2) does.
-  const producer = rdkafkaClient(requireRdKafka(), common).producer({
+  const producer = rdkafkaClient(common).producer({
     kafkaJS: { acks: -1, idempotent: false },
   })
   return {
@@ -151,7 +139,7 @@ async function startReceiver(
     return { joined: () => joined, disconnect: () => consumer.disconnect() }
   }
   // fromBeginning is per consumer here, not per subscribe.
-  const consumer = rdkafkaClient(requireRdKafka(), common).consumer({
+  const consumer = rdkafkaClient(common).consumer({
     kafkaJS: { groupId, fromBeginning: true, maxBytesPerPartition: MAX_BYTES_PER_PARTITION },
     'js.consumer.max.batch.size': SEND_BATCH,
   })

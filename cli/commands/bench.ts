@@ -38,6 +38,12 @@ export function registerBenchCommand(program: Command) {
         'pipeline: spans off, on (to a Jaeger on free ports), or both with the overhead',
       ).choices(['off', 'on', 'both']),
     )
+    .addOption(
+      new Option(
+        '--transport <client>',
+        "pipeline: the bus producer's client (the raw baseline is kafkajs either way)",
+      ).choices(['kafkajs', 'librdkafka']),
+    )
     .action(async (name: string, options: Record<string, number | string | undefined>) => {
       const bench = tsCommand('bench/main.ts', [name, JSON.stringify(options)])
       const child = spawn(bench.command, bench.args, { stdio: 'inherit' })

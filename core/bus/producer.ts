@@ -12,6 +12,7 @@ import {
 } from '../tracing/tracing.ts'
 import type { AvroCodec } from './codec.ts'
 import { partitionForKey } from './partitioner.ts'
+import { createRdKafkaClient, type RdKafkaMessage, requireRdKafka } from './rdkafka.ts'
 import { sleep } from './retry.ts'
 import { nextTraceparent } from './trace.ts'
 
@@ -127,6 +128,69 @@ const PARTITION_RESEND_DELAYS_MS = [1_000, 2_000, 4_000] as const
 
 export const HEADER = { eventId: 'eventId', traceparent: 'traceparent', producer: 'producer' } as const
 
+/** What the bus producer needs of a client's producer: one acks=all, idempotent send. */
+interface ProducerClient {
+  connect(): Promise<void>
+  sendBatch(topicMessages: TopicMessages[]): Promise<RecordMetadata[]>
+  disconnect(): Promise<void>
+}
+
+/**
+ * kafkajs's producer. One request in flight keeps per-partition order under retries;
+ * throughput comes from batching many records per request instead. Every record arrives with
+ * its partition assigned; the partitioner is named only so kafkajs does not warn about its
+ * default.
+ */
+function kafkajsProducer(kafka: Kafka): ProducerClient {
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
+  return {
+    connect: () => producer.connect(),
+    sendBatch: (topicMessages) => producer.sendBatch({ topicMessages, acks: -1 }),
+    disconnect: () => producer.disconnect(),
+  }
+}
+
+/**
+ * How long librdkafka keeps a record it could not deliver, retrying, before the send fails:
+ * as long as kafkajs's retries take (core/bus/kafka.ts), so a caller still answers 503 or
+ * retries instead of waiting its default five minutes.
+ */
+const RDKAFKA_MESSAGE_TIMEOUT_MS = 30_000
+
+/**
+ * librdkafka's producer (VERIDIS_KAFKA_TRANSPORT=librdkafka), through the KafkaJS-compatible
+ * API: acks and idempotence are set per producer; it batches (linger.ms 5) and keeps order
+ * with up to five requests in flight, as idempotence allows. The API rewrites the messages it
+ * is given (headers, partition, timestamp), so it gets copies: a failed partition is sent
+ * again from the same objects.
+ */
+function rdKafkaProducer(common: Common, clientId: string): ProducerClient {
+  const producer = createRdKafkaClient(requireRdKafka(), {
+    config: common.config.kafka,
+    clientId,
+    logger: common.logger,
+  }).producer({
+    kafkaJS: { acks: -1, idempotent: true, allowAutoTopicCreation: false },
+    'message.timeout.ms': RDKAFKA_MESSAGE_TIMEOUT_MS,
+  })
+  return {
+    connect: () => producer.connect(),
+    sendBatch: async (topicMessages) =>
+      producer.sendBatch({
+        topicMessages: topicMessages.map(({ topic, messages }) => ({
+          topic,
+          messages: messages.map((message) => ({ ...message }) as RdKafkaMessage),
+        })),
+      }),
+    disconnect: () => producer.disconnect(),
+  }
+}
+
 /**
  * The one way anything writes to the bus: idempotent, acks=all, Avro in the Confluent
  * wire format, standard headers. `publish` resolves when every record is acknowledged by
@@ -136,16 +200,10 @@ export function createBusProducer(
   common: Common,
   options: { kafka: Kafka; codec: AvroCodec; producerName: string; topics: readonly string[] },
 ) {
-  // One request in flight keeps per-partition order under retries; throughput comes from
-  // batching many records per request instead. Every record arrives with its partition
-  // assigned; the partitioner is named only so kafkajs does not warn about its default.
-  const createProducer = () =>
-    options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    })
+  const createProducer =
+    common.config.kafka.transport === 'librdkafka'
+      ? () => rdKafkaProducer(common, `veridis-${common.service}`)
+      : () => kafkajsProducer(options.kafka)
   let producer = createProducer()
   let producerConnected = false
   const admin = options.kafka.admin()
@@ -223,6 +281,10 @@ export function createBusProducer(
       await producer.connect()
       producerConnected = true
       connected = true
+      common.logger.info(
+        { producer: options.producerName, transport: common.config.kafka.transport },
+        'bus producer connected',
+      )
     },
 
     async publish<T>(topic: string, records: readonly OutgoingRecord<T>[]): Promise<void> {
@@ -288,7 +350,7 @@ export function createBusProducer(
       for (let attempt = 1; pending.length > 0; attempt += 1) {
         const outcomes = await Promise.allSettled(
           pending.map(async (topicMessages) =>
-            answeredForAll(topicMessages, await producer.sendBatch({ topicMessages, acks: -1 })),
+            answeredForAll(topicMessages, await producer.sendBatch(topicMessages)),
           ),
         )
         const rejected = outcomes.find((outcome) => outcome.status === 'rejected')

@@ -15,6 +15,9 @@ export const kafkaVariables = {
   VERIDIS_KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   VERIDIS_KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   VERIDIS_KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  // The client the bus producer writes with (core/bus/producer.ts): kafkajs, or librdkafka
+  // built into the native cache by infra/stack/native/kafka-javascript.sh (docs/operations.md).
+  VERIDIS_KAFKA_TRANSPORT: z.enum(['kafkajs', 'librdkafka']).default('kafkajs'),
 }
 
 type KafkaEnvironment = z.infer<z.ZodObject<typeof kafkaVariables>>
@@ -24,6 +27,8 @@ export interface KafkaConfig {
   readonly controllerPort: number
   readonly clientId: string | undefined
   readonly ssl: boolean
+  /** The bus producer's client; consumers and admin calls use kafkajs either way. */
+  readonly transport: 'kafkajs' | 'librdkafka'
   readonly sasl:
     | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
     | undefined
@@ -65,6 +70,7 @@ export function kafkaConfig(env: KafkaEnvironment): KafkaConfig {
     controllerPort: env.VERIDIS_KAFKA_CONTROLLER_PORT,
     clientId: env.VERIDIS_KAFKA_CLIENT_ID,
     ssl: env.VERIDIS_KAFKA_SSL,
+    transport: env.VERIDIS_KAFKA_TRANSPORT,
     sasl:
       env.VERIDIS_KAFKA_SASL_MECHANISM && env.VERIDIS_KAFKA_SASL_USERNAME && env.VERIDIS_KAFKA_SASL_PASSWORD
         ? {

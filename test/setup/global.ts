@@ -1,4 +1,5 @@
 import { buildZkNative } from '../../circuits/native.ts'
+import { buildRdKafka } from '../../core/bus/rdkafka.ts'
 import { loadConfig } from '../../core/config/env.ts'
 import { createLogger } from '../../core/logging/logger.ts'
 import { solanaValidatorService, validatorBinaryBuilt } from '../../infra/stack/solana-validator.ts'
@@ -41,6 +42,12 @@ export default async function setup() {
     progress(
       `native Groth16 addon NOT BUILT, its tests will fail: ${(error as Error).message.split('\n')[0]}`,
     )
+  }
+  // librdkafka (the bus producer's optional transport, test/bus/roundtrip): the same, ~5 minutes.
+  try {
+    progress(`librdkafka (@confluentinc/kafka-javascript): ${buildRdKafka()}`)
+  } catch (error) {
+    progress(`librdkafka NOT BUILT, its tests will fail: ${(error as Error).message.split('\n')[0]}`)
   }
   const running = (await stackStatus(context)).filter((service) => service.pid !== undefined)
   const wasRunning = new Set(running.map((service) => service.name))

@@ -27,11 +27,11 @@ import { disclosureCase, erasureCase, readKey, requireZkNative, semaphoreCase } 
  * The native Groth16 prover (circuits/native) against snarkjs, the reference: its proofs
  * verify with snarkjs.groth16.verify and both batch verifiers, for every circuit; a witness
  * that does not satisfy the circuit is refused; and over many random Semaphore witnesses
- * the two provers agree (VERIDIS_ZK_DIFFERENTIAL proofs each, 40 by default so the suite stays
+ * the two provers agree (VERIDIS_ZK_DIFFERENTIAL proofs each, 12 by default so the suite stays
  * short; docs/benchmarks.md records a run of 300).
  */
 const specs = circuitSpecs(20)
-const DIFFERENTIAL = Number(process.env.VERIDIS_ZK_DIFFERENTIAL ?? 40)
+const DIFFERENTIAL = Number(process.env.VERIDIS_ZK_DIFFERENTIAL ?? 12)
 let addon: ZkNativeAddon
 let hashers: Hashers
 

@@ -3,8 +3,9 @@
 # `.KafkaJS`) from the npm registry alone into
 # ~/.cache/veridis/native/kafka-javascript-<version>-node-v<abi>/node_modules/@confluentinc/kafka-javascript,
 # once per machine and Node ABI: about 5 minutes on two cores. It is not a project
-# dependency (`npm ci` stays as it is); `bench transport` (bench/transport.ts, issue 17 item 3)
-# loads it by path from here, through bench/rdkafka.ts, which computes the same directory.
+# dependency (`npm ci` stays as it is); the bus producer with VERIDIS_KAFKA_TRANSPORT=librdkafka
+# and `bench transport` load it by path from here, through core/bus/rdkafka.ts, which computes
+# the same directory. The test run's setup runs this script (test/setup/global.ts).
 #
 # Offline-safe: the package's own install script would download a prebuilt binary from GitHub
 # and, failing that, build librdkafka statically from sources it downloads (zlib, OpenSSL,
