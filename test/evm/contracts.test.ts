@@ -5,6 +5,7 @@ import { Contract, getBytes, type HDNodeWallet, type InterfaceAbi, JsonRpcProvid
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { renderArtifacts, staleContractArtifacts } from '../../contracts/evm/build.ts'
 import { DEPLOYED_CONTRACTS, readDeployment } from '../../contracts/evm/deploy.ts'
+import { jsonRpcRequest } from '../../contracts/evm/provider.ts'
 import { loadConfig } from '../../core/config/env.ts'
 import { anvilRpcUrl, LOCAL_ANVILS } from '../../infra/stack/anvil.ts'
 import { DEV_ACCOUNT, devWallet, startTestChain, type TestChain } from './support.ts'
@@ -265,7 +266,9 @@ describe('local stack chains', () => {
       const chain = `eip155:${anvil.chainId}`
       const deployment = readDeployment(config.home, chain)
       expect(deployment?.chainId).toBe(anvil.chainId)
-      const provider = new JsonRpcProvider(anvilRpcUrl(anvil.port), anvil.chainId, { staticNetwork: true })
+      const provider = new JsonRpcProvider(jsonRpcRequest(anvilRpcUrl(anvil.port)), anvil.chainId, {
+        staticNetwork: true,
+      })
       try {
         for (const name of DEPLOYED_CONTRACTS) {
           expect(await provider.getCode(deployment!.contracts[name])).not.toBe('0x')

@@ -3,6 +3,7 @@ import { Contract, getBytes, type HDNodeWallet, JsonRpcProvider } from 'ethers'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { DEV_ACCOUNT, devWallet } from '../../contracts/evm/accounts.ts'
 import { loadArtifact } from '../../contracts/evm/build.ts'
+import { jsonRpcRequest } from '../../contracts/evm/provider.ts'
 import { type GuardConfig, loadGuardConfig } from '../../core/bridge/config.ts'
 import type { AuditFact } from '../../core/bus/types.ts'
 import type { Gateway } from '../../producers/gateway/index.ts'
@@ -633,7 +634,7 @@ describe('security analysis requests', () => {
 
 describe('attestation check against the local BridgeGateway', () => {
   const provider = () =>
-    new JsonRpcProvider(bridges.chains[B]!.rpcUrls[0], undefined, { staticNetwork: true })
+    new JsonRpcProvider(jsonRpcRequest(bridges.chains[B]!.rpcUrls[0]!), undefined, { staticNetwork: true })
   const gatewayOn = (chain: string) => bridges.bridges[0]!.gateways[chain]!
   const guardians = () => DEV_ACCOUNT.guardians.map((index) => devWallet(index))
 

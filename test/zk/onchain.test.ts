@@ -9,6 +9,7 @@ import { createProver } from '../../consumers/prover/prover.ts'
 import { solidityVerifierArgs } from '../../consumers/verifier/solidity.ts'
 import { DEV_ACCOUNT, devWallet } from '../../contracts/evm/accounts.ts'
 import { loadArtifact } from '../../contracts/evm/build.ts'
+import { jsonRpcRequest } from '../../contracts/evm/provider.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import { loadProverPublicKey } from '../../core/crypto/prover-key.ts'
 import { sealProveInputs } from '../../core/crypto/prover-seal.ts'
@@ -36,7 +37,7 @@ type VerifierContract = BaseContract & {
 }
 
 beforeAll(async () => {
-  provider = new JsonRpcProvider(RPC_URL, 31337, { staticNetwork: true })
+  provider = new JsonRpcProvider(jsonRpcRequest(RPC_URL), 31337, { staticNetwork: true })
   await provider.getBlockNumber().catch((cause: unknown) => {
     throw new Error(`anvil is not reachable at ${RPC_URL}; start it with bin/veridis stack up`, { cause })
   })

@@ -1,7 +1,6 @@
 import {
   Contract,
   type ErrorDescription,
-  FetchRequest,
   Interface,
   isError,
   JsonRpcProvider,
@@ -9,6 +8,7 @@ import {
   type TransactionRequest,
   Wallet,
 } from 'ethers'
+import { jsonRpcRequest } from '../../../contracts/evm/provider.ts'
 import { RetryableError } from '../../../core/errors.ts'
 import { AlreadyPresentError, type NullifierWriter, type PreparedWrite, type RelayedUse } from './writer.ts'
 
@@ -59,8 +59,7 @@ function alreadyAccepted(error: unknown): boolean {
 export function createEvmWriter(options: EvmWriterOptions): NullifierWriter {
   const providers = options.rpcUrls.map((url) => {
     // A hanging endpoint must fail over (and let go of the sender lock) in bounded time.
-    const request = new FetchRequest(url)
-    if (options.requestTimeoutMs !== undefined) request.timeout = options.requestTimeoutMs
+    const request = jsonRpcRequest(url, options.requestTimeoutMs)
     // cacheTimeout -1: ethers otherwise answers a repeated call (the pending nonce!) from a
     // 250 ms cache, and a second write would be signed with the first one's nonce.
     const provider = new JsonRpcProvider(request, options.chainId, {
