@@ -87,6 +87,7 @@ const UNIT_TEST_FILES = [
   'core/bus/partitioner.test.ts',
   'core/bus/schema-registry.test.ts',
   'core/bus/units.test.ts',
+  'core/bus/well-formed.test.ts',
   'core/bus/wire-format.test.ts',
   'core/tracing/tracing.test.ts',
   'monitor/lag/lag.test.ts',
