@@ -107,6 +107,7 @@ const UNIT_TEST_FILES = [
   'test/ops/backup-seal.test.ts',
   'test/ops/instances.test.ts',
   'test/ops/k8s.test.ts',
+  'test/stack/kafka-cluster-id.test.ts',
   'test/zk/manifest.test.ts',
 ]
 

@@ -97,9 +97,22 @@ function nodeProperties(context: StackContext, node: KafkaNode, dataDir: string)
 }
 
 /** Every node formats its storage with the same cluster id, kept beside the nodes' data. */
+/**
+ * A KRaft cluster id: 16 random bytes in base64url, as Kafka's own `Uuid.randomUuid` makes
+ * them, and like it never one that starts with '-'. The id is a command-line argument of
+ * `kafka-storage format -t`, whose parser takes such a value for an option and fails: one
+ * fresh format in 64 (CI, 2026-12-03: test/stack/data-permissions.test.ts).
+ */
+export function newKafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
+}
+
 function clusterId(context: StackContext): string {
   const file = path.join(stateDir(context), 'cluster-id')
-  if (!existsSync(file)) writeFileSync(file, `${randomBytes(16).toString('base64url')}\n`, { mode: 0o600 })
+  if (!existsSync(file)) writeFileSync(file, `${newKafkaClusterId()}\n`, { mode: 0o600 })
   return readFileSync(file, 'utf8').trim()
 }
 
@@ -132,7 +145,7 @@ async function startNode(context: StackContext, node: KafkaNode): Promise<boolea
       'kafka.tools.StorageTool',
       'format',
       '-t',
-      clustered(context) ? clusterId(context) : randomBytes(16).toString('base64url'),
+      clustered(context) ? clusterId(context) : newKafkaClusterId(),
       '-c',
       propertiesFile,
     ])
