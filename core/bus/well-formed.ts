@@ -23,7 +23,7 @@ export function findIllFormedUnicode(value: unknown, path: string): string | und
 }
 
 function allWellFormed(value: unknown): boolean {
-  if (typeof value === 'string') return value.isWellFormed()
+  if (typeof value === 'string') return isWellFormedUnicode(value)
   if (Array.isArray(value)) {
     for (const item of value) if (!allWellFormed(item)) return false
     return true
@@ -31,7 +31,7 @@ function allWellFormed(value: unknown): boolean {
   if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
     // for…in, not Object.keys: no array of keys allocated per object of every record.
     for (const key in value) {
-      if (!key.isWellFormed() || !allWellFormed((value as Record<string, unknown>)[key])) return false
+      if (!isWellFormedUnicode(key) || !allWellFormed((value as Record<string, unknown>)[key])) return false
     }
   }
   return true
@@ -47,10 +47,10 @@ function pathOfIllFormed(value: unknown, path: string): string | undefined {
     return undefined
   }
   if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
-    for (const [key, item] of Object.entries(value)) {
-      const keyPath = `${path}.${isWellFormedUnicode(key) ? key.slice(0, 64) : '<key>'}`
-      if (!isWellFormedUnicode(key)) return keyPath
-      const found = pathOfIllFormed(item, keyPath)
+    // The same keys allWellFormed walks (for…in), so a value it refuses always has a path.
+    for (const key in value) {
+      if (!isWellFormedUnicode(key)) return `${path}.<key>`
+      const found = pathOfIllFormed((value as Record<string, unknown>)[key], `${path}.${key.slice(0, 64)}`)
       if (found) return found
     }
   }

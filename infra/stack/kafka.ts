@@ -96,7 +96,6 @@ function nodeProperties(context: StackContext, node: KafkaNode, dataDir: string)
   )
 }
 
-/** Every node formats its storage with the same cluster id, kept beside the nodes' data. */
 /**
  * A KRaft cluster id: 16 random bytes in base64url, as Kafka's own `Uuid.randomUuid` makes
  * them, and like it never one that starts with '-'. The id is a command-line argument of
@@ -110,6 +109,7 @@ export function newKafkaClusterId(): string {
   }
 }
 
+/** Every node formats its storage with the same cluster id, kept beside the nodes' data. */
 function clusterId(context: StackContext): string {
   const file = path.join(stateDir(context), 'cluster-id')
   if (!existsSync(file)) writeFileSync(file, `${newKafkaClusterId()}\n`, { mode: 0o600 })
