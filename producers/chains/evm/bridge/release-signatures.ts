@@ -1,4 +1,5 @@
-import { AbiCoder, getBytes, hashMessage, id, keccak256, recoverAddress } from 'ethers'
+import { AbiCoder, getAddress, getBytes, hashMessage, id, keccak256, Signature } from 'ethers'
+import { recover as recoverPublicKey } from 'tiny-secp256k1'
 
 /**
  * What a `BridgeGateway` (contracts/evm/src/BridgeGateway.sol) has guardians sign for a release,
@@ -53,12 +54,24 @@ export const messageIdOf = (sourceChainId: bigint, sourceGateway: string, nonce:
     coder.encode(['uint256', 'address', 'uint256'], [sourceChainId, sourceGateway, nonce]),
   ).toLowerCase()
 
-/** The signer of one signature, or why there is none. */
+/**
+ * The signer of one signature, or why there is none: ethers' `recoverAddress`, with the curve
+ * work done by libsecp256k1 (tiny-secp256k1's WebAssembly build of Bitcoin Core's library)
+ * instead of ethers' pure-JavaScript curve. The bridge guard recovers every signature of every
+ * release, and the JavaScript recovery was half of its CPU (docs/benchmarks.md, "Bridge guard").
+ * The signature is parsed by ethers' own `Signature.from`, so what is accepted (v as 27/28 or
+ * 0/1, s below 2^255) and the reasons for refusing stay ethers'; release-signatures.test.ts holds
+ * the two recoveries equal on valid, tampered, wrong-v and out-of-range signatures.
+ */
 function recover(signed: string, signature: string): { signer: string } | { problem: string } {
   const bytes = (signature.length - 2) / 2
   if (bytes !== 65) return { problem: `${bytes} bytes, not a 65-byte ECDSA signature` }
   try {
-    return { signer: recoverAddress(signed, signature) }
+    const parsed = Signature.from(signature)
+    const compact = getBytes(`${parsed.r}${parsed.s.slice(2)}`)
+    const publicKey = recoverPublicKey(getBytes(signed), compact, parsed.yParity, false)
+    if (!publicKey) return { problem: 'does not recover (no curve point for this signature)' }
+    return { signer: getAddress(`0x${keccak256(publicKey.subarray(1)).slice(-40)}`) }
   } catch (error) {
     return { problem: `does not recover (${(error as Error).message.split(' (')[0]})` }
   }
