@@ -92,6 +92,7 @@ const UNIT_TEST_FILES = [
   'core/tracing/tracing.test.ts',
   'monitor/lag/lag.test.ts',
   'producers/chains/cosmos/normalise.test.ts',
+  'producers/chains/evm/bridge/gateway-events.test.ts',
   'producers/chains/evm/bridge/release-signatures.test.ts',
   'producers/chains/evm/config.test.ts',
   'producers/chains/evm/normalise.test.ts',

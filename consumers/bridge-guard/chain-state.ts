@@ -2,7 +2,7 @@ import { zeroPadValue } from 'ethers'
 import { z } from 'zod'
 import type { GuardConfig } from '../../core/bridge/config.ts'
 import type { Logger } from '../../core/logging/logger.ts'
-import { GATEWAY } from '../../producers/chains/evm/bridge/chain-reader.ts'
+import { GATEWAY, gatewayEvent } from '../../producers/chains/evm/bridge/chain-reader.ts'
 import { createRpcClient } from '../../producers/chains/evm/rpc/client.ts'
 import { ERC20 } from './detections/flow-limits.ts'
 
@@ -28,7 +28,7 @@ const logsSchema = z.array(
   }),
 )
 
-const RELEASED_TOPIC = GATEWAY.getEvent('BridgeReleased')!.topicHash
+const RELEASED = gatewayEvent('BridgeReleased')
 const hex = (value: number) => `0x${value.toString(16)}`
 
 /** A release as its gateway logged it. */
@@ -95,22 +95,22 @@ export function createChainStates(config: GuardConfig, logger: Logger): Map<stri
               address: gateway,
               fromBlock: hex(fromBlock),
               toBlock: hex(toBlock),
-              topics: [RELEASED_TOPIC, null, null, zeroPadValue(token, 32).toLowerCase()],
+              topics: [RELEASED.topic, null, null, zeroPadValue(token, 32).toLowerCase()],
             },
           ],
           logsSchema,
         )
         return logs.flatMap((log) => {
           if (log.removed) return []
-          const parsed = GATEWAY.parseLog(log)
-          if (!parsed) return []
+          const args = RELEASED.decode(log)
+          if (!args) return []
           return [
             {
               messageId: log.topics[1]!.toLowerCase(),
-              mode: Number(parsed.args.mode) === 0 ? ('MINT' as const) : ('UNLOCK' as const),
-              token: parsed.args.token as string,
-              amount: parsed.args.amount as bigint,
-              sourceChain: `eip155:${parsed.args.sourceChainId as bigint}`,
+              mode: Number(args.mode) === 0 ? ('MINT' as const) : ('UNLOCK' as const),
+              token: args.token as string,
+              amount: args.amount as bigint,
+              sourceChain: `eip155:${args.sourceChainId as bigint}`,
               blockNumber: log.blockNumber,
               txHash: log.transactionHash.toLowerCase(),
             },

@@ -4,6 +4,7 @@ import { getAddress } from 'ethers'
 import { z } from 'zod'
 import { isCaip2 } from '../chains.ts'
 import { ConfigError } from '../config/env.ts'
+import { checksumAddress } from './addresses.ts'
 
 /**
  * What the guard watches and the limits it holds each bridge to, read from a JSON file:
@@ -275,7 +276,7 @@ export function indexGateways(config: GuardConfig): GatewayIndex {
     }
   }
   return {
-    bridgeOf: (chain, gateway) => gateways.get(`${chain}:${getAddress(gateway)}`),
-    tokenOf: (bridge, chain, token) => tokens.get(`${bridge.id}:${chain}:${getAddress(token)}`),
+    bridgeOf: (chain, gateway) => gateways.get(`${chain}:${checksumAddress(gateway)}`),
+    tokenOf: (bridge, chain, token) => tokens.get(`${bridge.id}:${chain}:${checksumAddress(token)}`),
   }
 }

@@ -1,4 +1,4 @@
-import { getAddress } from 'ethers'
+import { checksumAddress } from '../../../core/bridge/addresses.ts'
 import type { BridgeConfig } from '../../../core/bridge/config.ts'
 import type { BridgeFact } from '../facts.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './finding.ts'
@@ -53,8 +53,10 @@ export function checkThreshold(options: {
 }
 
 /** Who holds a guardian key: the configured operator, or the key itself when none is named. */
-export const operatorOf = (bridge: BridgeConfig, guardian: string) =>
-  bridge.operators[getAddress(guardian)] ?? getAddress(guardian)
+export const operatorOf = (bridge: BridgeConfig, guardian: string) => {
+  const key = checksumAddress(guardian)
+  return bridge.operators[key] ?? key
+}
 
 /** The fewest operators whose keys together reach `threshold` (1 means one operator can release alone). */
 export function operatorsToForge(

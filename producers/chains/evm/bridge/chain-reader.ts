@@ -1,4 +1,4 @@
-import { Interface, type InterfaceAbi } from 'ethers'
+import { Interface, type InterfaceAbi, type Result } from 'ethers'
 import { z } from 'zod'
 import { loadArtifact } from '../../../../contracts/evm/build.ts'
 import type { GuardConfig } from '../../../../core/bridge/config.ts'
@@ -51,7 +51,27 @@ const receiptSchema = z.object({ status: quantity.optional(), logs: z.array(logS
 const blockSchema = z.object({ number: quantity, timestamp: quantity }).nullable()
 
 export const GATEWAY = new Interface(loadArtifact('BridgeGateway').abi as InterfaceAbi)
-const LOCKED_TOPIC = GATEWAY.getEvent('BridgeLocked')!.topicHash.toLowerCase()
+
+/**
+ * A decoder for one of the gateway's events: its topic0, and the arguments of a log, as ethers'
+ * `parseLog` answers them: undefined for a log of another event, a throw for data that does not
+ * decode. `parseLog` finds the event by hashing the signature of every event of the ABI, for
+ * every log; this looks the event up once.
+ */
+export function gatewayEvent(name: string) {
+  const event = GATEWAY.getEvent(name)
+  if (!event) throw new Error(`event ${name} missing from the BridgeGateway artifact`)
+  const topic = event.topicHash.toLowerCase()
+  return {
+    topic,
+    decode(log: { readonly topics: readonly string[]; readonly data: string }): Result | undefined {
+      if (log.topics[0]?.toLowerCase() !== topic) return undefined
+      return GATEWAY.decodeEventLog(event, log.data, log.topics)
+    },
+  }
+}
+
+const LOCKED = gatewayEvent('BridgeLocked')
 const hex = (value: number) => `0x${value.toString(16)}`
 
 /** A source lock as one endpoint reports it. */
@@ -193,7 +213,7 @@ export function createChainReaders(
                     address: gateway,
                     fromBlock: hex(fromBlock),
                     toBlock: 'latest',
-                    topics: [LOCKED_TOPIC, messageIds],
+                    topics: [LOCKED.topic, messageIds],
                   },
                 ],
                 logsSchema,
@@ -201,14 +221,14 @@ export function createChainReaders(
               const locks = new Map<string, SourceLock>()
               for (const log of logs) {
                 if (log.removed) continue
-                const parsed = GATEWAY.parseLog(log)
-                if (!parsed) continue
+                const args = LOCKED.decode(log)
+                if (!args) continue
                 locks.set(log.topics[1]!, {
                   messageId: log.topics[1]!,
-                  token: parsed.args.token as string,
-                  amount: parsed.args.amount as bigint,
-                  recipient: parsed.args.recipient as string,
-                  destinationChainId: parsed.args.destinationChainId as bigint,
+                  token: args.token as string,
+                  amount: args.amount as bigint,
+                  recipient: args.recipient as string,
+                  destinationChainId: args.destinationChainId as bigint,
                   txHash: log.transactionHash,
                   blockNumber: log.blockNumber,
                   blockHash: log.blockHash,

@@ -1,4 +1,4 @@
-import { AbiCoder, getAddress, getBytes, hashMessage, id, keccak256, Signature } from 'ethers'
+import { AbiCoder, getAddress, getBytes, hashMessage, id, keccak256, ParamType, Signature } from 'ethers'
 import { recover as recoverPublicKey } from 'tiny-secp256k1'
 
 /**
@@ -15,6 +15,19 @@ import { recover as recoverPublicKey } from 'tiny-secp256k1'
 const RELEASE_TYPEHASH = id('veridis.bridge.Release.v1')
 export const RELEASE_MODES = { MINT: 0, UNLOCK: 1 } as const
 const coder = AbiCoder.defaultAbiCoder()
+// Parsed once: given as strings, ethers parses every type again on every call.
+const paramTypes = (...types: string[]) => types.map((type) => ParamType.from(type))
+const DIGEST_TYPES = paramTypes(
+  'bytes32',
+  'uint256',
+  'address',
+  'bytes32',
+  'uint8',
+  'address',
+  'address',
+  'uint256',
+)
+const MESSAGE_ID_TYPES = paramTypes('uint256', 'address', 'uint256')
 
 /** The fields of one release the digest covers; `chain` is the destination (CAIP-2 eip155). */
 export interface ReleaseFields {
@@ -31,28 +44,23 @@ export interface ReleaseFields {
 export function signedDigest(fields: ReleaseFields): string {
   const chainId = BigInt(fields.chain.split(':')[1]!)
   const digest = keccak256(
-    coder.encode(
-      ['bytes32', 'uint256', 'address', 'bytes32', 'uint8', 'address', 'address', 'uint256'],
-      [
-        RELEASE_TYPEHASH,
-        chainId,
-        fields.gateway,
-        fields.messageId,
-        RELEASE_MODES[fields.mode],
-        fields.token,
-        fields.recipient,
-        fields.amount,
-      ],
-    ),
+    coder.encode(DIGEST_TYPES, [
+      RELEASE_TYPEHASH,
+      chainId,
+      fields.gateway,
+      fields.messageId,
+      RELEASE_MODES[fields.mode],
+      fields.token,
+      fields.recipient,
+      fields.amount,
+    ]),
   )
   return hashMessage(getBytes(digest))
 }
 
 /** The contract's `messageIdOf`: the same id on both chains, so a lock and its release meet. */
 export const messageIdOf = (sourceChainId: bigint, sourceGateway: string, nonce: bigint) =>
-  keccak256(
-    coder.encode(['uint256', 'address', 'uint256'], [sourceChainId, sourceGateway, nonce]),
-  ).toLowerCase()
+  keccak256(coder.encode(MESSAGE_ID_TYPES, [sourceChainId, sourceGateway, nonce])).toLowerCase()
 
 /**
  * The signer of one signature, or why there is none: ethers' `recoverAddress`, with the curve
