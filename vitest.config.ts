@@ -89,6 +89,7 @@ const UNIT_TEST_FILES = [
   'core/bus/units.test.ts',
   'core/bus/well-formed.test.ts',
   'core/bus/wire-format.test.ts',
+  'core/crypto/keccak.test.ts',
   'core/tracing/tracing.test.ts',
   'monitor/lag/lag.test.ts',
   'producers/chains/cosmos/normalise.test.ts',

@@ -1,3 +1,4 @@
+import { useWasmKeccak } from '../core/crypto/keccak.ts'
 import { runBench } from './run.ts'
 
 /**
@@ -10,6 +11,8 @@ if (!name) {
   process.exit(64)
 }
 try {
+  // As every veridis process does at start (cli/main.ts): the stages measured here run in this one.
+  await useWasmKeccak()
   await runBench(name, json ? (JSON.parse(json) as Parameters<typeof runBench>[1]) : {})
   process.exit(0)
 } catch (error) {

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { ConfigError } from '../core/config/env.ts'
+import { useWasmKeccak } from '../core/crypto/keccak.ts'
 import { registerAlertsCommand } from './commands/alerts.ts'
 import { registerApiKeyCommand } from './commands/apikey.ts'
 import { registerAuditCommand } from './commands/audit.ts'
@@ -53,12 +54,14 @@ for (const register of [
   register(program)
 }
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`veridis: ${error.message}\n`)
-    process.exit(78)
-  }
-  process.stderr.write(`veridis: ${error instanceof Error ? error.message : String(error)}\n`)
-  if (process.env.VERIDIS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`)
-  process.exit(1)
-})
+useWasmKeccak()
+  .then(() => program.parseAsync(process.argv))
+  .catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`veridis: ${error.message}\n`)
+      process.exit(78)
+    }
+    process.stderr.write(`veridis: ${error instanceof Error ? error.message : String(error)}\n`)
+    if (process.env.VERIDIS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`)
+    process.exit(1)
+  })
