@@ -8,6 +8,7 @@ import { loadArtifact } from '../../contracts/evm/build.ts'
 import { type Deployment, ensureDeployed } from '../../contracts/evm/deploy.ts'
 import { openPollingProvider } from '../../contracts/evm/provider.ts'
 import { HEADER } from '../../core/bus/producer.ts'
+import { sleep } from '../../core/bus/retry.ts'
 import { startAnvil } from '../../infra/stack/anvil.ts'
 import type { EvmChainEntry } from '../../producers/chains/evm/config.ts'
 import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
@@ -86,6 +87,7 @@ export async function startTestChain(
     async restart() {
       await anvil.stop()
       anvil = await startAnvil(anvilOptions)
+      await untilPendingNoncesSettle(provider, [...signers.values()])
       for (const existing of signers.values()) existing.reset()
     },
     async stop() {
@@ -93,6 +95,36 @@ export async function startTestChain(
       await anvil.stop()
       rmSync(home, { recursive: true, force: true })
     },
+  }
+}
+
+/**
+ * Waits until a restarted anvil's `pending` nonce of every signer agrees with its mined
+ * (`latest`) one. A restarted anvil has an empty pool, so the two must be equal; once (CI,
+ * 2026-12-04) a NonceManager reset right after a restart read a `pending` count of 0 for an
+ * account whose transaction was mined before the restart, and the next send was refused as
+ * "nonce too low". Asked through `send`, which skips ethers' 250-ms cache of identical
+ * requests, so what is compared is what the node says now.
+ */
+async function untilPendingNoncesSettle(provider: JsonRpcProvider, signers: readonly NonceManager[]) {
+  const count = async (address: string, tag: 'latest' | 'pending') =>
+    Number.parseInt((await provider.send('eth_getTransactionCount', [address, tag])) as string, 16)
+  const deadline = Date.now() + 10_000
+  for (const signer of signers) {
+    const address = await signer.getAddress()
+    for (;;) {
+      const [latest, pending] = [await count(address, 'latest'), await count(address, 'pending')]
+      if (pending === latest) break
+      if (Date.now() > deadline) {
+        throw new Error(
+          `restarted anvil: ${address} has ${latest} mined transactions but a pending nonce of ${pending}`,
+        )
+      }
+      console.warn(
+        `restarted anvil: pending nonce ${pending} of ${address} behind the mined ${latest}; waiting`,
+      )
+      await sleep(100)
+    }
   }
 }
 
