@@ -8,11 +8,10 @@ import { loadArtifact } from '../../contracts/evm/build.ts'
 import { type Deployment, ensureDeployed } from '../../contracts/evm/deploy.ts'
 import { openPollingProvider } from '../../contracts/evm/provider.ts'
 import { HEADER } from '../../core/bus/producer.ts'
-import { sleep } from '../../core/bus/retry.ts'
 import { startAnvil } from '../../infra/stack/anvil.ts'
 import type { EvmChainEntry } from '../../producers/chains/evm/config.ts'
 import { type ChainListenerOptions, startChainListener, writeChainConfig } from '../support/chain-listener.ts'
-import { freePort, type TestBus } from '../support/harness.ts'
+import { eventually, freePort, type TestBus } from '../support/harness.ts'
 
 /**
  * Real chains and a real listener process for the EVM tests. Every test chain is an anvil
@@ -109,22 +108,20 @@ export async function startTestChain(
 async function untilPendingNoncesSettle(provider: JsonRpcProvider, signers: readonly NonceManager[]) {
   const count = async (address: string, tag: 'latest' | 'pending') =>
     Number.parseInt((await provider.send('eth_getTransactionCount', [address, tag])) as string, 16)
-  const deadline = Date.now() + 10_000
   for (const signer of signers) {
     const address = await signer.getAddress()
-    for (;;) {
-      const [latest, pending] = [await count(address, 'latest'), await count(address, 'pending')]
-      if (pending === latest) break
-      if (Date.now() > deadline) {
-        throw new Error(
-          `restarted anvil: ${address} has ${latest} mined transactions but a pending nonce of ${pending}`,
+    await eventually(
+      async () => {
+        const [latest, pending] = [await count(address, 'latest'), await count(address, 'pending')]
+        if (pending === latest) return true
+        console.warn(
+          `restarted anvil: pending nonce ${pending} of ${address} behind the mined ${latest}; waiting`,
         )
-      }
-      console.warn(
-        `restarted anvil: pending nonce ${pending} of ${address} behind the mined ${latest}; waiting`,
-      )
-      await sleep(100)
-    }
+        return undefined
+      },
+      10_000,
+      `the restarted anvil's pending nonce of ${address} to reach its mined one`,
+    )
   }
 }
 
