@@ -85,6 +85,7 @@ const UNIT_TEST_FILES = [
   'consumers/nullifiers/propagate.test.ts',
   'consumers/nullifiers/writers/writers.test.ts',
   'core/bus/partitioner.test.ts',
+  'core/bus/record-encoding.test.ts',
   'core/bus/schema-registry.test.ts',
   'core/bus/units.test.ts',
   'core/bus/well-formed.test.ts',
