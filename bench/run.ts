@@ -119,9 +119,19 @@ export async function runBench(
       )
       return
     }
+    case 'sql-rows': {
+      const { benchSqlRows, printSqlRowsBench } = await import('./sql-rows.ts')
+      const sqlRows = {
+        events: options.events ?? 60_000,
+        batch: options.batch ?? 600,
+        rounds: options.rounds ?? 3,
+      }
+      printSqlRowsBench(sqlRows, await benchSqlRows(sqlRows))
+      return
+    }
     default:
       throw new Error(
-        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly, guard, chains, starknet, transport`,
+        `unknown bench '${name}'; known: pipeline, lag, gateway, zk, evm, audit, nullifiers, anomaly, guard, chains, starknet, transport, sql-rows`,
       )
   }
 }

@@ -12,10 +12,13 @@ export function registerBenchCommand(program: Command) {
     .description('run a benchmark against the local stack (see bench/)')
     .argument(
       '<name>',
-      'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly | guard | chains | starknet | transport',
+      'pipeline | lag | gateway | zk | evm | audit | nullifiers | anomaly | guard | chains | starknet | transport | sql-rows',
     )
     .addOption(
-      new Option('--events <n>', 'pipeline: how many events; guard: bridge events').argParser(Number),
+      new Option(
+        '--events <n>',
+        'pipeline: how many events; guard: bridge events; sql-rows: rows per form',
+      ).argParser(Number),
     )
     .addOption(new Option('--groups <n>', 'lag: consumer groups').argParser(Number))
     .addOption(new Option('--partitions <n>', 'lag: partitions per group').argParser(Number))
@@ -28,7 +31,11 @@ export function registerBenchCommand(program: Command) {
         'gateway, pipeline: processes to scale out to (1 leaves it out)',
       ).argParser(Number),
     )
-    .addOption(new Option('--batch <n>', 'zk: proofs per verification batch').argParser(Number))
+    .addOption(
+      new Option('--batch <n>', 'zk: proofs per verification batch; sql-rows: rows per statement').argParser(
+        Number,
+      ),
+    )
     .addOption(new Option('--family <name>', 'chains: one family only (cosmos, solana, polkadot, starknet)'))
     .addOption(new Option('--uses <n>', 'chains: nullifier uses per propagation direction').argParser(Number))
     .addOption(new Option('--seed <n>', 'anomaly: seed of the generated labelled set').argParser(Number))

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../../core/bus/types.ts'
+import { jsonRows } from '../../core/db/json-rows.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { type AuditFactDraft, chainIdOf, chainRecord, GENESIS_HASH, recordKeyOf } from './record.ts'
 
@@ -14,6 +15,12 @@ export interface ChainedRecord {
   readonly key: string
   readonly record: AuditEvent
 }
+
+const CHAINED_ROWS = jsonRows({
+  sequence: 'bigint',
+  record_key: 'text',
+  record: 'jsonb',
+})
 
 /**
  * Places drafts at the heads of their chains and queues them for publishing, inside the
@@ -66,12 +73,12 @@ export async function appendToChains(
     await client.query(
       `INSERT INTO audit_outbox (scope, chain_id, sequence, kafka_partition, record_key, record)
        SELECT $1, $2, r.sequence, $3, r.record_key, r.record
-       FROM jsonb_to_recordset($4::jsonb) AS r(sequence bigint, record_key text, record jsonb)`,
+       FROM ${CHAINED_ROWS.from('$4')} AS r`,
       [
         placement.scope,
         chainId,
         partition,
-        JSON.stringify(
+        CHAINED_ROWS.param(
           placed.map((p) => ({ sequence: p.record.sequence, record_key: p.key, record: p.record })),
         ),
       ],

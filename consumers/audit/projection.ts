@@ -1,5 +1,26 @@
 import type { AuditEvent } from '../../core/bus/types.ts'
+import { jsonRows } from '../../core/db/json-rows.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
+
+const AUDIT_RECORD_ROWS = jsonRows({
+  kafka_partition: 'integer',
+  kafka_offset: 'bigint',
+  audit_id: 'text',
+  chain_id: 'text',
+  sequence: 'bigint',
+  prev_hash: 'text',
+  record_hash: 'text',
+  action: 'text',
+  actor_kind: 'text',
+  actor_id: 'text',
+  subject_hash: 'text',
+  gdpr_category: 'text',
+  legal_basis: 'text',
+  retention_days: 'integer',
+  refs: 'jsonb',
+  details: 'jsonb',
+  occurred_ms: 'float8',
+})
 
 /** Writes records, with where they sit on the topic, into the audit projection. */
 export async function projectRecords(
@@ -34,11 +55,8 @@ export async function projectRecords(
      SELECT $1, r.kafka_partition, r.kafka_offset, r.audit_id, r.chain_id, r.sequence, r.prev_hash, r.record_hash,
        r.action, r.actor_kind, r.actor_id, r.subject_hash, r.gdpr_category, r.legal_basis, r.retention_days,
        ARRAY(SELECT jsonb_array_elements_text(r.refs)), r.details, to_timestamp(r.occurred_ms / 1000.0)
-     FROM jsonb_to_recordset($2::jsonb) AS r(kafka_partition int, kafka_offset bigint, audit_id text, chain_id text,
-       sequence bigint, prev_hash text, record_hash text, action text, actor_kind text, actor_id text,
-       subject_hash text, gdpr_category text, legal_basis text, retention_days int, refs jsonb, details jsonb,
-       occurred_ms float8)
+     FROM ${AUDIT_RECORD_ROWS.from('$2')} AS r
      ON CONFLICT (scope, kafka_partition, kafka_offset) DO NOTHING`,
-    [scope, JSON.stringify(rows)],
+    [scope, AUDIT_RECORD_ROWS.param(rows)],
   )
 }

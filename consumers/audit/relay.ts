@@ -4,6 +4,7 @@ import { HEADER } from '../../core/bus/producer.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import type { AuditEvent } from '../../core/bus/types.ts'
 import type { Common } from '../../core/context.ts'
+import { jsonRows } from '../../core/db/json-rows.ts'
 import { inTransaction, type Pool, type PoolClient } from '../../core/db/pool.ts'
 import { describeError, NonRetryableError } from '../../core/errors.ts'
 import { projectRecords } from './projection.ts'
@@ -13,6 +14,11 @@ const BATCH = 2_000
 // Kafka refuses a partition's record batch over max.message.bytes (1 MiB by default).
 const MAX_PARTITION_BYTES = 800 * 1024
 const IDLE_POLL_MS = 100
+
+const PUBLISHED_ROWS = jsonRows({
+  chain_id: 'text',
+  sequence: 'bigint',
+})
 
 /**
  * Publishes chained records from the outbox to the audit topic, exactly once:
@@ -78,11 +84,11 @@ export function createAuditRelay(
   ) {
     await projectRecords(client, topic, records)
     await client.query(
-      `DELETE FROM audit_outbox o USING jsonb_to_recordset($2::jsonb) AS f(chain_id text, sequence bigint)
+      `DELETE FROM audit_outbox o USING ${PUBLISHED_ROWS.from('$2')} AS f
        WHERE o.scope = $1 AND o.chain_id = f.chain_id AND o.sequence = f.sequence`,
       [
         topic,
-        JSON.stringify(
+        PUBLISHED_ROWS.param(
           records.map(({ record }) => ({ chain_id: record.chainId, sequence: record.sequence })),
         ),
       ],

@@ -1,4 +1,5 @@
 import { type BridgeConfig, type GatewayIndex, kindOf } from '../../core/bridge/config.ts'
+import { jsonRows } from '../../core/db/json-rows.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { evidenceOf, type Finding, lower, subjectOf } from './detections/finding.ts'
 import { recordFlows, unrecordFlow } from './detections/flow-limits.ts'
@@ -68,8 +69,8 @@ export async function judgeFacts(
     for (const { messageId, locked } of locks) lockedAt.set(messageId, locked)
   }
 
-  const lockRows: unknown[] = []
-  const releaseRows: unknown[] = []
+  const lockRows: ReturnType<typeof lockRow>[] = []
+  const releaseRows: ReturnType<typeof releaseRow>[] = []
   const flows: { at: number; bridge: BridgeConfig; fact: Fact<'lock' | 'release'>; vaultBalance?: bigint }[] =
     []
   const guardians: Parameters<typeof recordGuardianActivities>[1][number][] = []
@@ -121,11 +122,9 @@ export async function judgeFacts(
          token, amount, recipient, destination_chain, observed_at)
        SELECT event_id, message_id, bridge_id, chain, gateway, block_number, tx_hash, finality, mode,
          token, amount, recipient, destination_chain, to_timestamp(observed / 1000.0)
-       FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, message_id text, bridge_id text, chain text,
-         gateway text, block_number bigint, tx_hash text, finality text, mode text, token text, amount numeric,
-         recipient text, destination_chain text, observed numeric)
+       FROM ${LOCK_ROWS.from('$1')} AS r
        ON CONFLICT (event_id) DO UPDATE SET finality = EXCLUDED.finality`,
-      [JSON.stringify(lockRows)],
+      [LOCK_ROWS.param(lockRows)],
     )
   }
   if (releaseRows.length > 0) {
@@ -134,11 +133,9 @@ export async function judgeFacts(
          token, amount, recipient, source_chain, signers, threshold, backed, observed_at)
        SELECT event_id, message_id, bridge_id, chain, gateway, block_number, tx_hash, finality, mode,
          token, amount, recipient, source_chain, signers, threshold, backed, to_timestamp(observed / 1000.0)
-       FROM jsonb_to_recordset($1::jsonb) AS r(event_id text, message_id text, bridge_id text, chain text,
-         gateway text, block_number bigint, tx_hash text, finality text, mode text, token text, amount numeric,
-         recipient text, source_chain text, signers text[], threshold integer, backed boolean, observed numeric)
+       FROM ${RELEASE_ROWS.from('$1')} AS r
        ON CONFLICT (event_id) DO UPDATE SET finality = EXCLUDED.finality`,
-      [JSON.stringify(releaseRows)],
+      [RELEASE_ROWS.param(releaseRows)],
     )
   }
   if (flows.length > 0) {
@@ -151,6 +148,37 @@ export async function judgeFacts(
   await recordGuardianActivities(client, guardians)
   return findings
 }
+
+/** What lock and release rows share, in this order: the rows are positional. */
+const MESSAGE_COLUMNS = {
+  event_id: 'text',
+  message_id: 'text',
+  bridge_id: 'text',
+  chain: 'text',
+  gateway: 'text',
+  block_number: 'bigint',
+  tx_hash: 'text',
+  finality: 'text',
+  mode: 'text',
+  token: 'text',
+  amount: 'numeric',
+  recipient: 'text',
+} as const
+
+const LOCK_ROWS = jsonRows({
+  ...MESSAGE_COLUMNS,
+  destination_chain: 'text',
+  observed: 'numeric',
+})
+
+const RELEASE_ROWS = jsonRows({
+  ...MESSAGE_COLUMNS,
+  source_chain: 'text',
+  signers: 'text[]',
+  threshold: 'integer',
+  backed: 'boolean',
+  observed: 'numeric',
+})
 
 function lockRow(bridge: BridgeConfig, fact: Fact<'lock'>) {
   const { envelope, lock } = fact

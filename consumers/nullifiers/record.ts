@@ -1,5 +1,6 @@
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import { nullifierKey } from '../../core/bus/topics.ts'
+import { jsonRows } from '../../core/db/json-rows.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { NonRetryableError } from '../../core/errors.ts'
 import type { Alert } from '../../schemas/generated/veridis.alert.v1.ts'
@@ -47,6 +48,21 @@ interface UseRow {
   arrival: number
 }
 
+const USE_ROWS = jsonRows({
+  event_id: 'text',
+  scope: 'text',
+  nullifier: 'text',
+  chain: 'text',
+  source: 'text',
+  origin_chain: 'text',
+  merkle_tree_root: 'text',
+  block_number: 'bigint',
+  tx_hash: 'text',
+  finality: 'text',
+  observed_ms: 'float8',
+  arrival: 'bigint',
+})
+
 export async function recordUses(
   messages: readonly ConsumedMessage<NullifierEvent>[],
   client: PoolClient,
@@ -84,12 +100,10 @@ export async function recordUses(
        block_number, tx_hash, finality, observed_at, arrival)
      SELECT u.event_id, u.scope, u.nullifier, u.chain, u.source, u.origin_chain, u.merkle_tree_root, u.block_number,
        u.tx_hash, u.finality, to_timestamp(u.observed_ms / 1000.0), u.arrival
-     FROM jsonb_to_recordset($1::jsonb) AS u(event_id text, scope text, nullifier text, chain text, source text,
-       origin_chain text, merkle_tree_root text, block_number bigint, tx_hash text, finality text, observed_ms float8,
-       arrival bigint)
+     FROM ${USE_ROWS.from('$1')} AS u
      ON CONFLICT (event_id) DO UPDATE SET finality = EXCLUDED.finality, finality_changed_at = now()
      WHERE array_position(${RANK_ORDER}, EXCLUDED.finality) > array_position(${RANK_ORDER}, current.finality)`,
-    [JSON.stringify(rows)],
+    [USE_ROWS.param(rows)],
   )
 
   // Facts this chunk retracted (each finality of a fact reaches the effect once).

@@ -2,6 +2,7 @@ import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import type { TopicSet } from '../../core/bus/topics.ts'
 import type { Alert, AuditEvent, Command, NullifierPropagation, ProofResult } from '../../core/bus/types.ts'
 import { unionBranch } from '../../core/bus/union.ts'
+import { jsonRows } from '../../core/db/json-rows.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
 import { NonRetryableError } from '../../core/errors.ts'
 
@@ -65,7 +66,69 @@ export function summarizeCommand(command: Command): { type: string; summary: Rec
   }
 }
 
-const json = (rows: unknown[]) => JSON.stringify(rows)
+const COMMAND_ROWS = jsonRows({
+  command_id: 'text',
+  idempotency_key: 'text',
+  command_type: 'text',
+  actor_kind: 'text',
+  actor_id: 'text',
+  summary: 'jsonb',
+  issued_ms: 'float8',
+  source_topic: 'text',
+  kafka_partition: 'integer',
+  kafka_offset: 'text',
+})
+
+const PROOF_RESULT_ROWS = jsonRows({
+  result_id: 'text',
+  command_id: 'text',
+  source_event_id: 'text',
+  circuit: 'text',
+  status: 'text',
+  public_signals: 'jsonb',
+  reason: 'text',
+  duration_ms: 'float8',
+  produced_ms: 'float8',
+  source_topic: 'text',
+})
+
+const PROPAGATION_ROWS = jsonRows({
+  source_event_id: 'text',
+  target_chain: 'text',
+  scope: 'text',
+  nullifier: 'text',
+  source_chain: 'text',
+  outcome: 'text',
+  tx_hash: 'text',
+  reason: 'text',
+  latency_ms: 'float8',
+  at_ms: 'float8',
+  source_topic: 'text',
+})
+
+const ALERT_ROWS = jsonRows({
+  alert_id: 'text',
+  kind: 'text',
+  severity: 'text',
+  chain: 'text',
+  summary: 'text',
+  evidence: 'jsonb',
+  details: 'jsonb',
+  detected_ms: 'float8',
+  source_topic: 'text',
+})
+
+const AUDIT_REFERENCE_ROWS = jsonRows({
+  audit_id: 'text',
+  chain_id: 'text',
+  sequence: 'bigint',
+  action: 'text',
+  actor_kind: 'text',
+  actor_id: 'text',
+  refs: 'jsonb',
+  occurred_ms: 'float8',
+  source_topic: 'text',
+})
 
 /**
  * Applies a chunk from any of the projected topics: one statement per table touched.
@@ -104,11 +167,9 @@ export async function projectMessages(
          issued_at, source_topic, kafka_partition, kafka_offset)
        SELECT r.command_id, r.idempotency_key, r.command_type, r.actor_kind, r.actor_id, r.summary,
          to_timestamp(r.issued_ms / 1000.0), r.source_topic, r.kafka_partition, r.kafka_offset
-       FROM jsonb_to_recordset($1::jsonb) AS r(command_id text, idempotency_key text, command_type text,
-         actor_kind text, actor_id text, summary jsonb, issued_ms float8, source_topic text,
-         kafka_partition int, kafka_offset text)
+       FROM ${COMMAND_ROWS.from('$1')} AS r
        ON CONFLICT (command_id) DO NOTHING`,
-      [json(rows)],
+      [COMMAND_ROWS.param(rows)],
     )
   }
 
@@ -131,11 +192,9 @@ export async function projectMessages(
          reason, duration_ms, produced_at, source_topic)
        SELECT r.result_id, r.command_id, r.source_event_id, r.circuit, r.status, r.public_signals, r.reason,
          r.duration_ms, to_timestamp(r.produced_ms / 1000.0), r.source_topic
-       FROM jsonb_to_recordset($1::jsonb) AS r(result_id text, command_id text, source_event_id text,
-         circuit text, status text, public_signals jsonb, reason text, duration_ms float8, produced_ms float8,
-         source_topic text)
+       FROM ${PROOF_RESULT_ROWS.from('$1')} AS r
        ON CONFLICT (result_id) DO NOTHING`,
-      [json(rows)],
+      [PROOF_RESULT_ROWS.param(rows)],
     )
   }
 
@@ -166,15 +225,13 @@ export async function projectMessages(
          source_chain, outcome, tx_hash, reason, latency_ms, at, source_topic)
        SELECT r.source_event_id, r.target_chain, r.scope, r.nullifier, r.source_chain, r.outcome, r.tx_hash,
          r.reason, r.latency_ms, to_timestamp(r.at_ms / 1000.0), r.source_topic
-       FROM jsonb_to_recordset($1::jsonb) AS r(source_event_id text, target_chain text, scope text,
-         nullifier text, source_chain text, outcome text, tx_hash text, reason text, latency_ms float8,
-         at_ms float8, source_topic text)
+       FROM ${PROPAGATION_ROWS.from('$1')} AS r
        ORDER BY r.source_event_id, r.target_chain
        ON CONFLICT (source_event_id, target_chain) DO UPDATE SET
          outcome = EXCLUDED.outcome, tx_hash = EXCLUDED.tx_hash, reason = EXCLUDED.reason,
          latency_ms = EXCLUDED.latency_ms, at = EXCLUDED.at
        WHERE EXCLUDED.at >= current.at`,
-      [json(rows)],
+      [PROPAGATION_ROWS.param(rows)],
     )
   }
 
@@ -196,10 +253,9 @@ export async function projectMessages(
          source_topic)
        SELECT r.alert_id, r.kind, r.severity, r.chain, r.summary, r.evidence, r.details,
          to_timestamp(r.detected_ms / 1000.0), r.source_topic
-       FROM jsonb_to_recordset($1::jsonb) AS r(alert_id text, kind text, severity text, chain text,
-         summary text, evidence jsonb, details jsonb, detected_ms float8, source_topic text)
+       FROM ${ALERT_ROWS.from('$1')} AS r
        ON CONFLICT (alert_id) DO NOTHING`,
-      [json(rows)],
+      [ALERT_ROWS.param(rows)],
     )
   }
 
@@ -221,10 +277,9 @@ export async function projectMessages(
          occurred_at, source_topic)
        SELECT r.audit_id, r.chain_id, r.sequence, r.action, r.actor_kind, r.actor_id,
          ARRAY(SELECT jsonb_array_elements_text(r.refs)), to_timestamp(r.occurred_ms / 1000.0), r.source_topic
-       FROM jsonb_to_recordset($1::jsonb) AS r(audit_id text, chain_id text, sequence bigint, action text,
-         actor_kind text, actor_id text, refs jsonb, occurred_ms float8, source_topic text)
+       FROM ${AUDIT_REFERENCE_ROWS.from('$1')} AS r
        ON CONFLICT (audit_id) DO NOTHING`,
-      [json(rows)],
+      [AUDIT_REFERENCE_ROWS.param(rows)],
     )
   }
 }

@@ -1,5 +1,6 @@
 import { Interface } from 'ethers'
 import type { BridgeConfig, GatewayIndex, TokenConfig } from '../../../core/bridge/config.ts'
+import { jsonRows } from '../../../core/db/json-rows.ts'
 import type { PoolClient } from '../../../core/db/pool.ts'
 import { RetryableError } from '../../../core/errors.ts'
 import type { ChainReader } from '../../../producers/chains/evm/bridge/chain-reader.ts'
@@ -170,6 +171,25 @@ const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS
 const OUTBOUND = ['MINT', 'UNLOCK']
 const INBOUND = ['LOCK', 'BURN']
 
+const FLOW_WINDOW_ROWS = jsonRows({
+  g: 'integer',
+  bridge_id: 'text',
+  chain: 'text',
+  token: 'text',
+  from_ms: 'numeric',
+  to_ms: 'numeric',
+})
+
+const FLOW_BUCKET_ROWS = jsonRows({
+  bridge_id: 'text',
+  chain: 'text',
+  token: 'text',
+  direction: 'text',
+  minute: 'numeric',
+  amount: 'numeric',
+  transfers: 'integer',
+})
+
 /**
  * A chunk's locks and releases into the buckets, in order, each judged against the limits as
  * if taken in one by one (recordFlow): the buckets every event's windows read are loaded in one
@@ -225,11 +245,11 @@ export async function recordFlows(
   const list = [...groups.values()]
   const { rows } = await client.query<{ g: number; minute: number; direction: string; amount: string }>(
     `SELECT k.g, (extract(epoch FROM b.bucket) * 1000)::float8 AS minute, b.direction, b.amount::text AS amount
-     FROM jsonb_to_recordset($1::jsonb) AS k(g int, bridge_id text, chain text, token text, from_ms numeric, to_ms numeric)
+     FROM ${FLOW_WINDOW_ROWS.from('$1')} AS k
      JOIN bridge_flow_buckets b ON b.bridge_id = k.bridge_id AND b.chain = k.chain AND b.token = k.token
        AND b.bucket > to_timestamp(k.from_ms / 1000.0) AND b.bucket <= to_timestamp(k.to_ms / 1000.0)`,
     [
-      JSON.stringify(
+      FLOW_WINDOW_ROWS.param(
         list.map((group, g) => ({
           g,
           bridge_id: group.bridgeId,
@@ -283,13 +303,12 @@ export async function recordFlows(
   await client.query(
     `INSERT INTO bridge_flow_buckets (bridge_id, chain, token, direction, bucket, amount, transfers)
      SELECT bridge_id, chain, token, direction, to_timestamp(minute / 1000.0), amount, transfers
-     FROM jsonb_to_recordset($1::jsonb)
-       AS w(bridge_id text, chain text, token text, direction text, minute numeric, amount numeric, transfers int)
+     FROM ${FLOW_BUCKET_ROWS.from('$1')} AS w
      ON CONFLICT (bridge_id, chain, token, direction, bucket)
      DO UPDATE SET amount = bridge_flow_buckets.amount + EXCLUDED.amount,
        transfers = bridge_flow_buckets.transfers + EXCLUDED.transfers`,
     [
-      JSON.stringify(
+      FLOW_BUCKET_ROWS.param(
         // In key order: concurrent chunks (other partitions) upsert the same buckets without deadlocking.
         [...written]
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

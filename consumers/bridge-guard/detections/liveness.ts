@@ -1,4 +1,5 @@
 import type { BridgeConfig } from '../../../core/bridge/config.ts'
+import { jsonRows } from '../../../core/db/json-rows.ts'
 import type { PoolClient } from '../../../core/db/pool.ts'
 import type { BridgeFact } from '../facts.ts'
 import { type Finding, lower } from './finding.ts'
@@ -135,6 +136,18 @@ export async function recordGuardianActivity(
   await recordGuardianActivities(client, [{ ...options, lockedAt: rows[0]?.locked ?? undefined }])
 }
 
+const GUARDIAN_ACTIVITY_ROWS = jsonRows({
+  gateway: 'text',
+  chain: 'text',
+  guardian: 'text',
+  operator: 'text',
+  signed: 'bigint',
+  eligible: 'bigint',
+  latency_total: 'float8',
+  latency_samples: 'bigint',
+  last_signed: 'numeric',
+})
+
 /**
  * A chunk's releases into bridge_guardian_activity in one upsert, as recordGuardianActivity
  * would take them one by one. `lockedAt`: when the release's message was first locked (the
@@ -202,8 +215,7 @@ export async function recordGuardianActivities(
        latency_ms_total, latency_samples, last_signed_at)
      SELECT g.gateway, g.chain, g.guardian, g.operator, g.signed, g.eligible, g.latency_total, g.latency_samples,
        to_timestamp(g.last_signed / 1000.0)
-     FROM jsonb_to_recordset($1::jsonb) AS g(gateway text, chain text, guardian text, operator text, signed bigint,
-       eligible bigint, latency_total float8, latency_samples bigint, last_signed numeric)
+     FROM ${GUARDIAN_ACTIVITY_ROWS.from('$1')} AS g
      ON CONFLICT (chain, gateway, guardian) DO UPDATE SET
        operator = EXCLUDED.operator,
        signed = a.signed + EXCLUDED.signed,
@@ -212,7 +224,11 @@ export async function recordGuardianActivities(
        latency_samples = a.latency_samples + EXCLUDED.latency_samples,
        last_signed_at = greatest(a.last_signed_at, EXCLUDED.last_signed_at)`,
     // In key order: concurrent chunks (other partitions) upsert the same guardians without deadlocking.
-    [JSON.stringify([...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row))],
+    [
+      GUARDIAN_ACTIVITY_ROWS.param(
+        [...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row),
+      ),
+    ],
   )
 }
 

@@ -1,4 +1,5 @@
 import type { ChainFamily } from '../../../../core/chains.ts'
+import { jsonRows } from '../../../../core/db/json-rows.ts'
 import type { Pool } from '../../../../core/db/pool.ts'
 import { inTransaction } from '../../../../core/db/pool.ts'
 import type { ChainEvent } from '../publisher.ts'
@@ -23,6 +24,13 @@ export interface StoredBlock {
   readonly hash: string
   readonly parentHash: string
 }
+
+const PENDING_EVENT_ROWS = jsonRows({
+  block_number: 'bigint',
+  event_id: 'text',
+  log_order: 'bigint',
+  event: 'jsonb',
+})
 
 export function createCursorStore(pool: Pool, listener: string) {
   return {
@@ -108,12 +116,12 @@ export function createCursorStore(pool: Pool, listener: string) {
           await client.query(
             `INSERT INTO chain_listener_events (listener, chain, block_number, event_id, log_order, event)
              SELECT $1, $2, e.block_number, e.event_id, e.log_order, e.event
-             FROM jsonb_to_recordset($3::jsonb) AS e(block_number bigint, event_id text, log_order bigint, event jsonb)
+             FROM ${PENDING_EVENT_ROWS.from('$3')} AS e
              ON CONFLICT (listener, chain, event_id) DO NOTHING`,
             [
               listener,
               chain,
-              JSON.stringify(
+              PENDING_EVENT_ROWS.param(
                 update.pendingEvents.map((event) => ({
                   block_number: event.value.envelope.blockNumber,
                   event_id: event.value.envelope.eventId,
