@@ -8,8 +8,9 @@
  * The ledger's own chunk upsert (consumers/ledger/project.ts: 13 columns, the bench's
  * ledger-shaped rows) with its rows in three forms, into a temporary copy of its table with
  * the same primary key and indexes. The forms take turns chunk by chunk, so that the host's
- * noise falls on all of them alike: JSON objects opened by `jsonb_to_recordset` (the form the consumers used before; the
- * baseline), the same objects by `json_to_recordset`, and positional tuples (`jsonRows`).
+ * noise falls on all of them alike: JSON objects opened by `jsonb_to_recordset` (the form
+ * the consumers used before; the baseline), the same objects by `json_to_recordset`, and
+ * positional tuples (`jsonRows`).
  * Per row: the backend's CPU (µs, from 10-ms ticks summed over all chunks of a form), the
  * statement's wall time seen by the client, and Node's JSON.stringify of the parameter. A
  * temporary table writes no WAL, so the figures understate a real insert's total; the
@@ -35,24 +36,25 @@ const RECORDSET_COLUMNS = `(event_id text, topic text, kind text, chain text, bl
 
 interface Form {
   readonly name: string
-  readonly from: string
+  /** The ledger's upsert, reading this form's parameter. */
+  readonly sql: string
   readonly encode: (rows: readonly LedgerRow[]) => string
 }
 
 const FORMS: readonly Form[] = [
   {
     name: 'jsonb objects (jsonb_to_recordset)',
-    from: `jsonb_to_recordset($1::jsonb) AS e${RECORDSET_COLUMNS}`,
+    sql: upsertChainEventsSql(`jsonb_to_recordset($1::jsonb) AS e${RECORDSET_COLUMNS}`),
     encode: (rows) => JSON.stringify(rows),
   },
   {
     name: 'json objects (json_to_recordset)',
-    from: `json_to_recordset($1::json) AS e${RECORDSET_COLUMNS}`,
+    sql: upsertChainEventsSql(`json_to_recordset($1::json) AS e${RECORDSET_COLUMNS}`),
     encode: (rows) => JSON.stringify(rows),
   },
   {
     name: 'jsonb tuples (jsonRows)',
-    from: `${CHAIN_EVENT_ROWS.from('$1')} AS e`,
+    sql: upsertChainEventsSql(`${CHAIN_EVENT_ROWS.from('$1')} AS e`),
     encode: CHAIN_EVENT_ROWS.param,
   },
 ]
@@ -132,7 +134,7 @@ export async function benchSqlRows(options: { events: number; batch: number; rou
           const param = form.encode(chunk)
           const wallStart = performance.now()
           const cpuStart = backendCpuMs()
-          await client.query(upsertChainEventsSql(form.from), [param])
+          await client.query(form.sql, [param])
           spent[index]!.cpu += backendCpuMs() - cpuStart
           spent[index]!.wall += performance.now() - wallStart
           spent[index]!.encode += wallStart - encodeStart
