@@ -1,12 +1,11 @@
 /**
- * The producing side of the backbone bench, in a worker thread of its own: listeners and
- * consumers are separate processes in production, so they must not share one event loop
- * here either. Produces the same events for both paths: bare kafkajs with pre-encoded
- * bytes, or the bus producer (Avro, headers, idempotent, acks=all). With the librdkafka
- * transport it runs as a child process instead (the job as its argument, reports over IPC):
- * that addon is not context-aware, so a second worker of the same process could not load it.
+ * The producing side of the backbone bench, in a child process of its own, as listeners are
+ * in production: its event loop, heap and garbage collector are not the consumer's, and its
+ * CPU time (process.cpuUsage over the sends) is its own, so the bench can say how much of the
+ * pipeline's CPU the producing side takes. Produces the same events for both paths: bare
+ * kafkajs with pre-encoded bytes, or the bus producer (Avro, headers, idempotent, acks=all)
+ * on kafkajs or librdkafka. The job comes as the process's argument, reports go back over IPC.
  */
-import { parentPort, workerData } from 'node:worker_threads'
 import kafkajs from 'kafkajs'
 import { connectBus } from '../core/bus/connect.ts'
 import { createBusProducer } from '../core/bus/producer.ts'
@@ -31,16 +30,24 @@ export interface ProducerJob {
   readonly transport: 'kafkajs' | 'librdkafka'
 }
 
-export type ProducerReport = { ready: true } | { produceMs: number; droppedSpans: number } | { error: string }
+export interface ProducerOutcome {
+  /** Wall time from the first send to the last acknowledgement. */
+  readonly produceMs: number
+  /** This process's CPU time (user + system, all its threads) over the same sends. */
+  readonly produceCpuMs: number
+  readonly droppedSpans: number
+}
 
-/** To the bench: through the worker's port, or the child process's IPC channel. */
+export type ProducerReport = { ready: true } | ProducerOutcome | { error: string }
+
+/** To the bench, over the child process's IPC channel. */
 const report = (message: ProducerReport): Promise<void> =>
-  new Promise((resolve) => {
-    if (parentPort) {
-      parentPort.postMessage(message)
-      resolve()
-    } else process.send!(message, undefined, undefined, () => resolve())
-  })
+  new Promise((resolve) => process.send!(message, undefined, undefined, () => resolve()))
+
+const cpuMsSince = (start: NodeJS.CpuUsage) => {
+  const { user, system } = process.cpuUsage(start)
+  return (user + system) / 1000
+}
 
 export function benchEvents(count: number, run: string): ChainEvent[] {
   return Array.from({ length: count }, (_, n) =>
@@ -52,7 +59,7 @@ export function benchEvents(count: number, run: string): ChainEvent[] {
   )
 }
 
-async function produce(job: ProducerJob): Promise<{ produceMs: number; droppedSpans: number }> {
+async function produce(job: ProducerJob): Promise<ProducerOutcome> {
   const common = createCommon('bench-producer', {
     config: loadConfig({
       ...testEnv(job.namespace),
@@ -80,6 +87,7 @@ async function produce(job: ProducerJob): Promise<{ produceMs: number; droppedSp
     await producer.connect()
     await report({ ready: true })
     const started = Date.now()
+    const cpuStart = process.cpuUsage()
     for (let start = 0; start < payloads.length; start += job.sendBatch) {
       await producer.send({
         topic: job.rawTopic,
@@ -87,8 +95,9 @@ async function produce(job: ProducerJob): Promise<{ produceMs: number; droppedSp
         messages: payloads.slice(start, start + job.sendBatch),
       })
     }
+    const outcome = { produceMs: Date.now() - started, produceCpuMs: cpuMsSince(cpuStart), droppedSpans: 0 }
     await producer.disconnect()
-    return { produceMs: Date.now() - started, droppedSpans: 0 }
+    return outcome
   }
   const producer = createBusProducer(common, {
     kafka: bus.kafka,
@@ -100,19 +109,21 @@ async function produce(job: ProducerJob): Promise<{ produceMs: number; droppedSp
   const publisher = createChainEventPublisher({ bus, producer })
   await report({ ready: true })
   const started = Date.now()
+  const cpuStart = process.cpuUsage()
   for (let start = 0; start < events.length; start += job.sendBatch)
     await publisher.publish(events.slice(start, start + job.sendBatch))
-  await producer.disconnect()
   const produceMs = Date.now() - started
+  const produceCpuMs = cpuMsSince(cpuStart)
+  await producer.disconnect()
   // Flushed after the clock stops: export is in the background in a running process.
   await tracing?.stop()
-  return { produceMs, droppedSpans: tracing?.droppedSpans() ?? 0 }
+  return { produceMs, produceCpuMs, droppedSpans: tracing?.droppedSpans() ?? 0 }
 }
 
-const job = parentPort ? (workerData as ProducerJob | undefined) : process.send && process.argv[2]
+const job = process.send && process.argv[2]
 if (job) {
-  produce(typeof job === 'string' ? (JSON.parse(job) as ProducerJob) : job)
+  produce(JSON.parse(job) as ProducerJob)
     .then(report, (error: unknown) => report({ error: String(error) }))
-    // A child process ends once its report is out (librdkafka's threads would keep it alive).
-    .then(() => parentPort || process.exit(0))
+    // The process ends once its report is out (librdkafka's threads would keep it alive).
+    .then(() => process.exit(0))
 }

@@ -10,7 +10,7 @@
  * started on free loopback ports; `both` runs each round with tracing off and on, in
  * alternating order, and prints the overhead: pipeline throughput and latency on against off.
  *
- * Both paths run producer (in a worker thread, as listeners are separate processes) and
+ * Both paths run producer (in a child process, as listeners are separate processes) and
  * consumer concurrently, as in production. Throughput is
  * events / (last effect − first send); latency is effect time − the record's Kafka
  * timestamp (set when the producer sent it). For the raw path the "effect" is the
@@ -23,9 +23,12 @@
  * 1's, round by round. The broker count is the running stack's (`stack up --brokers 3`).
  *
  * `--transport librdkafka` (issue 17 item 3): the pipeline paths' bus producer writes through
- * librdkafka (VERIDIS_KAFKA_TRANSPORT, built by infra/stack/native/kafka-javascript.sh), in a
- * child process instead of a worker thread (bench/pipeline-producer.ts says why); the raw
- * baseline stays bare kafkajs, the consumers kafkajs.
+ * librdkafka (VERIDIS_KAFKA_TRANSPORT, built by infra/stack/native/kafka-javascript.sh); the
+ * raw baseline stays bare kafkajs, the consumers kafkajs.
+ *
+ * Each path's line also gives the producing process's own CPU time over its sends: on this
+ * 2-core host the producer shares the cores with the consumer, Kafka and Postgres, so its wall
+ * time ("producing took") says little about what producing costs.
  */
 import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -43,7 +46,8 @@ import { jaegerBinaryPath, startJaeger } from '../infra/stack/jaeger.ts'
 import { stackLayout } from '../infra/stack/layout.ts'
 import { freePort, openTestBus, testProducer } from '../test/support/harness.ts'
 import type { ConsumerJob, ConsumerReport } from './pipeline-consumer.ts'
-import type { ProducerJob, ProducerReport } from './pipeline-producer.ts'
+import type { ProducerJob, ProducerOutcome, ProducerReport } from './pipeline-producer.ts'
+import { ownCpuMs, stackServicesCpu } from './process-cpu.ts'
 import { median, percentile } from './stats.ts'
 
 const SEND_BATCH = 2_000
@@ -51,6 +55,10 @@ const SEND_BATCH = 2_000
 interface Result {
   name: string
   produceMs?: number
+  /** The producing process's CPU time over its sends. */
+  produceCpuMs?: number
+  /** The other sides' CPU time from the first send to the last effect (see cpuWindow). */
+  cpu?: SidesCpu
   seconds: number
   eventsPerSecond: number
   p50: number
@@ -110,31 +118,50 @@ async function expectLedgerHolds(
 
 type Transport = KafkaConfig['transport']
 
+/** CPU time in ms, besides the producer's, that a path took from its first send to its last effect. */
+interface SidesCpu {
+  /** This bench process: the consumer and what it runs (decoding, the Postgres client), little else. */
+  readonly consumer: number
+  /** The local brokers' JVMs; absent when Kafka is not local. */
+  readonly kafka?: number
+  /** Every process of the local Postgres server; absent when it is not local. */
+  readonly postgres?: number
+}
+
+/** Starts measuring SidesCpu; the function returned ends the window. */
+function cpuWindow(): () => SidesCpu {
+  const { runDir } = stackLayout(loadConfig())
+  const readers = {
+    consumer: ownCpuMs,
+    kafka: stackServicesCpu(runDir, 'kafka'),
+    postgres: stackServicesCpu(runDir, 'postgres'),
+  }
+  const start = { consumer: readers.consumer(), kafka: readers.kafka?.(), postgres: readers.postgres?.() }
+  return () => ({
+    consumer: readers.consumer() - start.consumer,
+    ...(readers.kafka ? { kafka: readers.kafka() - start.kafka! } : {}),
+    ...(readers.postgres ? { postgres: readers.postgres() - start.postgres! } : {}),
+  })
+}
+
 /**
- * Runs the producing side in a worker, or with librdkafka in a child process (run as every
- * pipeline process is: infra/stack/pipeline.ts's tsCommand); resolves once it is connected and
- * about to send.
+ * Runs the producing side in a child process, with the node flags every pipeline process gets
+ * (infra/stack/pipeline.ts's tsCommand); resolves `ready` once it is connected and about to send.
  */
-function startProducer(job: ProducerJob): {
-  ready: Promise<void>
-  done: Promise<{ produceMs: number; droppedSpans: number }>
-} {
-  const producer =
-    job.transport === 'librdkafka'
-      ? fork(path.join(PROJECT_ROOT, 'bench/pipeline-producer.ts'), [JSON.stringify(job)], {
-          execArgv: [
-            '--max-semi-space-size=32',
-            '--import',
-            path.join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs'),
-          ],
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        })
-      : benchWorker('./pipeline-producer.ts', job)
+function startProducer(job: ProducerJob): { ready: Promise<void>; done: Promise<ProducerOutcome> } {
+  const producer = fork(path.join(PROJECT_ROOT, 'bench/pipeline-producer.ts'), [JSON.stringify(job)], {
+    execArgv: [
+      '--max-semi-space-size=32',
+      '--import',
+      path.join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs'),
+    ],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   let markReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => {
     markReady = resolve
   })
-  const done = new Promise<{ produceMs: number; droppedSpans: number }>((resolve, reject) => {
+  const done = new Promise<ProducerOutcome>((resolve, reject) => {
     producer.on('message', (message: ProducerReport) => {
       if ('ready' in message) markReady()
       else if ('error' in message) reject(new Error(`bench producer: ${message.error}`))
@@ -188,11 +215,13 @@ async function scaledPipeline(count: number, instances: number, transport: Trans
     })
     await producer.ready
     const first = Date.now()
-    const { produceMs } = await producer.done
+    const sidesCpu = cpuWindow()
+    const { produceMs, produceCpuMs } = await producer.done
     await waitFor(() => applied >= count, 300_000, `${instances} pipeline consumers`)
+    const cpu = sidesCpu()
     await expectLedgerHolds(testBus, count, `${instances} consumers`)
     const name = `pipeline, ${instances} consumer${instances === 1 ? '' : 's'} (worker threads)`
-    return { ...summarize(name, count, first, lastEffect, latencies), produceMs }
+    return { ...summarize(name, count, first, lastEffect, latencies), produceMs, produceCpuMs, cpu }
   } finally {
     await Promise.all(
       workers.map(
@@ -219,7 +248,7 @@ async function scaledPipeline(count: number, instances: number, transport: Trans
 
 /**
  * One round of both paths, each in a fresh namespace (topics, groups, ledger rows); with an OTLP
- * endpoint, traced in both threads (the consumer here, the producer in its worker).
+ * endpoint, traced on both sides (the consumer here, the producer in its process).
  */
 async function benchRound(count: number, transport: Transport, otlpEndpoint?: string): Promise<Result[]> {
   const testBus = await openTestBus(undefined, {
@@ -257,12 +286,16 @@ async function benchRound(count: number, transport: Transport, otlpEndpoint?: st
     const rawProducer = startProducer({ ...job, path: 'raw', transport: 'kafkajs' })
     await rawProducer.ready
     const rawFirst = Date.now()
-    const { produceMs: rawProduceMs } = await rawProducer.done
+    const rawCpu = cpuWindow()
+    const rawProduced = await rawProducer.done
     await waitFor(() => rawSeen >= count, 300_000, 'raw consumer')
+    const rawSidesCpu = rawCpu()
     await rawConsumer.disconnect()
     const raw = {
       ...summarize('raw kafkajs produce → consume', count, rawFirst, rawLast, rawLatencies),
-      produceMs: rawProduceMs,
+      produceMs: rawProduced.produceMs,
+      produceCpuMs: rawProduced.produceCpuMs,
+      cpu: rawSidesCpu,
     }
 
     // --- pipeline: bus producer → Kafka → runner → exactly-once Postgres ledger ----------
@@ -297,13 +330,17 @@ async function benchRound(count: number, transport: Transport, otlpEndpoint?: st
     const pipelineProducer = startProducer({ ...job, path: 'pipeline', transport })
     await pipelineProducer.ready
     const first = Date.now()
+    const pipelineCpu = cpuWindow()
     const produced = await pipelineProducer.done
     await waitFor(() => applied >= count, 300_000, 'pipeline consumer')
+    const pipelineSidesCpu = pipelineCpu()
     await runner.stop()
     await tracing?.stop()
     const pipeline = {
       ...summarize('pipeline → Postgres (exactly once)', count, first, lastEffect, latencies),
       produceMs: produced.produceMs,
+      produceCpuMs: produced.produceCpuMs,
+      cpu: pipelineSidesCpu,
       ...(tracing ? { droppedSpans: produced.droppedSpans + tracing.droppedSpans() } : {}),
     }
 
@@ -325,6 +362,17 @@ interface ModeResult {
   consumers?: Result
 }
 
+/** Each side's median over rounds, for the sides every round measured. */
+function medianCpu(results: readonly Result[]): { cpu?: SidesCpu } {
+  const sides = results.map((r) => r.cpu)
+  if (!sides.every((side) => side !== undefined)) return {}
+  const side = (name: keyof SidesCpu) =>
+    sides.every((cpu) => cpu[name] !== undefined) ? { [name]: median(sides.map((cpu) => cpu[name]!)) } : {}
+  return {
+    cpu: { consumer: median(sides.map((cpu) => cpu.consumer)), ...side('kafka'), ...side('postgres') },
+  }
+}
+
 function medians(all: Result[][]): ModeResult {
   const pick = (index: number): Result => {
     const results = all.map((round) => round[index]!)
@@ -335,6 +383,8 @@ function medians(all: Result[][]): ModeResult {
       p50: median(results.map((r) => r.p50)),
       p99: median(results.map((r) => r.p99)),
       produceMs: median(results.map((r) => r.produceMs ?? 0)),
+      produceCpuMs: median(results.map((r) => r.produceCpuMs ?? 0)),
+      ...medianCpu(results),
       ...(results.some((r) => r.droppedSpans !== undefined)
         ? { droppedSpans: results.reduce((sum, r) => sum + (r.droppedSpans ?? 0), 0) }
         : {}),
@@ -421,8 +471,21 @@ export function printPipelineBench(
   result: Awaited<ReturnType<typeof benchPipeline>>,
   transport: Transport = 'kafkajs',
 ) {
+  const seconds = (ms: number) => (ms / 1000).toFixed(2)
   const line = (r: Result) =>
-    `${r.name.padEnd(40)} ${r.eventsPerSecond.toFixed(0).padStart(8)} ev/s  p50 ${r.p50.toFixed(0).padStart(5)} ms  p99 ${r.p99.toFixed(0).padStart(5)} ms  (producing took ${((r.produceMs ?? 0) / 1000).toFixed(2)} s)${r.droppedSpans === undefined ? '' : `  dropped spans ${r.droppedSpans}`}`
+    `${r.name.padEnd(40)} ${r.eventsPerSecond.toFixed(0).padStart(8)} ev/s  p50 ${r.p50.toFixed(0).padStart(5)} ms  p99 ${r.p99.toFixed(0).padStart(5)} ms  (producing took ${seconds(r.produceMs ?? 0)} s, its CPU ${seconds(r.produceCpuMs ?? 0)} s)${r.droppedSpans === undefined ? '' : `  dropped spans ${r.droppedSpans}`}${r.cpu ? `\n${cpuLine(r, r.cpu)}` : ''}`
+  // Where the path's CPU went, first send to last effect: measured per process, not profiled.
+  const cpuLine = (r: Result, cpu: SidesCpu) => {
+    const producer = r.produceCpuMs ?? 0
+    const total = producer + cpu.consumer + (cpu.kafka ?? 0) + (cpu.postgres ?? 0)
+    const parts = [
+      `producer ${seconds(producer)}`,
+      `consumer ${seconds(cpu.consumer)}`,
+      cpu.kafka === undefined ? 'Kafka not local' : `Kafka ${seconds(cpu.kafka)}`,
+      cpu.postgres === undefined ? 'Postgres not local' : `Postgres ${seconds(cpu.postgres)}`,
+    ]
+    return `${''.padEnd(40)} CPU s: ${parts.join(', ')} = ${seconds(total)} in ${r.seconds.toFixed(2)} s (${(total / 1000 / r.seconds).toFixed(2)} of ${availableParallelism()} cores)`
+  }
   for (const [mode, modeResult] of Object.entries(result)) {
     const ratios = modeResult.rounds.map((round) => round[1]!.eventsPerSecond / round[0]!.eventsPerSecond)
     process.stdout.write(

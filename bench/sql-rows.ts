@@ -16,7 +16,6 @@
  * temporary table writes no WAL, so the figures understate a real insert's total; the
  * forms differ only in how the parameter is read.
  */
-import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import {
   CHAIN_EVENT_ROWS,
@@ -28,6 +27,7 @@ import type { ConsumedMessage } from '../core/bus/consumer.ts'
 import { loadConfig } from '../core/config/env.ts'
 import { randomNamespace, testEnv } from '../test/support/harness.ts'
 import { sampleAttestation, sampleBridge, sampleNullifier } from '../test/support/records.ts'
+import { processTreeCpuMs } from './process-cpu.ts'
 import { median } from './stats.ts'
 
 const RECORDSET_COLUMNS = `(event_id text, topic text, kind text, chain text, block_number bigint,
@@ -99,20 +99,15 @@ export async function benchSqlRows(options: { events: number; batch: number; rou
   await client.connect()
   try {
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
-    const statPath = `/proc/${rows[0]!.pid}/stat`
-    const ticksPerMs = 100 / 1000 // USER_HZ is 100 on Linux: a tick is 10 ms.
+    const backendPid = rows[0]!.pid
     const backendCpuMs = () => {
-      let stat: string
       try {
-        stat = readFileSync(statPath, 'utf8')
+        return processTreeCpuMs(backendPid)
       } catch {
         throw new Error(
-          `cannot read ${statPath}: this bench measures the Postgres backend's CPU and needs the local stack's Postgres (bin/veridis stack up)`,
+          `cannot read /proc/${backendPid}: this bench measures the Postgres backend's CPU and needs the local stack's Postgres (bin/veridis stack up)`,
         )
       }
-      // Fields after the command name: utime and stime are the 12th and 13th.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return (Number(fields[11]) + Number(fields[12])) / ticksPerMs
     }
     // The ledger's table, keys and indexes, as a temporary table of the same name: it hides
     // the real one for this session, so the ledger's own statement writes into it and
