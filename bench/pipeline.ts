@@ -44,6 +44,7 @@ import { PROJECT_ROOT } from '../core/paths.ts'
 import { startTracing } from '../core/tracing/tracing.ts'
 import { jaegerBinaryPath, startJaeger } from '../infra/stack/jaeger.ts'
 import { stackLayout } from '../infra/stack/layout.ts'
+import { tsNodeFlags } from '../infra/stack/node-flags.ts'
 import { freePort, openTestBus, testProducer } from '../test/support/harness.ts'
 import type { ConsumerJob, ConsumerReport } from './pipeline-consumer.ts'
 import type { ProducerJob, ProducerOutcome, ProducerReport } from './pipeline-producer.ts'
@@ -146,15 +147,11 @@ function cpuWindow(): () => SidesCpu {
 
 /**
  * Runs the producing side in a child process, with the node flags every pipeline process gets
- * (infra/stack/pipeline.ts's tsCommand); resolves `ready` once it is connected and about to send.
+ * (infra/stack/node-flags.ts); resolves `ready` once it is connected and about to send.
  */
 function startProducer(job: ProducerJob): { ready: Promise<void>; done: Promise<ProducerOutcome> } {
   const producer = fork(path.join(PROJECT_ROOT, 'bench/pipeline-producer.ts'), [JSON.stringify(job)], {
-    execArgv: [
-      '--max-semi-space-size=32',
-      '--import',
-      path.join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs'),
-    ],
+    execArgv: tsNodeFlags(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   let markReady: () => void = () => {}

@@ -35,6 +35,7 @@ import { TOPICS } from '../core/bus/topics.ts'
 import { loadConfig } from '../core/config/env.ts'
 import { type Common, createCommon } from '../core/context.ts'
 import { PROJECT_ROOT } from '../core/paths.ts'
+import { tsNodeFlags } from '../infra/stack/node-flags.ts'
 import type { ChainEvent } from '../producers/chains/common/publisher.ts'
 import { openTestBus, testEnv } from '../test/support/harness.ts'
 import { benchEvents } from './pipeline-producer.ts'
@@ -160,12 +161,8 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 /** The producing side in a child process (this module, run as a script), driven over IPC. */
 function startProducer(job: ProducerJob) {
   const child: ChildProcess = fork(path.join(PROJECT_ROOT, 'bench/transport.ts'), [JSON.stringify(job)], {
-    // As every pipeline process (infra/stack/pipeline.ts's tsCommand).
-    execArgv: [
-      '--max-semi-space-size=32',
-      '--import',
-      path.join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs'),
-    ],
+    // As every pipeline process.
+    execArgv: tsNodeFlags(),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const inbox: ProducerReport[] = []

@@ -4,6 +4,7 @@ import { sleep } from '../../core/bus/retry.ts'
 import { PROJECT_ROOT } from '../../core/paths.ts'
 import { CHAIN_FAMILIES } from '../../producers/chains/families.ts'
 import { GATEWAY_OPS_PORT } from '../../producers/gateway/routes/ops.ts'
+import { tsNodeFlags } from './node-flags.ts'
 import { httpOk, managedProcess, runningPid, startDetached, stopProcess, tailLog } from './process.ts'
 import { ensurePrometheus, PROMETHEUS_PORT, type ScrapeTarget, startPrometheus } from './prometheus.ts'
 import type { StackContext } from './service.ts'
@@ -124,13 +125,7 @@ export function cliCommand(args: readonly string[]): { command: string; args: st
 export function tsCommand(entry: string, args: readonly string[]): { command: string; args: string[] } {
   return {
     command: process.execPath,
-    args: [
-      '--max-semi-space-size=32',
-      '--import',
-      path.join(PROJECT_ROOT, 'node_modules/tsx/dist/loader.mjs'),
-      path.join(PROJECT_ROOT, entry),
-      ...args,
-    ],
+    args: [...tsNodeFlags(), path.join(PROJECT_ROOT, entry), ...args],
   }
 }
 
