@@ -1,17 +1,16 @@
 /**
  * One consumer instance of the backbone bench's scale-out rows, in a worker thread of its
  * own (an event loop and heap of its own, as a separate `veridis consume ledger` process
- * has): the bus runner in the bench's group → the exactly-once Postgres ledger. Reports each
+ * has): the bus runner in the bench's group → the Postgres ledger. Reports each
  * applied chunk to the bench (count, effect time, latencies) and stops when told to.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { type ChainEventValue, ledgerMessageId, projectChainEvents } from '../consumers/ledger/project.ts'
+import { type ChainEventValue, ledgerHandler } from '../consumers/ledger/project.ts'
 import { connectBus } from '../core/bus/connect.ts'
 import { type ConsumedMessage, createConsumerRunner } from '../core/bus/consumer.ts'
 import { createBusProducer } from '../core/bus/producer.ts'
 import { loadConfig } from '../core/config/env.ts'
 import { createCommon } from '../core/context.ts'
-import { exactlyOnce } from '../core/db/exactly-once.ts'
 import { createPool } from '../core/db/pool.ts'
 import { testEnv } from '../test/support/harness.ts'
 
@@ -43,12 +42,7 @@ async function consume(job: ConsumerJob) {
     topics: bus.allTopics.map((topic) => topic.name),
   })
   await producer.connect()
-  const ledger = exactlyOnce<ChainEventValue>({
-    pool,
-    group: job.group,
-    idOf: ledgerMessageId,
-    effect: projectChainEvents,
-  })
+  const ledger = ledgerHandler({ pool, group: job.group })
   const report = (message: ConsumerReport) => parentPort!.postMessage(message)
   const runner = createConsumerRunner(common, {
     bus,

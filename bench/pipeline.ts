@@ -1,6 +1,6 @@
 /**
  * Backbone benchmark: N chain events through the pipeline path (bus producer with Avro +
- * headers, idempotent acks=all → Kafka → consumer runner → exactly-once Postgres ledger)
+ * headers, idempotent acks=all → Kafka → consumer runner → Postgres ledger)
  * next to bare kafkajs producing and consuming the same Avro payloads, in one run.
  *
  *   bin/veridis bench pipeline [--events 100000] [--rounds 3] [--tracing off|on|both] [--instances 2]
@@ -35,11 +35,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os, { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { type ChainEventValue, ledgerMessageId, projectChainEvents } from '../consumers/ledger/project.ts'
+import { type ChainEventValue, ledgerHandler } from '../consumers/ledger/project.ts'
 import { type ConsumedMessage, createConsumerRunner } from '../core/bus/consumer.ts'
 import { loadConfig } from '../core/config/env.ts'
 import type { KafkaConfig } from '../core/config/kafka.ts'
-import { exactlyOnce } from '../core/db/exactly-once.ts'
 import { PROJECT_ROOT } from '../core/paths.ts'
 import { startTracing } from '../core/tracing/tracing.ts'
 import { jaegerBinaryPath, startJaeger } from '../infra/stack/jaeger.ts'
@@ -295,17 +294,12 @@ async function benchRound(count: number, transport: Transport, otlpEndpoint?: st
       cpu: rawSidesCpu,
     }
 
-    // --- pipeline: bus producer → Kafka → runner → exactly-once Postgres ledger ----------
+    // --- pipeline: bus producer → Kafka → runner → Postgres ledger ----------------------
     const latencies: number[] = []
     let applied = 0
     let lastEffect = 0
     const group = `${run}.veridis.ledger-bench`
-    const ledger = exactlyOnce<ChainEventValue>({
-      pool: testBus.pool,
-      group,
-      idOf: ledgerMessageId,
-      effect: projectChainEvents,
-    })
+    const ledger = ledgerHandler({ pool: testBus.pool, group })
     const runner = createConsumerRunner(testBus.common, {
       bus,
       producer,

@@ -1,11 +1,11 @@
-import { exactlyOnce } from '../../core/db/exactly-once.ts'
 import type { ConsumerModule } from '../../core/service/consumer-process.ts'
-import { type ChainEventValue, ledgerMessageId, projectChainEvents } from './project.ts'
+import { type ChainEventValue, ledgerHandler } from './project.ts'
 
 /**
  * The chain-event ledger: projects every attestation, nullifier and bridge event into
- * Postgres with its current finality, exactly once. Read models and status endpoints
- * build on it; its counters are the pipeline's end-to-end check.
+ * Postgres with its current finality. Each finality a fact reaches is counted once, however
+ * often its message is delivered (project.ts). Read models and status endpoints build on it;
+ * its counters are the pipeline's end-to-end check.
  */
 export const ledgerConsumer: ConsumerModule<ChainEventValue> = {
   name: 'ledger',
@@ -13,12 +13,6 @@ export const ledgerConsumer: ConsumerModule<ChainEventValue> = {
   create: ({ common, bus, pool, group }) => ({
     name: 'ledger',
     topics: [bus.topics.attestation.name, bus.topics.nullifier.name, bus.topics.bridge.name],
-    handle: exactlyOnce<ChainEventValue>({
-      pool,
-      group,
-      idOf: ledgerMessageId,
-      effect: projectChainEvents,
-      duplicates: common.metrics.bus.duplicatesSkipped,
-    }),
+    handle: ledgerHandler({ pool, group, duplicates: common.metrics.bus.duplicatesSkipped }),
   }),
 }

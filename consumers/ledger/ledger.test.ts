@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { ConsumedMessage } from '../../core/bus/consumer.ts'
 import type { BusProducer } from '../../core/bus/producer.ts'
 import type { Finality } from '../../core/bus/types.ts'
 import { pruneProcessedMessages } from '../../core/db/exactly-once.ts'
@@ -7,6 +8,7 @@ import { createChainEventPublisher } from '../../producers/chains/common/publish
 import { eventually, openTestBus, type TestBus, testProducer } from '../../test/support/harness.ts'
 import { sampleNullifier } from '../../test/support/records.ts'
 import { ledgerConsumer } from './index.ts'
+import { applyChainEvents, type ChainEventValue } from './project.ts'
 
 let testBus: TestBus
 let producer: BusProducer
@@ -130,6 +132,64 @@ describe('ledger kinds', () => {
       [ids[1]!]: 'NullifierRelayed',
       [ids[2]!]: 'NullifierUsedWithProof',
     })
+  })
+})
+
+describe('ledger transitions', () => {
+  test('behavior: two statements applying the same facts at once (a zombie member and its successor) count each transition once', async () => {
+    const topic = testBus.bus.topics.nullifier.name
+    const facts = Array.from({ length: 2_000 }, (_, n) =>
+      sampleNullifier(100 + n, `${testBus.namespace}-race`),
+    )
+    const message = (index: number, finality: Finality, offset: number) =>
+      ({
+        topic,
+        partition: 0,
+        offset: String(offset),
+        value: { ...facts[index]!, envelope: { ...facts[index]!.envelope, finality } },
+      }) as unknown as ConsumedMessage<ChainEventValue>
+    const pending = facts.map((_, index) => message(index, 'PENDING', index))
+    const finalized = facts.flatMap((_, index) => [
+      message(index, 'PENDING', index),
+      message(index, 'FINALIZED', facts.length + index),
+    ])
+    const totals = async () => {
+      const { rows } = await testBus.pool.query<{ finality: Finality; total: number }>(
+        `SELECT finality, SUM(events_total)::int AS total FROM chain_event_stats
+         WHERE topic = $1 AND chain = ANY($2) GROUP BY finality`,
+        [topic, [...new Set(facts.map((fact) => fact.envelope.chain))]],
+      )
+      const byFinality = { PENDING: 0, SAFE: 0, FINALIZED: 0, RETRACTED: 0 }
+      for (const row of rows) byFinality[row.finality] = row.total
+      return byFinality
+    }
+    const before = await totals()
+    const clients = await Promise.all([testBus.pool.connect(), testBus.pool.connect()])
+    try {
+      // Each fact reaches PENDING and FINALIZED once, whichever statement commits first: the
+      // later one sees the row the first one wrote (not its own snapshot) and counts only
+      // what it moves beyond that.
+      const transitions = await Promise.all([
+        applyChainEvents(pending, clients[0]),
+        applyChainEvents(finalized, clients[1]),
+      ])
+      expect(transitions[0] + transitions[1]).toBe(2 * facts.length)
+      expect(await applyChainEvents(finalized, clients[0])).toBe(0)
+    } finally {
+      for (const client of clients) client.release()
+    }
+    const after = await totals()
+    expect({
+      PENDING: after.PENDING - before.PENDING,
+      FINALIZED: after.FINALIZED - before.FINALIZED,
+    }).toEqual({
+      PENDING: facts.length,
+      FINALIZED: facts.length,
+    })
+    const ids = facts.map((fact) => fact.envelope.eventId)
+    expect(Object.values(await finalityOf(ids)).filter((finality) => finality === 'FINALIZED')).toHaveLength(
+      facts.length,
+    )
   })
 })
 

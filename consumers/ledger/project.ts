@@ -1,5 +1,6 @@
+import type { Counter } from 'prom-client'
 import { chainEventKind } from '../../core/bus/chain-event-kind.ts'
-import type { ConsumedMessage } from '../../core/bus/consumer.ts'
+import type { BatchHandler, ConsumedMessage } from '../../core/bus/consumer.ts'
 import type {
   AttestationEvent,
   BridgeEvent,
@@ -8,8 +9,9 @@ import type {
   NullifierEvent,
 } from '../../core/bus/types.ts'
 import { jsonRows } from '../../core/db/json-rows.ts'
-import type { PoolClient } from '../../core/db/pool.ts'
+import type { Pool, PoolClient } from '../../core/db/pool.ts'
 import { NonRetryableError } from '../../core/errors.ts'
+import { inSpan, SPAN_KIND } from '../../core/tracing/tracing.ts'
 
 /** What every chain event value has in common: the envelope plus one changing part. */
 export interface ChainEventValue {
@@ -22,14 +24,16 @@ export interface ChainEventValue {
  * Which state wins when two arrive. RETRACTED beats PENDING and SAFE (the block left the
  * chain). FINALIZED beats everything, RETRACTED included: a block that left the chain and came
  * back (reorg A→B→A) is republished under the same event id, and once finalized that is the
- * chain's last word. The re-inclusion's second PENDING is recognised as already seen, so the
- * fact shows RETRACTED until it is finalized.
+ * chain's last word. The re-inclusion's second PENDING ranks below RETRACTED and changes
+ * nothing, so the fact shows RETRACTED until it is finalized.
  */
 const FINALITY_RANK: Record<Finality, number> = { PENDING: 0, SAFE: 1, RETRACTED: 2, FINALIZED: 3 }
 const RANK_ORDER = `ARRAY[${Object.entries(FINALITY_RANK)
   .sort(([, a], [, b]) => a - b)
   .map(([finality]) => `'${finality}'`)
   .join(',')}]`
+/** A finality's rank in SQL: 1 for PENDING up to 4 for FINALIZED, NULL for NULL. */
+const rank = (finality: string) => `array_position(${RANK_ORDER}, ${finality})`
 
 /**
  * Name of the fact: the record name of the union branch; for nullifier events, which have no
@@ -66,8 +70,9 @@ export const CHAIN_EVENT_ROWS = jsonRows({
 
 /**
  * The ledger's upsert of a chunk's facts, reading them from `source`: a FROM item, aliased
- * `e`, with CHAIN_EVENT_ROWS's columns. Exported for bench/sql-rows.ts, which runs it with
- * other forms of the same rows.
+ * `e`, with CHAIN_EVENT_ROWS's columns. A fact's row changes only when its finality moves
+ * forward, and then remembers where it moved from. Exported for bench/sql-rows.ts, which runs
+ * it with other forms of the same rows.
  */
 export const upsertChainEventsSql = (source: string) =>
   `INSERT INTO chain_events AS current (event_id, topic, kind, chain, block_number, block_hash, tx_hash, log_index,
@@ -76,13 +81,57 @@ export const upsertChainEventsSql = (source: string) =>
        e.finality, to_timestamp(e.observed_ms / 1000.0), now(), e.kafka_partition, e.kafka_offset
      FROM ${source}
      ON CONFLICT (event_id) DO UPDATE SET
+       previous_finality = current.finality,
        finality = EXCLUDED.finality,
        finality_changed_at = now(),
        kafka_partition = EXCLUDED.kafka_partition,
        kafka_offset = EXCLUDED.kafka_offset
-     WHERE array_position(${RANK_ORDER}, EXCLUDED.finality) > array_position(${RANK_ORDER}, current.finality)`
+     WHERE ${rank('EXCLUDED.finality')} > ${rank('current.finality')}`
 
-const UPSERT_CHAIN_EVENTS = upsertChainEventsSql(`${CHAIN_EVENT_ROWS.from('$1')} AS e`)
+/**
+ * The states a fact passed through within one chunk before its last (PENDING then FINALIZED
+ * in one chunk): the upsert writes only the last, since one INSERT cannot touch a row twice,
+ * but each counts as a transition when it is beyond what the ledger held.
+ */
+const PASSED_ROWS = jsonRows({ event_id: 'text', finality: 'text' })
+
+/**
+ * A chunk in one statement, atomic on its own: the upsert, then the counters of the
+ * transitions it made. A fact counts each finality it reaches once: the upsert's RETURNING
+ * lists the rows it changed with the finality each one left (NULL for a new fact), and a
+ * passed state counts only when it ranks above that. A message applied again (a redelivery
+ * after a crash, a listener's repeat after a restart) changes no row and counts nothing, with
+ * no message id recorded: the unique-index insert of an id cost Postgres 18 µs a message, more
+ * than the rest of the ledger's work on it (docs/benchmarks.md).
+ */
+const APPLY_CHAIN_EVENTS = `
+  WITH changed AS (
+    ${upsertChainEventsSql(`${CHAIN_EVENT_ROWS.from('$1')} AS e`)}
+    RETURNING event_id, chain, topic, finality, previous_finality, block_number, observed_at
+  ), reached AS (
+    SELECT c.chain, c.topic, c.finality, c.block_number, c.observed_at FROM changed c
+    UNION ALL
+    SELECT c.chain, c.topic, p.finality, c.block_number, c.observed_at
+    FROM ${PASSED_ROWS.from('$2')} AS p JOIN changed c ON c.event_id = p.event_id
+    WHERE ${rank('p.finality')} > COALESCE(${rank('c.previous_finality')}, 0)
+  ), increments AS (
+    SELECT chain, topic, finality, count(*) AS transitions, max(block_number) AS last_block_number,
+      max(observed_at) AS last_observed_at
+    FROM reached
+    GROUP BY chain, topic, finality
+  ), counted AS (
+    -- Partitions are applied concurrently and share these counter rows: ORDER BY takes the
+    -- row locks in one global order, so two statements cannot deadlock on each other.
+    INSERT INTO chain_event_stats AS current (chain, topic, finality, events_total, last_block_number, last_observed_at)
+    SELECT chain, topic, finality, transitions, last_block_number, last_observed_at
+    FROM increments
+    ORDER BY chain, topic, finality
+    ON CONFLICT (chain, topic, finality) DO UPDATE SET
+      events_total = current.events_total + EXCLUDED.events_total,
+      last_block_number = GREATEST(current.last_block_number, EXCLUDED.last_block_number),
+      last_observed_at = GREATEST(current.last_observed_at, EXCLUDED.last_observed_at)
+  )
+  SELECT COALESCE(sum(transitions), 0)::int AS transitions FROM increments`
 
 /** A fact's row in the ledger, with CHAIN_EVENT_ROWS's columns. */
 export function chainEventRow(message: ConsumedMessage<ChainEventValue>) {
@@ -104,67 +153,59 @@ export function chainEventRow(message: ConsumedMessage<ChainEventValue>) {
   }
 }
 
-/** Each finality a fact reaches is applied once; redeliveries of it are recognised. */
-export const ledgerMessageId = (message: ConsumedMessage<ChainEventValue>) =>
-  `${message.value.envelope.eventId}:${message.value.envelope.finality}`
-
 /**
- * Applies a chunk of chain events to the ledger in two statements, whatever the chunk
- * size. Within a chunk one fact may appear several times (PENDING then FINALIZED): only its
- * furthest state is written, since one INSERT cannot touch a row twice.
+ * Applies a chunk of chain events to the ledger in one statement, whatever the chunk size,
+ * and returns how many messages made a transition; the others were applied before.
  */
-export async function projectChainEvents(
+export async function applyChainEvents(
   messages: readonly ConsumedMessage<ChainEventValue>[],
-  client: PoolClient,
-) {
+  db: Pick<PoolClient, 'query'>,
+): Promise<number> {
+  // Per fact, its furthest state (the row written) and the states it passed through on the
+  // way, each above the one before: a message that does not move its fact forward within the
+  // chunk cannot move it forward in the ledger either.
   const latest = new Map<string, ConsumedMessage<ChainEventValue>>()
-  const stats = new Map<
-    string,
-    { chain: string; topic: string; finality: string; count: number; lastBlock: number; lastObserved: number }
-  >()
+  const passed: { event_id: string; finality: Finality }[] = []
   for (const message of messages) {
     const { envelope } = message.value
     const seen = latest.get(envelope.eventId)
-    if (!seen || FINALITY_RANK[envelope.finality] > FINALITY_RANK[seen.value.envelope.finality])
-      latest.set(envelope.eventId, message)
-    const statKey = `${envelope.chain}\u0000${message.topic}\u0000${envelope.finality}`
-    const stat = stats.get(statKey) ?? {
-      chain: envelope.chain,
-      topic: message.topic,
-      finality: envelope.finality,
-      count: 0,
-      lastBlock: envelope.blockNumber,
-      lastObserved: envelope.observedAt,
-    }
-    stat.count++
-    stat.lastBlock = Math.max(stat.lastBlock, envelope.blockNumber)
-    stat.lastObserved = Math.max(stat.lastObserved, envelope.observedAt)
-    stats.set(statKey, stat)
+    if (seen && FINALITY_RANK[envelope.finality] <= FINALITY_RANK[seen.value.envelope.finality]) continue
+    if (seen) passed.push({ event_id: envelope.eventId, finality: seen.value.envelope.finality })
+    latest.set(envelope.eventId, message)
   }
-
   const rows = [...latest.values()].map(chainEventRow)
-  await client.query(UPSERT_CHAIN_EVENTS, [CHAIN_EVENT_ROWS.param(rows)])
+  const { rows: result } = await db.query<{ transitions: number }>(APPLY_CHAIN_EVENTS, [
+    CHAIN_EVENT_ROWS.param(rows),
+    PASSED_ROWS.param(passed),
+  ])
+  return result[0]!.transitions
+}
 
-  const statRows = [...stats.values()]
-  // Partitions are applied concurrently and share these counter rows: ORDER BY takes the
-  // row locks in one global order, so two transactions cannot deadlock on each other.
-  await client.query(
-    `INSERT INTO chain_event_stats AS current (chain, topic, finality, events_total, last_block_number, last_observed_at)
-     SELECT s.chain, s.topic, s.finality, s.count, s.last_block, to_timestamp(s.last_observed / 1000.0)
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::float8[])
-       AS s(chain, topic, finality, count, last_block, last_observed)
-     ORDER BY s.chain, s.topic, s.finality
-     ON CONFLICT (chain, topic, finality) DO UPDATE SET
-       events_total = current.events_total + EXCLUDED.events_total,
-       last_block_number = GREATEST(current.last_block_number, EXCLUDED.last_block_number),
-       last_observed_at = GREATEST(current.last_observed_at, EXCLUDED.last_observed_at)`,
-    [
-      statRows.map((s) => s.chain),
-      statRows.map((s) => s.topic),
-      statRows.map((s) => s.finality),
-      statRows.map((s) => s.count),
-      statRows.map((s) => s.lastBlock),
-      statRows.map((s) => s.lastObserved),
-    ],
-  )
+/**
+ * The ledger's batch handler: each chunk in one statement on a pooled connection. Messages
+ * that made no transition (applied before) are counted in `duplicates`.
+ */
+export function ledgerHandler(options: {
+  pool: Pool
+  group: string
+  duplicates?: Counter<'group'>
+}): BatchHandler<ChainEventValue> {
+  return (messages) =>
+    inSpan(
+      'ledger statement',
+      {
+        kind: SPAN_KIND.CLIENT,
+        attributes: {
+          'db.system.name': 'postgresql',
+          'db.operation.name': 'INSERT',
+          'messaging.consumer.group.name': options.group,
+          'messaging.batch.message_count': messages.length,
+        },
+      },
+      async (span) => {
+        const unchanged = messages.length - (await applyChainEvents(messages, options.pool))
+        if (unchanged > 0) options.duplicates?.inc({ group: options.group }, unchanged)
+        span?.setAttribute('veridis.duplicates_skipped', unchanged)
+      },
+    )
 }
