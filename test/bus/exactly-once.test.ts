@@ -75,7 +75,7 @@ async function publishMixed(chunk = 5_000) {
 
 /**
  * Every event applied once: one ledger row per id, each counted once in the ledger's counters
- * (they count transitions, so a message applied twice would show as a second PENDING).
+ * (a redelivered message counted again would push their total past EVENTS).
  */
 async function expectAppliedOnce(events: readonly { value: { envelope: { eventId: string } } }[]) {
   expect(await appliedCount()).toBe(EVENTS)
