@@ -56,7 +56,7 @@ export function createMetrics(service: string) {
     }),
     duplicatesSkipped: new Counter({
       name: 'veridis_bus_duplicates_skipped_total',
-      help: 'Redelivered messages whose effect was already recorded (exactly-once guard).',
+      help: 'Messages whose effect was already applied: redeliveries and repeats (exactly-once guard; for the ledger, any message that moves no fact forward).',
       labelNames: ['group'] as const,
       registers: [registry],
     }),
