@@ -1,6 +1,7 @@
 import type { Counter } from 'prom-client'
 import { chainEventKind } from '../../core/bus/chain-event-kind.ts'
 import type { BatchHandler, ConsumedMessage } from '../../core/bus/consumer.ts'
+import { FINALITY_RANK, finalityRankSql } from '../../core/bus/finality.ts'
 import type {
   AttestationEvent,
   BridgeEvent,
@@ -19,21 +20,6 @@ export interface ChainEventValue {
   readonly change?: Record<string, unknown>
   readonly action?: Record<string, unknown>
 }
-
-/**
- * Which state wins when two arrive. RETRACTED beats PENDING and SAFE (the block left the
- * chain). FINALIZED beats everything, RETRACTED included: a block that left the chain and came
- * back (reorg A→B→A) is republished under the same event id, and once finalized that is the
- * chain's last word. The re-inclusion's second PENDING ranks below RETRACTED and changes
- * nothing, so the fact shows RETRACTED until it is finalized.
- */
-const FINALITY_RANK: Record<Finality, number> = { PENDING: 0, SAFE: 1, RETRACTED: 2, FINALIZED: 3 }
-const RANK_ORDER = `ARRAY[${Object.entries(FINALITY_RANK)
-  .sort(([, a], [, b]) => a - b)
-  .map(([finality]) => `'${finality}'`)
-  .join(',')}]`
-/** A finality's rank in SQL: 1 for PENDING up to 4 for FINALIZED, NULL for NULL. */
-const rank = (finality: string) => `array_position(${RANK_ORDER}, ${finality})`
 
 /**
  * Name of the fact: the record name of the union branch; for nullifier events, which have no
@@ -71,7 +57,8 @@ export const CHAIN_EVENT_ROWS = jsonRows({
 /**
  * The ledger's upsert of a chunk's facts, reading them from `source`: a FROM item, aliased
  * `e`, with CHAIN_EVENT_ROWS's columns. A fact's row changes only when its finality moves
- * forward, and then remembers where it moved from. Exported for bench/sql-rows.ts, which runs
+ * forward (core/bus/finality.ts: a re-inclusion's second PENDING ranks below RETRACTED, so the
+ * fact shows RETRACTED until it is finalized), and then remembers where it moved from. Exported for bench/sql-rows.ts, which runs
  * it with other forms of the same rows.
  */
 export const upsertChainEventsSql = (source: string) =>
@@ -86,7 +73,7 @@ export const upsertChainEventsSql = (source: string) =>
        finality_changed_at = now(),
        kafka_partition = EXCLUDED.kafka_partition,
        kafka_offset = EXCLUDED.kafka_offset
-     WHERE ${rank('EXCLUDED.finality')} > ${rank('current.finality')}`
+     WHERE ${finalityRankSql('EXCLUDED.finality')} > ${finalityRankSql('current.finality')}`
 
 /**
  * The states a fact passed through within one chunk before its last (PENDING then FINALIZED
@@ -113,7 +100,7 @@ const APPLY_CHAIN_EVENTS = `
     UNION ALL
     SELECT c.chain, c.topic, p.finality, c.block_number, c.observed_at
     FROM ${PASSED_ROWS.from('$2')} AS p JOIN changed c ON c.event_id = p.event_id
-    WHERE ${rank('p.finality')} > COALESCE(${rank('c.previous_finality')}, 0)
+    WHERE ${finalityRankSql('p.finality')} > COALESCE(${finalityRankSql('c.previous_finality')}, 0)
   ), increments AS (
     SELECT chain, topic, finality, count(*) AS transitions, max(block_number) AS last_block_number,
       max(observed_at) AS last_observed_at

@@ -1,4 +1,5 @@
 import type { ConsumedMessage } from '../../core/bus/consumer.ts'
+import { FINALITY_RANK, finalityRankSql } from '../../core/bus/finality.ts'
 import { nullifierKey } from '../../core/bus/topics.ts'
 import { jsonRows } from '../../core/db/json-rows.ts'
 import type { PoolClient } from '../../core/db/pool.ts'
@@ -15,9 +16,6 @@ import { uniquenessGuarantee } from './guarantees.ts'
  * exactly-once bookkeeping covers them too. Nothing here talks to a chain or to Kafka.
  */
 
-// RETRACTED beats PENDING and SAFE; FINALIZED beats everything (the listener's last word).
-const RANK: Record<Finality, number> = { PENDING: 0, SAFE: 1, RETRACTED: 2, FINALIZED: 3 }
-const RANK_ORDER = "ARRAY['PENDING','SAFE','RETRACTED','FINALIZED']"
 const FIELD_ELEMENT = /^[0-9]{1,78}$/
 
 /** Each finality a use reaches is applied once; redeliveries are recognised. */
@@ -75,7 +73,7 @@ export async function recordUses(
     const { envelope } = value
     const seen = facts.get(envelope.eventId)
     if (seen) {
-      if (RANK[envelope.finality] > RANK[seen.finality]) seen.finality = envelope.finality
+      if (FINALITY_RANK[envelope.finality] > FINALITY_RANK[seen.finality]) seen.finality = envelope.finality
       continue
     }
     facts.set(envelope.eventId, {
@@ -102,7 +100,7 @@ export async function recordUses(
        u.tx_hash, u.finality, to_timestamp(u.observed_ms / 1000.0), u.arrival
      FROM ${USE_ROWS.from('$1')} AS u
      ON CONFLICT (event_id) DO UPDATE SET finality = EXCLUDED.finality, finality_changed_at = now()
-     WHERE array_position(${RANK_ORDER}, EXCLUDED.finality) > array_position(${RANK_ORDER}, current.finality)`,
+     WHERE ${finalityRankSql('EXCLUDED.finality')} > ${finalityRankSql('current.finality')}`,
     [USE_ROWS.param(rows)],
   )
 

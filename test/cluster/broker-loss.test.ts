@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { TransactionReceipt, TransactionResponse } from 'ethers'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import type { Command } from '../../core/bus/types.ts'
+import { FINALITY_RANK } from '../../core/bus/finality.ts'
+import type { Command, Finality } from '../../core/bus/types.ts'
 import { kafkaNodeStatus } from '../../infra/stack/kafka.ts'
 import type { KafkaNode } from '../../infra/stack/layout.ts'
 import type { Gateway } from '../../producers/gateway/index.ts'
@@ -283,12 +284,11 @@ async function expectEachOnce(acknowledged: Map<string, string>, receipts: reado
   )
   expect(await ledgerApplied()).toBe(distinctChainRecords)
   // One ledger row per fact, at the furthest finality the topic holds for it.
-  const rank: Record<string, number> = { PENDING: 0, SAFE: 1, RETRACTED: 2, FINALIZED: 3 }
-  const furthest = new Map<string, string>()
+  const furthest = new Map<string, Finality>()
   for (const { value } of seen.events) {
     const held = furthest.get(value.envelope.eventId)
-    if (held === undefined || rank[value.envelope.finality]! > rank[held]!)
-      furthest.set(value.envelope.eventId, value.envelope.finality)
+    if (held === undefined || FINALITY_RANK[value.envelope.finality as Finality] > FINALITY_RANK[held])
+      furthest.set(value.envelope.eventId, value.envelope.finality as Finality)
   }
   const ledgerRows = await testBus.pool.query<{ event_id: string; finality: string }>(
     'SELECT event_id, finality FROM chain_events WHERE event_id = ANY($1)',
