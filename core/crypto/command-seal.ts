@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import type { Command } from '../bus/types.ts'
-import { sealProveInputs, unsealedSignals } from './prover-seal.ts'
+import { createProveInputSealer, unsealedSignals } from './prover-seal.ts'
 import {
   looksSealedForSubject,
   type SubjectField,
@@ -26,6 +26,7 @@ const PROVE = 'io.veridis.command.ProveCommand'
 
 export function createCommandSealer(options: { subjectKeys: SubjectKeySource; proverPublicKey: KeyObject }) {
   const { subjectKeys, proverPublicKey } = options
+  const sealInputs = createProveInputSealer(proverPublicKey)
   const sealed = (key: SubjectKey, value: string, commandId: string, field: SubjectField) =>
     sealSubjectValue(key, value, { commandId, field })
 
@@ -67,7 +68,7 @@ export function createCommandSealer(options: { subjectKeys: SubjectKeySource; pr
         return {
           ...command,
           payload: {
-            [PROVE]: { ...prove, inputs: sealProveInputs(proverPublicKey, commandId, prove.inputs) },
+            [PROVE]: { ...prove, inputs: sealInputs(commandId, prove.inputs) },
           },
         }
       }

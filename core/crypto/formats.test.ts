@@ -10,6 +10,7 @@ import {
 import { describe, expect, test } from 'vitest'
 import { UndecryptableError } from './aead.ts'
 import {
+  createProveInputSealer,
   openForProver,
   openProveInputs,
   rawPublicKey,
@@ -117,5 +118,30 @@ describe('sealed prove inputs (vprv1)', () => {
     // Another command — even of the same inputs — has a key pair of its own.
     const again = sealProveInputs(prover.publicKey, commandId, inputs)
     expect(again.secret![0]!.split('.')[1]).not.toBe(parts[0]![1])
+  })
+
+  test("behavior: a writer's sealer shares one ephemeral key between commands until it is a second or 4,096 commands old", () => {
+    let clock = 1_000_000
+    const seal = createProveInputSealer(prover.publicKey, { now: () => clock })
+    const ephemeralOf = (sealed: Record<string, string[]>) => sealed.secret![0]!.split('.')[1]
+    const inputs = { secret: values, scope: ['9'] }
+    const commands = Array.from({ length: 4_096 }, () => randomUUID())
+    const sealed = commands.map((id) => seal(id, inputs))
+    expect(new Set(sealed.map(ephemeralOf)).size).toBe(1)
+    // One key, yet every value its own IV, and each opens in its own command only.
+    expect(new Set(sealed.map((s) => s.secret![0]!.split('.')[2])).size).toBe(4_096)
+    expect(openProveInputs(prover, commands[4_095]!, sealed[4_095]!)).toEqual(inputs)
+    expect(() => openProveInputs(prover, commands[0]!, sealed[1]!)).toThrow(UndecryptableError)
+    // The 4,097th command gets a new pair; so does the first after a second has passed.
+    const renewedByCount = ephemeralOf(seal(randomUUID(), inputs))
+    expect(renewedByCount).not.toBe(ephemeralOf(sealed[0]!))
+    clock += 999
+    expect(ephemeralOf(seal(randomUUID(), inputs))).toBe(renewedByCount)
+    clock += 1
+    const renewedByAge = ephemeralOf(seal(randomUUID(), inputs))
+    expect(renewedByAge).not.toBe(renewedByCount)
+    // A clock that steps back does not stretch a pair's life either.
+    clock -= 10
+    expect(ephemeralOf(seal(randomUUID(), inputs))).not.toBe(renewedByAge)
   })
 })

@@ -9,11 +9,13 @@ import { fromBase64Url, IV_BYTES, open, seal, toBase64Url, UndecryptableError } 
  *
  *     vprv1.<ephemeralPublicKey>.<iv>.<ciphertext>
  *
- * - `ephemeralPublicKey`: an X25519 public key, 32 raw bytes, base64url. The writer makes a
- *   fresh pair per command, shared by its signals (as HPKE seals several messages in one
- *   context): one key agreement per command instead of one per signal; each value still has
- *   its own random IV and associated data naming its signal. A reader treats every string
- *   alone, so a value with an ephemeral key of its own opens the same way.
+ * - `ephemeralPublicKey`: an X25519 public key, 32 raw bytes, base64url. A writer keeps one
+ *   pair for a short while (`createProveInputSealer`: at most a second and 4,096 commands),
+ *   shared by the values it seals meanwhile (as HPKE seals several messages in one context):
+ *   one key agreement a second instead of one per command, which was a third of the gateway's
+ *   CPU; each value still has its own random IV and associated data naming its command and
+ *   signal. A reader treats every string alone, so a value with an ephemeral key of its own
+ *   opens the same way.
  * - key: HKDF-SHA256(ikm = X25519(ephemeral private, prover public),
  *   salt = ephemeral public ‖ prover public (raw, 32 + 32 bytes), info = "veridis.prover.v1"),
  *   32 bytes.
@@ -111,16 +113,59 @@ export function openForProver(
   return values
 }
 
-/** Every signal sealed on its own — one `vprv1` string per signal — under one ephemeral key pair per command. */
-export function sealProveInputs(
-  proverPublicKey: KeyObject,
+type ProveInputs = Readonly<Record<string, readonly string[]>>
+
+function sealEachSignal(
+  sealValues: ReturnType<typeof sealingContext>,
   commandId: string,
-  inputs: Readonly<Record<string, readonly string[]>>,
+  inputs: ProveInputs,
 ): Record<string, string[]> {
-  const sealValues = sealingContext(proverPublicKey)
   return Object.fromEntries(
     Object.entries(inputs).map(([signal, values]) => [signal, [sealValues(values, { commandId, signal })]]),
   )
+}
+
+/** Every signal sealed on its own — one `vprv1` string per signal — under an ephemeral key pair of this command's own. */
+export function sealProveInputs(
+  proverPublicKey: KeyObject,
+  commandId: string,
+  inputs: ProveInputs,
+): Record<string, string[]> {
+  return sealEachSignal(sealingContext(proverPublicKey), commandId, inputs)
+}
+
+/**
+ * How long a writer keeps one ephemeral key pair. A second bounds what its private key, held in
+ * the writer's memory, could open if taken (what the writer sealed in that second, which it had
+ * in clear anyway), and how many commands on the topic visibly share a writer (as their producer
+ * id and timestamps already show). 4,096 commands of a few signals keep one AES-GCM key's random
+ * 96-bit IVs far below the 2^32 values NIST SP 800-38D allows.
+ */
+export const EPHEMERAL_KEY_RENEWAL = { maxCommands: 4_096, maxAgeMs: 1_000 } as const
+
+/**
+ * `sealProveInputs` for a writer of many commands: each command's signals sealed as there, the
+ * ephemeral key pair and its agreed key renewed per `EPHEMERAL_KEY_RENEWAL` instead of per command.
+ */
+export function createProveInputSealer(
+  proverPublicKey: KeyObject,
+  options: { renewal?: { maxCommands: number; maxAgeMs: number }; now?: () => number } = {},
+) {
+  const { maxCommands, maxAgeMs } = options.renewal ?? EPHEMERAL_KEY_RENEWAL
+  const now = options.now ?? Date.now
+  let context: ReturnType<typeof sealingContext> | undefined
+  let madeAt = 0
+  let commands = 0
+  return (commandId: string, inputs: ProveInputs): Record<string, string[]> => {
+    const time = now()
+    if (!context || commands >= maxCommands || time - madeAt >= maxAgeMs || time < madeAt) {
+      context = sealingContext(proverPublicKey)
+      madeAt = time
+      commands = 0
+    }
+    commands += 1
+    return sealEachSignal(context, commandId, inputs)
+  }
 }
 
 /** Signals whose values are not one sealed string: plain text the prover refuses. */
