@@ -61,23 +61,18 @@ export function createCommandAcceptor(options: {
     traceparent: string | undefined,
     onLateAcknowledgement?: (sending: Promise<unknown>) => void,
   ) => {
-    const withdraw = new AbortController()
-    const sending = publisher.publish(
-      options.topic,
-      {
-        key: command.idempotencyKey,
-        value: command,
-        eventId: command.commandId,
-        ...(traceparent ? { traceparent } : {}),
-      },
-      withdraw.signal,
-    )
+    const { sent: sending, withdraw } = publisher.publishWithdrawable(options.topic, {
+      key: command.idempotencyKey,
+      value: command,
+      eventId: command.commandId,
+      ...(traceparent ? { traceparent } : {}),
+    })
     try {
       await withTimeout(sending, options.publishTimeoutMs, 'Kafka acknowledgement')
     } catch (error) {
       // Not yet handed to the producer: it never will be, so the 503 below is exact. One
       // already in flight cannot be withdrawn and may still be written.
-      withdraw.abort(error)
+      withdraw(error)
       health.markKafkaDown()
       onLateAcknowledgement?.(sending)
       throw kafkaUnavailable('the command was not acknowledged', error)
