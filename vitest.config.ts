@@ -104,6 +104,7 @@ const UNIT_TEST_FILES = [
   'producers/chains/solana/normalise.test.ts',
   'producers/chains/starknet/normalise.test.ts',
   'producers/gateway/command-status.test.ts',
+  'producers/gateway/statement-batcher.test.ts',
   'test/architecture/layers.test.ts',
   'test/audit/hash-scheme.test.ts',
   'test/config/config.test.ts',

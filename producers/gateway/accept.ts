@@ -108,6 +108,8 @@ export function createCommandAcceptor(options: {
   }
 
   return {
+    /** Waits until every publication this acceptor recorded has reached Postgres (shutdown). */
+    settled: () => claims.settled(),
     async accept(request: {
       caller: Caller
       route: CommandRoute

@@ -16,7 +16,7 @@ import { createCommandAcceptor, pruneIdempotency } from './accept.ts'
 import { createAuditWriter } from './audit-facts.ts'
 import { createAuthenticator } from './auth.ts'
 import { createBatchingPublisher, type PublishMany, serialPublishes } from './batching.ts'
-import { createDependencyHealth } from './kafka-health.ts'
+import { createDependencyHealth, withTimeout } from './kafka-health.ts'
 import { createRateLimiters } from './rate-limiters.ts'
 import { createRefusalTally } from './refusal-tally.ts'
 import { GATEWAY_OPS_PORT, startGatewayOps } from './routes/ops.ts'
@@ -166,6 +166,10 @@ export async function createGateway(
         rateLimits.close()
         refusals.close()
         await audit.drain(Math.min(5_000, common.config.shutdownGraceMs / 2))
+        // Publications still to be recorded: lost, a retry of their key would publish again.
+        await withTimeout(acceptor.settled(), 5_000, 'recording publications').catch((error: unknown) =>
+          common.logger.warn({ err: describeError(error) }, 'publications left unrecorded at shutdown'),
+        )
         await health.stop()
         await producer.disconnect().catch(() => undefined)
         await ops.app.close().catch(() => undefined)

@@ -34,14 +34,6 @@ const MAX_EXHAUSTED_KEYS = 100_000
  * request of the gateway behind it. The statement may still run; its counts then only err high.
  */
 const COUNT_TIMEOUT_MS = 5_000
-/**
- * One counting statement at a time, so hits arriving meanwhile share the next: a busy key's row
- * is locked by each statement until it commits, so a second one in flight would mostly wait for
- * it anyway, and halving the statements took 7 % of the gateway's CPU per command (0.21 → 0.195
- * ms, `bin/veridis bench gateway`). The larger batch keeps what one instance can count while a
- * statement takes 100 ms at 20,000 hits a second.
- */
-const COUNT_BATCHING = { maxInFlight: 1, maxBatch: 2_000 }
 /** Expired windows deleted per statement and statements per pruning round: bounded work. */
 const PRUNE_BATCH = 5_000
 const PRUNE_STATEMENTS = 20
@@ -159,7 +151,7 @@ export function createSharedRateLimits(
       'rate-limit count',
     )
     return spreadCounts(hits.length, groups, rows).map((counted) => ({ ...counted, sentAt }))
-  }, COUNT_BATCHING)
+  })
 
   return {
     /**
