@@ -12,7 +12,7 @@ import { fromBase64Url, IV_BYTES, open, seal, toBase64Url, UndecryptableError } 
  * - `ephemeralPublicKey`: an X25519 public key, 32 raw bytes, base64url. A writer keeps one
  *   pair for a short while (`createProveInputSealer`: at most a second and 4,096 commands),
  *   shared by the values it seals meanwhile (as HPKE seals several messages in one context):
- *   one key agreement a second instead of one per command, which was a third of the gateway's
+ *   one key agreement a second instead of one per command, which was nearly half of the gateway's
  *   CPU; each value still has its own random IV and associated data naming its command and
  *   signal. A reader treats every string alone, so a value with an ephemeral key of its own
  *   opens the same way.
