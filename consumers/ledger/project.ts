@@ -57,9 +57,9 @@ export const CHAIN_EVENT_ROWS = jsonRows({
 /**
  * The ledger's upsert of a chunk's facts, reading them from `source`: a FROM item, aliased
  * `e`, with CHAIN_EVENT_ROWS's columns. A fact's row changes only when its finality moves
- * forward (core/bus/finality.ts: a re-inclusion's second PENDING ranks below RETRACTED, so the
- * fact shows RETRACTED until it is finalized), and then remembers where it moved from. Exported for bench/sql-rows.ts, which runs
- * it with other forms of the same rows.
+ * forward (core/bus/finality.ts: a re-inclusion's second PENDING ranks below RETRACTED, so
+ * the fact shows RETRACTED until it is finalized), and then remembers where it moved from.
+ * Exported for bench/sql-rows.ts, which runs it with other forms of the same rows.
  */
 export const upsertChainEventsSql = (source: string) =>
   `INSERT INTO chain_events AS current (event_id, topic, kind, chain, block_number, block_hash, tx_hash, log_index,

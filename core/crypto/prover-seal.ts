@@ -141,17 +141,14 @@ export function sealProveInputs(
  * id and timestamps already show). 4,096 commands of a few signals keep one AES-GCM key's random
  * 96-bit IVs far below the 2^32 values NIST SP 800-38D allows.
  */
-export const EPHEMERAL_KEY_RENEWAL = { maxCommands: 4_096, maxAgeMs: 1_000 } as const
+const EPHEMERAL_KEY_RENEWAL = { maxCommands: 4_096, maxAgeMs: 1_000 } as const
 
 /**
  * `sealProveInputs` for a writer of many commands: each command's signals sealed as there, the
  * ephemeral key pair and its agreed key renewed per `EPHEMERAL_KEY_RENEWAL` instead of per command.
  */
-export function createProveInputSealer(
-  proverPublicKey: KeyObject,
-  options: { renewal?: { maxCommands: number; maxAgeMs: number }; now?: () => number } = {},
-) {
-  const { maxCommands, maxAgeMs } = options.renewal ?? EPHEMERAL_KEY_RENEWAL
+export function createProveInputSealer(proverPublicKey: KeyObject, options: { now?: () => number } = {}) {
+  const { maxCommands, maxAgeMs } = EPHEMERAL_KEY_RENEWAL
   const now = options.now ?? Date.now
   let context: ReturnType<typeof sealingContext> | undefined
   let madeAt = 0

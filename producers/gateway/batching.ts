@@ -85,7 +85,7 @@ export function createBatchingPublisher(publishMany: PublishMany) {
     /**
      * `publish`, and a way to take the record back: `withdraw(reason)` while it still waits for
      * a batch rejects `sent` with the reason and the record is never published; once handed to
-     * the producer it can no longer be withdrawn (`withdraw` returns false) and may still be
+     * the producer it can no longer be withdrawn (`withdraw` does nothing) and may still be
      * written. A flag and a callback, not an AbortSignal: the gateway makes one per request, and
      * an AbortController with its listener cost 3 % of the gateway's CPU.
      */
@@ -93,13 +93,10 @@ export function createBatchingPublisher(publishMany: PublishMany) {
       const { item, sent } = enqueue(topic, record)
       return {
         sent,
-        withdraw(reason: unknown): boolean {
-          if (item.taken) return false
-          if (!item.withdrawn) {
-            item.withdrawn = true
-            item.reject(reason)
-          }
-          return true
+        withdraw(reason: unknown) {
+          if (item.taken || item.withdrawn) return
+          item.withdrawn = true
+          item.reject(reason)
         },
       }
     },
