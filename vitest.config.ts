@@ -74,7 +74,7 @@ process.env.VERIDIS_QUARANTINE_SAID = '1'
  * no service either, but take minutes of CPU, so they run with the integration suite.
  */
 const UNIT_TEST_FILES = [
-  'circuits/native.test.ts',
+  'core/native/rust-addon.test.ts',
   'consumers/audit/verify.test.ts',
   'consumers/bridge-guard/detections/anomaly.test.ts',
   'consumers/bridge-guard/detections/detections.test.ts',
@@ -94,6 +94,7 @@ const UNIT_TEST_FILES = [
   'core/tracing/tracing.test.ts',
   'monitor/lag/lag.test.ts',
   'producers/chains/cosmos/normalise.test.ts',
+  'producers/chains/evm/bridge/canonical-abi.test.ts',
   'producers/chains/evm/bridge/gateway-events.test.ts',
   'producers/chains/evm/bridge/release-signatures.test.ts',
   'producers/chains/evm/config.test.ts',

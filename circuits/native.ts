@@ -1,21 +1,13 @@
-import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import os from 'node:os'
 import path from 'node:path'
-import { PROJECT_ROOT } from '../core/paths.ts'
+import { type RustAddonLoad, rustAddon } from '../core/native/rust-addon.ts'
 import { CIRCUITS_DIR } from './catalog.ts'
 
 /**
  * The native Groth16 addon (circuits/native: arkworks through napi), built from crates.io by
- * infra/stack/native/zk-native.sh into ~/.cache/veridis/native/zk-native-<hash>-<cpu>/, where
- * <hash> covers the crate's sources: a checkout finds the build of its own sources, never a
- * stale one.
+ * infra/stack/native/rust-addon.sh into ~/.cache/veridis/native/zk-native-<hash>-<cpu>/
+ * (core/native/rust-addon.ts: a checkout finds the build of its own sources, never a stale one).
  */
-export const ZK_NATIVE_SOURCE = path.join(CIRCUITS_DIR, 'native')
-/** Builds the addon; with `test`, runs the crate's Rust tests. */
-export const ZK_NATIVE_BUILD_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'stack', 'native', 'zk-native.sh')
+const ZK_NATIVE_SOURCE = path.join(CIRCUITS_DIR, 'native')
 
 /** A proof as the addon returns it: snarkjs's layout. */
 export interface NativeProof {
@@ -54,83 +46,17 @@ export const NATIVE_VERDICT = {
   signalMalformed: 6,
 } as const
 
-function cacheDir(): string {
-  return path.join(process.env.VERIDIS_CACHE ?? path.join(os.homedir(), '.cache', 'veridis'), 'native')
-}
+const zkNative = rustAddon<ZkNativeAddon>({
+  name: 'zk-native',
+  source: ZK_NATIVE_SOURCE,
+  library: 'veridis_zk_native',
+})
 
-/** The same hash as zk-native.sh: `cat Cargo.toml Cargo.lock build.rs src/*.rs | sha256sum`. */
-export function zkNativeVersion(): string {
-  const sources = readdirSync(path.join(ZK_NATIVE_SOURCE, 'src'))
-    .filter((name) => name.endsWith('.rs'))
-    .sort()
-    .map((name) => path.join('src', name))
-  const hash = createHash('sha256')
-  for (const file of ['Cargo.toml', 'Cargo.lock', 'build.rs', ...sources]) {
-    hash.update(readFileSync(path.join(ZK_NATIVE_SOURCE, file)))
-  }
-  return hash.digest('hex').slice(0, 12)
-}
-
-/**
- * The build variant for this machine's CPU, as zk-native.sh names it: `adx` when the CPU has
- * bmi2 and adx (ark-ff's assembly multiplication is compiled in), `portable` otherwise.
- */
-export function zkNativeCpuVariant(cpuinfo = readCpuinfo()): 'adx' | 'portable' {
-  const flags = new Set(cpuinfo.split(/\s+/))
-  return flags.has('bmi2') && flags.has('adx') ? 'adx' : 'portable'
-}
-
-function readCpuinfo(): string {
-  try {
-    return readFileSync('/proc/cpuinfo', 'utf8')
-  } catch {
-    return ''
-  }
-}
-
-export function zkNativeAddonPath(): string {
-  return path.join(
-    cacheDir(),
-    `zk-native-${zkNativeVersion()}-${zkNativeCpuVariant()}`,
-    'veridis_zk_native.node',
-  )
-}
-
-/**
- * Builds the addon if this machine has no build of these sources (minutes the first time on
- * two cores, then a lookup); returns its path. Progress goes to stderr.
- */
-export function buildZkNative(): string {
-  const out = execFileSync('bash', [ZK_NATIVE_BUILD_SCRIPT], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 16 * 1024 * 1024,
-  })
-  const addon = out.trim().split('\n').at(-1)
-  if (!addon) throw new Error('zk-native.sh printed no path')
-  return addon
-}
-
-export type ZkNativeLoad =
-  | { readonly addon: ZkNativeAddon; readonly path: string }
-  | { readonly addon: undefined; readonly reason: string }
-
-/**
- * The addon when this checkout's sources are built on this machine; never builds (a
- * consumer starting must not compile for minutes): `reason` says why it is absent.
- */
-export function loadZkNative(): ZkNativeLoad {
-  const addonPath = zkNativeAddonPath()
-  if (!existsSync(addonPath)) {
-    return { addon: undefined, reason: `not built (infra/stack/native/zk-native.sh builds ${addonPath})` }
-  }
-  try {
-    const addon = createRequire(import.meta.url)(addonPath) as ZkNativeAddon
-    return { addon, path: addonPath }
-  } catch (error) {
-    return { addon: undefined, reason: `does not load: ${(error as Error).message.split('\n')[0]}` }
-  }
-}
+/** Builds the addon if this machine has no build of these sources; returns its path. */
+export const buildZkNative = () => zkNative.build()
+export type ZkNativeLoad = RustAddonLoad<ZkNativeAddon>
+/** The addon when this checkout's sources are built on this machine; never builds. */
+export const loadZkNative = (): ZkNativeLoad => zkNative.load()
 
 export type ZkBackendChoice =
   | { readonly kind: 'native'; readonly addon: ZkNativeAddon; readonly detail: string }

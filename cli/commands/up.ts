@@ -14,6 +14,7 @@ import {
 } from '../../infra/stack/pipeline.ts'
 import { PROMETHEUS_PORT } from '../../infra/stack/prometheus.ts'
 import { stackStatus, stackUp } from '../../infra/stack/stack.ts'
+import { evmNative } from '../../producers/chains/evm/native.ts'
 import { GATEWAY_OPS_PORT } from '../../producers/gateway/routes/ops.ts'
 import { localContext, parseBrokerCount, printTable, useLocalBrokers } from '../local-stack.ts'
 import { progress } from '../progress.ts'
@@ -37,6 +38,14 @@ async function bringUp(options: { tracing?: boolean; brokers?: number; instances
     progress(`zk: native Groth16 addon ${buildZkNative()}`)
   } catch (error) {
     progress(`zk: native Groth16 addon not built, the prover uses snarkjs (${(error as Error).message})`)
+  }
+  // The bridge guard recovers guardian signatures natively when this addon is built (half a minute).
+  try {
+    progress(`bridge guard: native secp256k1 addon ${evmNative.build()}`)
+  } catch (error) {
+    progress(
+      `bridge guard: native secp256k1 addon not built, signatures are recovered in WebAssembly (${(error as Error).message})`,
+    )
   }
   const processes = await pipelineUp(context, options.instances)
   await prometheusUp(context, processes)

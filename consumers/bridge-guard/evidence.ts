@@ -2,15 +2,17 @@ import { dataSlice } from 'ethers'
 import { type GatewayIndex, kindOf } from '../../core/bridge/config.ts'
 import { sleep } from '../../core/bus/retry.ts'
 import { RetryableError } from '../../core/errors.ts'
+import { readReleaseCall } from '../../producers/chains/evm/bridge/canonical-abi.ts'
 import {
   type ChainReader,
   type EndpointAnswer,
   GATEWAY,
 } from '../../producers/chains/evm/bridge/chain-reader.ts'
+import { type Recovered, recoverSignersOfMany } from '../../producers/chains/evm/bridge/release-signatures.ts'
 import { describeRpcError } from '../../producers/chains/evm/rpc/client.ts'
 import { gatherVaultBalances } from './detections/flow-limits.ts'
 import type { ChangeTransaction } from './detections/governance.ts'
-import type { ReleaseCall } from './detections/signatures.ts'
+import { type ReleaseCall, signedDigestOf } from './detections/signatures.ts'
 import type { BridgeFact } from './facts.ts'
 
 /**
@@ -30,6 +32,8 @@ export type ReleaseEvidence = {
   /** The decoded release() call, or why it could not be read. */
   readonly call: ReleaseCall | { readonly unreadable: string } | undefined
   readonly quorum: { readonly guardians: string[]; readonly threshold: number } | undefined
+  /** The call's signatures recovered over the release's digest, in order (judged in judge.ts). */
+  readonly recovered?: { readonly signed: string; readonly outcomes: readonly Recovered[] }
 }
 
 export interface ChunkEvidence {
@@ -106,8 +110,11 @@ function decodeRelease(
       const called = GATEWAY.parseTransaction({ data: tx.input })?.name ?? 'unknown calldata'
       return { unreadable: `the gateway was called with ${called}, not release()` }
     }
-    // What parseTransaction would decode, without it hashing every function's signature to
-    // find the one the selector names (docs/benchmarks.md, "Bridge guard").
+    // Word by word when the calldata is in canonical form (canonical-abi.ts); otherwise what
+    // parseTransaction would decode, without it hashing every function's signature to find the
+    // one the selector names (docs/benchmarks.md, "Bridge guard").
+    const canonical = readReleaseCall(tx.input)
+    if (canonical) return canonical
     const args = GATEWAY.getAbiCoder().decode(RELEASE.inputs, dataSlice(tx.input, 4))
     return {
       sourceChainId: args[4] as bigint,
@@ -217,10 +224,41 @@ export async function gatherEvidence(
     )
   }
 
+  // Each release's calldata as it arrives, and then its signatures recovered over its digest,
+  // all in one batch: off the event loop with the native addon, while the other answers come.
+  const calls = new Map<string, ReleaseCall | { unreadable: string }>()
+  const recovered = new Map<string, { signed: string; outcomes: Recovered[] }>()
+  const signaturesRecovered = (async () => {
+    const toRecover: {
+      readonly eventId: string
+      readonly signed: string
+      readonly signatures: readonly string[]
+    }[] = []
+    for (const fact of releases) {
+      const tx = transactions.get(`${fact.envelope.chain}:${fact.envelope.txHash}`)
+      if (!tx) continue
+      const call = decodeRelease(await tx, fact.gateway)
+      calls.set(fact.envelope.eventId, call)
+      if ('unreadable' in call) continue
+      let digest: string
+      try {
+        digest = signedDigestOf(fact)
+      } catch {
+        continue // fields ethers will not encode: the judgement meets them as it always has
+      }
+      toRecover.push({ eventId: fact.envelope.eventId, signed: digest, signatures: call.signatures })
+    }
+    const outcomes = await recoverSignersOfMany(toRecover)
+    toRecover.forEach(({ eventId, signed }, i) => {
+      recovered.set(eventId, { signed, outcomes: outcomes[i]! })
+    })
+  })()
+
   // Everything is asked at once and awaited in turn below: when one answer fails the chunk,
   // the others' failures must not surface later as unhandled rejections (they end the process).
   const vaultBalances = gatherVaultBalances(releases, index, readers)
   for (const asked of [
+    signaturesRecovered,
     sourcesAnswered,
     vaultBalances,
     ...transactions.values(),
@@ -230,6 +268,7 @@ export async function gatherEvidence(
     asked.catch(() => undefined)
   }
   await sourcesAnswered
+  await signaturesRecovered
   const evidence: ChunkEvidence = {
     releases: new Map(),
     changes: new Map(),
@@ -239,14 +278,14 @@ export async function gatherEvidence(
     const bridge = index.bridgeOf(fact.envelope.chain, fact.gateway)
     const sourceChain = fact.release.sourceChain
     const sourceKey = `${sourceChain}:${bridge?.gateways[sourceChain]}`
-    const { chain, txHash, blockNumber } = fact.envelope
-    const tx = transactions.get(`${chain}:${txHash}`)
+    const { chain, blockNumber } = fact.envelope
     const quorum = quorums.get(`${chain}:${fact.gateway}:${blockNumber}`)
     evidence.releases.set(fact.envelope.eventId, {
       answers: answersBySource.get(sourceKey),
       minConfirmations: readers.get(sourceChain)?.minConfirmations ?? 1,
-      call: tx ? decodeRelease(await tx, fact.gateway) : undefined,
+      call: calls.get(fact.envelope.eventId),
       quorum: quorum ? await quorum : undefined,
+      recovered: recovered.get(fact.envelope.eventId),
     })
   }
   for (const fact of changes) {

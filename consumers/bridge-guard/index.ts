@@ -7,6 +7,7 @@ import type { PoolClient } from '../../core/db/pool.ts'
 import { bridgeMetrics, securityMetrics } from '../../core/metrics/protocol.ts'
 import type { ConsumerModule } from '../../core/service/consumer-process.ts'
 import { createChainReaders } from '../../producers/chains/evm/bridge/chain-reader.ts'
+import { signatureRecovery } from '../../producers/chains/evm/bridge/release-signatures.ts'
 import type { Finding } from './detections/finding.ts'
 import { type ChunkEvidence, gatherEvidence } from './evidence.ts'
 import { type BridgeFact, factOf } from './facts.ts'
@@ -263,6 +264,7 @@ export const bridgeGuardConsumer: ConsumerModule<BridgeEvent> = {
             { endpoints: settings.rpcUrls.length, minConfirmations: settings.minConfirmations },
           ]),
         ),
+        signatureRecovery: signatureRecovery().backend,
       },
       'guarding bridges',
     )

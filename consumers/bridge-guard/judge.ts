@@ -250,7 +250,10 @@ function judgeRelease(
     if (seen?.call && 'unreadable' in seen.call)
       findings.push(uninterpretable(bridge, fact, seen.call.unreadable))
     const quorum = seen?.quorum
-    if (call && quorum) findings.push(...checkSignatures({ bridge, fact, call, ...quorum }).findings)
+    if (call && quorum)
+      findings.push(
+        ...checkSignatures({ bridge, fact, call, ...quorum, recovered: seen?.recovered }).findings,
+      )
     findings.push(
       ...checkThreshold({
         bridge,

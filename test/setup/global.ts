@@ -4,6 +4,7 @@ import { loadConfig } from '../../core/config/env.ts'
 import { createLogger } from '../../core/logging/logger.ts'
 import { solanaValidatorService, validatorBinaryBuilt } from '../../infra/stack/solana-validator.ts'
 import { stackContext, stackDown, stackStatus, stackUp } from '../../infra/stack/stack.ts'
+import { evmNative } from '../../producers/chains/evm/native.ts'
 
 /**
  * Stack nodes no suite uses, left stopped for the run (installed after the rest): every
@@ -41,6 +42,14 @@ export default async function setup() {
   } catch (error) {
     progress(
       `native Groth16 addon NOT BUILT, its tests will fail: ${(error as Error).message.split('\n')[0]}`,
+    )
+  }
+  // The native secp256k1 addon (the bridge guard's signature recovery): the same, ~30 s.
+  try {
+    progress(`native secp256k1 addon: ${evmNative.build()}`)
+  } catch (error) {
+    progress(
+      `native secp256k1 addon NOT BUILT, the guard recovers in WebAssembly: ${(error as Error).message.split('\n')[0]}`,
     )
   }
   // librdkafka (the bus producer's optional transport, test/bus/roundtrip): the same, ~5 minutes.

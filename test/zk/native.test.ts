@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type CircuitName, circuitSpecs, semaphoreSpec } from '../../circuits/catalog.ts'
 import { sharedCurve, terminateCurves } from '../../circuits/curve.ts'
 import { type CircuitInputs, type Hashers, loadHashers, semaphoreInputs } from '../../circuits/inputs.ts'
-import { chooseZkBackend, ZK_NATIVE_BUILD_SCRIPT, type ZkNativeAddon } from '../../circuits/native.ts'
+import { chooseZkBackend, type ZkNativeAddon } from '../../circuits/native.ts'
 import { fromSnarkjsProof, type SnarkjsProof, toSnarkjsProof } from '../../circuits/points.ts'
 import { createProver } from '../../consumers/prover/prover.ts'
 import { computeWitness, createWitnessCalculators } from '../../consumers/prover/witness.ts'
@@ -21,6 +21,7 @@ import {
   prepareKey,
   verifyBatch,
 } from '../../consumers/verifier/batch.ts'
+import { RUST_ADDON_BUILD_SCRIPT } from '../../core/native/rust-addon.ts'
 import { disclosureCase, erasureCase, readKey, requireZkNative, semaphoreCase } from './fixtures.ts'
 
 /**
@@ -203,7 +204,7 @@ describe('native Groth16 prover', () => {
   test("the crate's Rust tests pass: the batch-affine multi-exponentiation equals arkworks', doublings and cancellations included", async () => {
     // Asynchronous: compiling the test binary takes a minute when the crate changed, and a
     // blocked worker trips Vitest's RPC timeout.
-    const { stdout } = await promisify(execFile)('bash', [ZK_NATIVE_BUILD_SCRIPT, 'test'], {
+    const { stdout } = await promisify(execFile)('bash', [RUST_ADDON_BUILD_SCRIPT, 'zk-native', 'test'], {
       maxBuffer: 16 * 1024 * 1024,
     })
     expect(stdout).toMatch(/test msm::tests::equals_arkworks_on_random_and_repeated_points \.\.\. ok/)

@@ -1,6 +1,7 @@
 import type { BridgeConfig } from '../../../core/bridge/config.ts'
 import {
   messageIdOf,
+  type Recovered,
   recoverGuardianSignatures,
   signedDigest,
 } from '../../../producers/chains/evm/bridge/release-signatures.ts'
@@ -30,7 +31,7 @@ export interface ReleaseCall {
 type ReleaseFact = Extract<BridgeFact, { type: 'release' }>
 
 /** What guardians sign for this release (the digest lives with the chain code, shared with the gateway). */
-const signedDigestOf = (fact: ReleaseFact): string =>
+export const signedDigestOf = (fact: ReleaseFact): string =>
   signedDigest({
     chain: fact.envelope.chain,
     gateway: fact.gateway,
@@ -47,17 +48,20 @@ export function checkSignatures(options: {
   readonly call: ReleaseCall
   readonly guardians: readonly string[]
   readonly threshold: number
+  /** The call's signatures already recovered over `signed`, this release's digest (evidence.ts). */
+  readonly recovered?: { readonly signed: string; readonly outcomes: readonly Recovered[] }
 }): { readonly findings: Finding[]; readonly validSigners: string[] } {
-  const { bridge, fact, call, guardians, threshold } = options
+  const { bridge, fact, call, guardians, threshold, recovered } = options
   const {
     validSigners: valid,
     signedBy: seen,
     problems,
   } = recoverGuardianSignatures({
-    signed: signedDigestOf(fact),
+    signed: recovered?.signed ?? signedDigestOf(fact),
     signatures: call.signatures,
     guardians,
     setLabel: `at block ${fact.envelope.blockNumber}`,
+    recovered: recovered?.outcomes,
   })
   const recomputed = messageIdOf(call.sourceChainId, call.sourceGateway, call.nonce)
   if (recomputed !== fact.messageId) {

@@ -5,6 +5,7 @@ import type { GuardConfig } from '../../../../core/bridge/config.ts'
 import type { Logger } from '../../../../core/logging/logger.ts'
 import { redactUrl } from '../../common/redact.ts'
 import { createRpcClient, describeRpcError } from '../rpc/client.ts'
+import { readLockedLog } from './canonical-abi.ts'
 
 /**
  * The bridge guard's own view of each chain (consumers/bridge-guard; the gateway's security
@@ -72,7 +73,44 @@ export function gatewayEvent(name: string) {
 }
 
 const LOCKED = gatewayEvent('BridgeLocked')
+
+/** A BridgeLocked log's arguments: word by word in canonical form (canonical-abi.ts), else ethers'. */
+function lockedArguments(log: { readonly topics: readonly string[]; readonly data: string }) {
+  if (log.topics[0]?.toLowerCase() !== LOCKED.topic) return undefined
+  const canonical = readLockedLog(log)
+  if (canonical) return canonical
+  const args = LOCKED.decode(log)
+  if (!args) return undefined
+  return {
+    token: args.token as string,
+    amount: args.amount as bigint,
+    recipient: args.recipient as string,
+    destinationChainId: args.destinationChainId as bigint,
+  }
+}
 const hex = (value: number) => `0x${value.toString(16)}`
+
+// The quorum is read for every block holding a release, and is nearly always the same set:
+// the calls are encoded once, and a set's decoding is remembered by its returned bytes.
+const GUARDIANS_CALL = GATEWAY.encodeFunctionData('guardians')
+const THRESHOLD_CALL = GATEWAY.encodeFunctionData('threshold')
+const QUORUMS_KEPT = 64
+function remembered<T>(decode: (returned: string) => T): (returned: string) => T {
+  const known = new Map<string, T>()
+  return (returned) => {
+    if (known.has(returned)) return known.get(returned)!
+    const value = decode(returned)
+    if (known.size >= QUORUMS_KEPT) known.delete(known.keys().next().value!)
+    known.set(returned, value)
+    return value
+  }
+}
+const guardianSetOf = remembered((returned): readonly string[] =>
+  Object.freeze([...(GATEWAY.decodeFunctionResult('guardians', returned)[0] as string[])]),
+)
+const thresholdOf = remembered((returned) =>
+  Number(GATEWAY.decodeFunctionResult('threshold', returned)[0] as bigint),
+)
 
 /** A source lock as one endpoint reports it. */
 export interface SourceLock {
@@ -221,14 +259,11 @@ export function createChainReaders(
               const locks = new Map<string, SourceLock>()
               for (const log of logs) {
                 if (log.removed) continue
-                const args = LOCKED.decode(log)
+                const args = lockedArguments(log)
                 if (!args) continue
                 locks.set(log.topics[1]!, {
                   messageId: log.topics[1]!,
-                  token: args.token as string,
-                  amount: args.amount as bigint,
-                  recipient: args.recipient as string,
-                  destinationChainId: args.destinationChainId as bigint,
+                  ...args,
                   txHash: log.transactionHash,
                   blockNumber: log.blockNumber,
                   blockHash: log.blockHash,
@@ -242,12 +277,12 @@ export function createChainReaders(
         ),
       async quorumAt(gateway, block) {
         const [guardians, threshold] = await Promise.all([
-          call(gateway, GATEWAY.encodeFunctionData('guardians'), block),
-          call(gateway, GATEWAY.encodeFunctionData('threshold'), block),
+          call(gateway, GUARDIANS_CALL, block),
+          call(gateway, THRESHOLD_CALL, block),
         ])
         return {
-          guardians: (GATEWAY.decodeFunctionResult('guardians', guardians)[0] as string[]).map((g) => g),
-          threshold: Number(GATEWAY.decodeFunctionResult('threshold', threshold)[0] as bigint),
+          guardians: [...guardianSetOf(guardians)],
+          threshold: thresholdOf(threshold),
         }
       },
       transaction: (hash) =>
