@@ -1,6 +1,6 @@
 //! ECDSA public-key recovery over secp256k1 for the bridge guard, as a Node addon: Bitcoin
 //! Core's libsecp256k1 compiled natively (the `secp256k1` crate), where the JavaScript side
-//! otherwise runs its WebAssembly build (tiny-secp256k1) at about seven times the cost.
+//! otherwise runs its WebAssembly build (tiny-secp256k1) at about five times the cost.
 //!
 //! Only the curve work is here. Parsing a signature (v, the range of s) and turning a public
 //! key into an address stay in producers/chains/evm/bridge/release-signatures.ts, so what is
