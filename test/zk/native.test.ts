@@ -221,7 +221,9 @@ describe('native Groth16 prover', () => {
     try {
       const fallback = chooseZkBackend('auto')
       expect(fallback.kind).toBe('snarkjs')
-      expect(fallback.detail).toMatch(/^native addon not built \(infra\/stack\/native\/rust-addon\.sh zk-native builds /)
+      expect(fallback.detail).toMatch(
+        /^native addon not built \(infra\/stack\/native\/rust-addon\.sh zk-native builds /,
+      )
       expect(() => chooseZkBackend('native')).toThrow(/VERIDIS_ZK_BACKEND=native but the addon not built/)
     } finally {
       if (before === undefined) delete process.env.VERIDIS_CACHE
