@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { loadArtifact } from '../../../../contracts/evm/build.ts'
 import type { GuardConfig } from '../../../../core/bridge/config.ts'
 import type { Logger } from '../../../../core/logging/logger.ts'
+import { remembered } from '../../../../core/remembered.ts'
 import { redactUrl } from '../../common/redact.ts'
 import { createRpcClient, describeRpcError } from '../rpc/client.ts'
 import { readLockedLog } from './canonical-abi.ts'
@@ -95,20 +96,10 @@ const hex = (value: number) => `0x${value.toString(16)}`
 const GUARDIANS_CALL = GATEWAY.encodeFunctionData('guardians')
 const THRESHOLD_CALL = GATEWAY.encodeFunctionData('threshold')
 const QUORUMS_KEPT = 64
-function remembered<T>(decode: (returned: string) => T): (returned: string) => T {
-  const known = new Map<string, T>()
-  return (returned) => {
-    if (known.has(returned)) return known.get(returned)!
-    const value = decode(returned)
-    if (known.size >= QUORUMS_KEPT) known.delete(known.keys().next().value!)
-    known.set(returned, value)
-    return value
-  }
-}
-const guardianSetOf = remembered((returned): readonly string[] =>
+const guardianSetOf = remembered(QUORUMS_KEPT, (returned: string): readonly string[] =>
   Object.freeze([...(GATEWAY.decodeFunctionResult('guardians', returned)[0] as string[])]),
 )
-const thresholdOf = remembered((returned) =>
+const thresholdOf = remembered(QUORUMS_KEPT, (returned: string) =>
   Number(GATEWAY.decodeFunctionResult('threshold', returned)[0] as bigint),
 )
 

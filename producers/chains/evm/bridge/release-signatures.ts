@@ -146,9 +146,9 @@ const nativeRecovery =
 export const signerRecoveries = {
   wasm: wasmRecovery,
   native: (): RecoverSigner => {
-    const loaded = evmNative.load()
-    if (!loaded.addon) throw new Error(`the native secp256k1 addon is ${loaded.reason}`)
-    return nativeRecovery(loaded.addon)
+    const backend = signatureRecovery()
+    if (!backend.addon) throw new Error(`the native secp256k1 addon is not in use: ${backend.backend}`)
+    return backend.recover
   },
 }
 
