@@ -81,6 +81,7 @@ const UNIT_TEST_FILES = [
   'consumers/bridge-guard/detections/flow-limits.test.ts',
   'consumers/bridge-guard/detections/liveness.test.ts',
   'consumers/bridge-guard/detections/reserves.test.ts',
+  'consumers/bridge-guard/evidence.test.ts',
   'consumers/nullifiers/decide.test.ts',
   'consumers/nullifiers/propagate.test.ts',
   'consumers/nullifiers/writers/writers.test.ts',

@@ -12,11 +12,15 @@
  * 1. Benign traffic until the listener has published `--events` bridge events (locks and
  *    releases; each also arrives a second time as FINALIZED, so the topic holds ~2× records).
  * 2. Throughput, same topic, same run, each on a fresh consumer group from the beginning:
- *    - raw: a bare kafkajs consumer that decodes every key and Avro value (the floor);
+ *    - raw: a bare kafkajs consumer that decodes every key and Avro value (the baseline);
  *    - guard: createGuardHandler behind the consumer runner, in this process — evidence from
- *      both endpoints of each chain, the exactly-once judgement in Postgres, the outbox.
+ *      both endpoints of each chain, the exactly-once judgement in Postgres, the outbox;
+ *    - floor, twice: the raw consumer plus only what the issue's source-confirmation and
+ *      guardian-signature rules make any guard do per release (its source lock from every
+ *      endpoint, its calldata from one, its digest, its signatures recovered natively), then
+ *      the same with the calldata already in hand — ceilings on guard / raw (guardFloor).
  *    Each rate is records / (last record done − first record delivered), so group joins
- *    are left out of both.
+ *    are left out of all of them.
  * 3. Memory: the guard's rows are cleared and `veridis consume bridge-guard` (a child
  *    process) replays the whole topic; its RSS is read from /proc at ready and as the replay
  *    passes each quarter.
@@ -35,13 +39,18 @@ import { randomInt } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { WebSocketProvider } from 'ethers'
 import type { Registry } from 'prom-client'
+import type { Release } from '../consumers/bridge-guard/facts.ts'
 import { createGuardHandler } from '../consumers/bridge-guard/index.ts'
-import { parseGuardConfig } from '../core/bridge/config.ts'
+import { indexGateways, parseGuardConfig } from '../core/bridge/config.ts'
 import { createConsumerRunner } from '../core/bus/consumer.ts'
 import { createBusProducer } from '../core/bus/producer.ts'
 import { sleep } from '../core/bus/retry.ts'
 import { createTopicPublisher } from '../core/bus/topic-publisher.ts'
 import type { BridgeEvent } from '../core/bus/types.ts'
+import { unionBranch } from '../core/bus/union.ts'
+import { readReleaseCall } from '../producers/chains/evm/bridge/canonical-abi.ts'
+import { type ChainReader, createChainReaders } from '../producers/chains/evm/bridge/chain-reader.ts'
+import { recoverSignersOfMany, signedDigest } from '../producers/chains/evm/bridge/release-signatures.ts'
 import {
   type BridgeSide,
   guardianSignatures,
@@ -79,12 +88,22 @@ function rssMiB(pid: number): number {
   return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024
 }
 
+type FloorRate = {
+  readonly recordsPerSecond: number
+  readonly seconds: number
+  readonly recovered: number
+  readonly confirmed: number
+}
+
 export interface GuardBenchResult {
   readonly transfers: number
   readonly events: number
   readonly records: number
   readonly trafficSeconds: number
   readonly raw: { readonly recordsPerSecond: number; readonly seconds: number }
+  /** guardFloor's two passes: fetching each release's calldata, and with it already in hand. */
+  readonly floor: FloorRate
+  readonly signaturesInEventFloor: FloorRate
   readonly guard: {
     readonly recordsPerSecond: number
     readonly seconds: number
@@ -121,11 +140,17 @@ export async function benchGuard(options: { events: number; offending: number })
     const events = traffic.transfers * 2
 
     process.stderr.write(`guard bench: ${records} records on the bridge topic; raw consumer\n`)
-    const raw = await rawConsumer(world, records)
+    const raw = await bareConsumer(world, records)
     process.stderr.write(`guard bench: raw ${raw.recordsPerSecond.toFixed(0)} records/s; guard in process\n`)
     const guard = await guardInProcess(world, records)
     process.stderr.write(
-      `guard bench: guard ${guard.recordsPerSecond.toFixed(1)} records/s (${(guard.recordsPerSecond / raw.recordsPerSecond).toFixed(3)} of raw); ${guard.stages}\n`,
+      `guard bench: guard ${guard.recordsPerSecond.toFixed(1)} records/s (${(guard.recordsPerSecond / raw.recordsPerSecond).toFixed(3)} of raw); ${guard.stages}; floor\n`,
+    )
+    const calldata = new Map<string, { readonly signatures: readonly string[] }>()
+    const floor = await guardFloor(world, records, calldata)
+    const signaturesInEventFloor = await guardFloor(world, records, calldata)
+    process.stderr.write(
+      `guard bench: floor ${floor.recordsPerSecond.toFixed(0)} records/s (${(floor.recordsPerSecond / raw.recordsPerSecond).toFixed(3)} of raw), with the signatures in the event ${signaturesInEventFloor.recordsPerSecond.toFixed(0)} records/s (${(signaturesInEventFloor.recordsPerSecond / raw.recordsPerSecond).toFixed(3)})\n`,
     )
     const benignAlerts = world.alerts.length
 
@@ -139,6 +164,8 @@ export async function benchGuard(options: { events: number; offending: number })
       records,
       trafficSeconds: traffic.elapsedMs / 1000,
       raw,
+      floor,
+      signaturesInEventFloor,
       guard: { ...guard, benignAlerts },
       memory,
       latency,
@@ -177,11 +204,19 @@ async function topicComplete(world: GuardedBridge, blocks: { home: { to: number 
   }
 }
 
-/** The floor: a bare kafkajs consumer decoding every key and Avro value of the topic. */
-async function rawConsumer(world: GuardedBridge, records: number) {
+/**
+ * A bare kafkajs consumer of the topic on a fresh group, decoding every key and Avro value;
+ * `afterDecode`, when given, works on each batch's decoded values before the batch counts as done.
+ * Without it this is the raw baseline.
+ */
+async function bareConsumer(
+  world: GuardedBridge,
+  records: number,
+  afterDecode?: (values: readonly BridgeEvent[]) => Promise<void>,
+) {
   const { bus, common, namespace } = world.testBus
   const consumer = bus.kafka.consumer({
-    groupId: `${namespace}.bench-raw-${randomInt(1e9)}`,
+    groupId: `${namespace}.bench-bare-${randomInt(1e9)}`,
     maxBytesPerPartition: 4 * 1024 * 1024,
   })
   await consumer.connect()
@@ -194,12 +229,15 @@ async function rawConsumer(world: GuardedBridge, records: number) {
       partitionsConsumedConcurrently: common.config.consumer.partitionConcurrency,
       eachBatch: async ({ batch }) => {
         first ||= performance.now()
+        const values: BridgeEvent[] = []
         for (const message of batch.messages) {
-          await Promise.all([
+          const [, value] = await Promise.all([
             bus.codec.decodeKey(message.key),
             bus.codec.decodeValue(batch.topic, message.value),
           ])
+          values.push(value as BridgeEvent)
         }
+        await afterDecode?.(values)
         seen += batch.messages.length
         if (seen >= records && !done) {
           done = performance.now()
@@ -212,6 +250,95 @@ async function rawConsumer(world: GuardedBridge, records: number) {
   await consumer.disconnect()
   const seconds = (done - first) / 1000
   return { recordsPerSecond: records / seconds, seconds }
+}
+
+/**
+ * The least any guard must do that meets the issue's two evidence rules, on the same topic:
+ * decode every record (as the raw consumer), and for each release once —
+ *   - its source lock asked of every endpoint of the source chain (source confirmation: the
+ *     guard's own getLogs, up to 200 message ids a request);
+ *   - its calldata, digest and signatures recovered natively, in one batch per Kafka batch
+ *     (guardian signatures).
+ * No quorum, no balances, no judgement, no Postgres, no alert: a ceiling on guard / raw, not a
+ * guard.
+ *
+ * The calldata comes from one endpoint (batched JSON-RPC, as the guard asks) the first time a
+ * transaction is met and from `calldata` after that: a second pass over the topic is the floor
+ * of a guard that took the signatures from the event itself (a listener publishing them).
+ */
+async function guardFloor(
+  world: GuardedBridge,
+  records: number,
+  calldata: Map<string, { readonly signatures: readonly string[] }>,
+) {
+  const config = parseGuardConfig(world.config, 'bench floor')
+  const readers = createChainReaders(config, world.testBus.common.logger)
+  const index = indexGateways(config)
+  let recovered = 0
+  let confirmed = 0
+  const result = await bareConsumer(world, records, async (values) => {
+    const releases = new Map<string, { value: BridgeEvent; release: Release }>()
+    for (const value of values) {
+      const branch = unionBranch(value.action)
+      if (branch?.type === 'BridgeReleased' && value.messageId)
+        releases.set(value.envelope.eventId, { value, release: branch.value as Release })
+    }
+
+    const bySource = new Map<string, { reader: ChainReader; gateway: string; from: number; ids: string[] }>()
+    for (const { value, release } of releases.values()) {
+      const bridge = index.bridgeOf(value.envelope.chain, value.gateway)
+      const gateway = bridge?.gateways[release.sourceChain]
+      const reader = readers.get(release.sourceChain)
+      if (!bridge || !gateway || !reader)
+        throw new Error(`floor: no source for release ${value.envelope.txHash}`)
+      const key = `${release.sourceChain}:${gateway}`
+      const entry = bySource.get(key) ?? {
+        reader,
+        gateway,
+        from: bridge.startBlocks[release.sourceChain] ?? 0,
+        ids: [],
+      }
+      entry.ids.push(value.messageId!.toLowerCase())
+      bySource.set(key, entry)
+    }
+    const sourcesConfirmed = Promise.all(
+      [...bySource.values()].flatMap(({ reader, gateway, from, ids }) =>
+        Array.from({ length: Math.ceil(ids.length / 200) }, async (_, i) => {
+          for (const answer of await reader.sourceLocks(gateway, from, ids.slice(i * 200, (i + 1) * 200)))
+            if (answer.ok) confirmed += answer.locks.size
+        }),
+      ),
+    )
+
+    const signaturesRecovered = (async () => {
+      const toRecover = await Promise.all(
+        [...releases.values()].map(async ({ value, release }) => {
+          const { chain, txHash } = value.envelope
+          let call = calldata.get(txHash)
+          if (!call) {
+            const tx = await readers.get(chain)!.transaction(txHash)
+            call = tx ? readReleaseCall(tx.input) : undefined
+            if (!call) throw new Error(`floor: release ${txHash} has no canonical release() calldata`)
+            calldata.set(txHash, call)
+          }
+          const signed = signedDigest({
+            chain,
+            gateway: value.gateway,
+            messageId: value.messageId!.toLowerCase(),
+            mode: release.mode,
+            token: release.token,
+            recipient: release.recipient,
+            amount: BigInt(release.amount),
+          })
+          return { signed, signatures: call.signatures }
+        }),
+      )
+      const outcomes = await recoverSignersOfMany(toRecover)
+      recovered += outcomes.flat().filter((outcome) => 'signer' in outcome).length
+    })()
+    await Promise.all([sourcesConfirmed, signaturesRecovered])
+  })
+  return { ...result, recovered, confirmed }
 }
 
 /** The guard's handler behind the consumer runner, in this process, on a fresh group. */
@@ -405,11 +532,16 @@ export function printGuardBench(result: GuardBenchResult) {
   const ms = (s: ReturnType<typeof summary>) => `p50 ${s.p50} ms, p99 ${s.p99} ms (max ${s.max})`
   const ratio = result.guard.recordsPerSecond / result.raw.recordsPerSecond
   const rss = result.memory.rssMiB
+  const floorLine = (label: string, floor: FloorRate) =>
+    `${label}${floor.recordsPerSecond.toFixed(0)} records/s (${floor.seconds.toFixed(2)} s, ${floor.recovered} signatures, ${floor.confirmed} source locks); floor / raw ${(floor.recordsPerSecond / result.raw.recordsPerSecond).toFixed(3)}, guard / floor ${(result.guard.recordsPerSecond / floor.recordsPerSecond).toFixed(3)}`
   const lines = [
     `bridge guard, ${result.transfers} transfers = ${result.events} bridge events, ${result.records} records on the topic (PENDING and FINALIZED copies); traffic ${result.trafficSeconds.toFixed(0)} s on 1-second blocks`,
     `  raw kafkajs consumer + Avro decode   ${result.raw.recordsPerSecond.toFixed(0)} records/s (${result.raw.seconds.toFixed(2)} s)`,
     `  guard (runner + createGuardHandler)  ${result.guard.recordsPerSecond.toFixed(0)} records/s (${result.guard.seconds.toFixed(2)} s), ${result.guard.benignAlerts} alerts on benign traffic`,
     `  guard / raw                          ${ratio.toFixed(3)} (goal ≥ 0.5)`,
+    `  floor: decode + source locks from every endpoint + calldata + digest + recovery; no quorum, judgement, Postgres or alert`,
+    floorLine('    calldata from one endpoint        ', result.floor),
+    floorLine('    signatures already in the event   ', result.signaturesInEventFloor),
     `  guard process replay                 ${result.memory.replaySeconds.toFixed(1)} s; RSS ${rss.map((s) => `${s.at} ${s.mib.toFixed(0)} MiB`).join(', ')}; end / ready ${(rss.at(-1)!.mib / rss[0]!.mib).toFixed(2)}, end / 50 % ${(rss.at(-1)!.mib / rss[2]!.mib).toFixed(2)}`,
     `  detection latency, ${result.latency.detected} of ${result.latency.releases} unbacked releases raised (cooldown 0: one RAISED record each)`,
     `    block timestamp → alert on topic   ${ms(result.latency.fromTimestampToTopic)}  (goal p99 < 1000 ms)`,

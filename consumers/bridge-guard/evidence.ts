@@ -132,9 +132,15 @@ export async function gatherEvidence(
   index: GatewayIndex,
   readers: ReadonlyMap<string, ChainReader>,
 ): Promise<ChunkEvidence> {
-  const releases = facts.filter(
-    (fact): fact is Extract<BridgeFact, { type: 'release' }> => fact.type === 'release',
-  )
+  // One question per event: a chunk that holds an event's PENDING and FINALIZED copies (a
+  // replay, a guard catching up) needs its evidence once; both copies are judged on it.
+  const releases = [
+    ...new Map(
+      facts
+        .filter((fact): fact is Extract<BridgeFact, { type: 'release' }> => fact.type === 'release')
+        .map((fact) => [fact.envelope.eventId, fact]),
+    ).values(),
+  ]
   const changes = facts.filter(
     (fact): fact is Extract<BridgeFact, { type: 'configChange' }> => fact.type === 'configChange',
   )

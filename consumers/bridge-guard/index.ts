@@ -168,12 +168,22 @@ export function createGuardHandler(options: {
   }
 
   /** The chunk's decisions, once per event and finality, with what the chains said about it. */
-  const applyWith = (evidence: ChunkEvidence, recorded: Finding[]) =>
+  const applyWith = (
+    factsOf: ReadonlyMap<ConsumedMessage<BridgeEvent>, BridgeFact>,
+    evidence: ChunkEvidence,
+    recorded: Finding[],
+  ) =>
     exactlyOnce<BridgeEvent>({
       pool,
       group,
       idOf: messageIdOf,
-      effect: (messages, client) => judgeChunk(messages.map(factOf), client, evidence, recorded),
+      effect: (messages, client) =>
+        judgeChunk(
+          messages.map((message) => factsOf.get(message) ?? factOf(message)),
+          client,
+          evidence,
+          recorded,
+        ),
       duplicates: common.metrics.bus.duplicatesSkipped,
     })
 
@@ -213,7 +223,9 @@ export function createGuardHandler(options: {
 
   return {
     async handle(messages: readonly ConsumedMessage<BridgeEvent>[], context: HandlerContext) {
-      const facts = messages.map(factOf).filter((fact) => fact.envelope.finality !== 'RETRACTED')
+      // Each message read once: the evidence and the judgement below take the same facts.
+      const factsOf = new Map(messages.map((message) => [message, factOf(message)]))
+      const facts = [...factsOf.values()].filter((fact) => fact.envelope.finality !== 'RETRACTED')
       const { rows } = await pool.query<{ event_id: string }>(
         'SELECT event_id FROM bridge_events_judged WHERE event_id = ANY($1)',
         [facts.map((fact) => fact.envelope.eventId)],
@@ -228,7 +240,7 @@ export function createGuardHandler(options: {
       )
       observeQuorums(facts, evidence)
       const recorded: Finding[] = []
-      await operations.stage('judge', () => applyWith(evidence, recorded)(messages, context))
+      await operations.stage('judge', () => applyWith(factsOf, evidence, recorded)(messages, context))
       operations.findingsCommitted(recorded)
       await operations.stage('publish', publish)
     },

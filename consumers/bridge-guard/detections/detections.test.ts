@@ -1,10 +1,23 @@
 import { getBytes, Wallet } from 'ethers'
 import { describe, expect, test } from 'vitest'
 import { type BridgeConfig, parseGuardConfig } from '../../../core/bridge/config.ts'
-import type { ConsumedMessage } from '../../../core/bus/consumer.ts'
-import type { BridgeEvent } from '../../../core/bus/types.ts'
 import type { SourceLock } from '../../../producers/chains/evm/bridge/chain-reader.ts'
-import { messageIdOf, signedDigest } from '../../../producers/chains/evm/bridge/release-signatures.ts'
+import { signedDigest } from '../../../producers/chains/evm/bridge/release-signatures.ts'
+import {
+  A,
+  B,
+  envelope,
+  GATEWAY_A,
+  GATEWAY_B,
+  lockFact,
+  MESSAGE_ID,
+  message,
+  RECIPIENT,
+  releaseFact,
+  sorted,
+  TOKEN_A,
+  TOKEN_B,
+} from '../../../test/bridge/guard-facts.ts'
 import { type BridgeFact, factOf } from '../facts.ts'
 import { checkGovernance } from './governance.ts'
 import { checkLockValue } from './lock-without-value.ts'
@@ -15,17 +28,8 @@ import { checkSignatures, type ReleaseCall } from './signatures.ts'
 import { confirmSource } from './source-confirmation.ts'
 
 /** Edge cases of the guard's per-event detections, on hand-built events and real signatures. */
-const A = 'eip155:31337'
-const B = 'eip155:31338'
-const GATEWAY_A = '0x00000000000000000000000000000000000000a1'
-const GATEWAY_B = '0x00000000000000000000000000000000000000b2'
-const TOKEN_A = '0x000000000000000000000000000000000000aaaa'
-const TOKEN_B = '0x000000000000000000000000000000000000bbbb'
-const RECIPIENT = '0x00000000000000000000000000000000000000ee'
 const GOVERNOR = '0x0000000000000000000000000000000000000060'
 const TIMELOCK = '0x0000000000000000000000000000000000000070'
-const guardians = [1, 2, 3, 4, 5].map((n) => new Wallet(`0x${n.toString(16).padStart(64, '0')}`))
-const sorted = [...guardians].sort((x, y) => (BigInt(x.address) < BigInt(y.address) ? -1 : 1))
 
 function bridgeConfig(overrides: Record<string, unknown> = {}): BridgeConfig {
   return parseGuardConfig(
@@ -45,67 +49,6 @@ function bridgeConfig(overrides: Record<string, unknown> = {}): BridgeConfig {
     },
     'test',
   ).bridges[0]!
-}
-
-const envelope = (chain: string, finality = 'PENDING') => ({
-  eventId: `ev-${Math.random()}`,
-  chain,
-  blockNumber: 100,
-  blockHash: `0x${'11'.repeat(32)}`,
-  txHash: `0x${'22'.repeat(32)}`,
-  logIndex: 0,
-  emitter: chain === A ? GATEWAY_A : GATEWAY_B,
-  finality: finality as 'PENDING',
-  observedAt: 1_000,
-})
-
-const message = (value: BridgeEvent) => ({ value }) as unknown as ConsumedMessage<BridgeEvent>
-const MESSAGE_ID = messageIdOf(31337n, GATEWAY_A, 7n)
-
-function releaseFact(overrides: Partial<Record<string, unknown>> = {}, messageId = MESSAGE_ID) {
-  return factOf(
-    message({
-      envelope: envelope(B),
-      gateway: GATEWAY_B,
-      messageId,
-      action: {
-        'io.veridis.chain.BridgeReleased': {
-          mode: 'MINT',
-          recipient: RECIPIENT,
-          token: TOKEN_B,
-          amount: '1000',
-          sourceChain: A,
-          nonce: '7',
-          signers: [],
-          threshold: 3,
-          proofRoot: null,
-          ...overrides,
-        },
-      },
-    }),
-  ) as Extract<BridgeFact, { type: 'release' }>
-}
-
-function lockFact(transfers: { token: string; to: string; amount: string }[], token = TOKEN_A) {
-  return factOf(
-    message({
-      envelope: envelope(A),
-      gateway: GATEWAY_A,
-      messageId: MESSAGE_ID,
-      action: {
-        'io.veridis.chain.BridgeLocked': {
-          mode: 'LOCK',
-          sender: RECIPIENT,
-          recipient: RECIPIENT,
-          token,
-          amount: '1000',
-          destinationChain: B,
-          nonce: '7',
-          transfers: transfers.map((transfer, logIndex) => ({ ...transfer, from: RECIPIENT, logIndex })),
-        },
-      },
-    }),
-  ) as Extract<BridgeFact, { type: 'lock' }>
 }
 
 const sourceLock = (overrides: Partial<SourceLock> = {}): SourceLock => ({
