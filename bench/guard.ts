@@ -224,7 +224,7 @@ async function bareConsumer(
   let first = 0
   let done = 0
   let seen = 0
-  const finished = new Promise<void>((resolve) => {
+  const finished = new Promise<void>((resolve, reject) => {
     void consumer.run({
       partitionsConsumedConcurrently: common.config.consumer.partitionConcurrency,
       eachBatch: async ({ batch }) => {
@@ -237,7 +237,8 @@ async function bareConsumer(
           ])
           values.push(value as BridgeEvent)
         }
-        await afterDecode?.(values)
+        // A failing step ends the measurement with its error: kafkajs would retry the batch forever.
+        await afterDecode?.(values).catch((error: unknown) => reject(error))
         seen += batch.messages.length
         if (seen >= records && !done) {
           done = performance.now()
@@ -246,8 +247,11 @@ async function bareConsumer(
       },
     })
   })
-  await finished
-  await consumer.disconnect()
+  try {
+    await finished
+  } finally {
+    await consumer.disconnect()
+  }
   const seconds = (done - first) / 1000
   return { recordsPerSecond: records / seconds, seconds }
 }
